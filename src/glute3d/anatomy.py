@@ -1,0 +1,445 @@
+"""The anatomical knowledge base: canonical names, sides, ontology IDs and sourced facts.
+
+Every structure of the model has one canonical snake_case name. Paired structures are written
+once, without a side, in ``data/structures.toml`` and get a ``_r`` / ``_l`` suffix from code;
+midline structures (``sacrum``, ``coccyx``, ``gluteal_cleft_top``) have no side.
+
+Every fact in the knowledge base cites where it comes from: a ``seed`` / ``seeds`` key naming
+the file stem of one of the project's source articles, or ``"textbook"`` for standard anatomy
+that none of them states.
+
+Examples
+--------
+>>> from glute3d.anatomy import facts
+>>> f = facts("gluteus_minimus_r")
+>>> f.display
+'Gluteus minimus, right'
+>>> f.innervation["nerve"], list(f.innervation["roots"])
+('superior_gluteal_nerve', ['L4', 'L5', 'S1'])
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+__all__ = [
+    "KINDS",
+    "SEED_STEMS",
+    "SIDES",
+    "TEXTBOOK",
+    "Facts",
+    "UnknownStructureError",
+    "facts",
+    "knowledge_base",
+    "split_side",
+    "structure_names",
+    "validate_knowledge_base",
+    "with_side",
+]
+
+#: File stems of the source articles (``shared/seeds/<stem>.txt``) that facts may cite.
+SEED_STEMS: frozenset[str] = frozenset(
+    {
+        "000_d96ae1d9757d6593",
+        "001_0fb2a4669723e5ee",
+        "002_c1c5c4081107998f",
+        "003_0762d5fee89b60f3",
+        "004_edda6e1099886d77",
+    }
+)
+
+#: Citation for standard anatomy that no seed article states.
+TEXTBOOK = "textbook"
+
+#: Allowed values of an entry's ``kind``.
+KINDS: frozenset[str] = frozenset(
+    {"bone", "muscle", "muscle_part", "nerve", "artery", "bursa", "point", "curve", "region"}
+)
+
+#: Side suffixes, in the order names are expanded.
+SIDES: tuple[str, str] = ("r", "l")
+
+_SIDE_WORDS = {"r": "right", "l": "left"}
+_REQUIRED = {"display": str, "latin": str, "kind": str, "sided": bool}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_ID_RES = {"fma": re.compile(r"^FMA:\d+$"), "uberon": re.compile(r"^UBERON:\d{7}$")}
+_LANDMARK_KINDS = frozenset({"point", "curve", "region"})
+_ROLES = frozenset({"origin", "insertion"})
+_DATA_FILE = "structures.toml"
+
+
+class UnknownStructureError(KeyError):
+    """A structure name that is not in the knowledge base.
+
+    Parameters
+    ----------
+    name : str
+        The name that was asked for.
+    suggestions : sequence of str
+        The closest valid names, best first.
+
+    Attributes
+    ----------
+    name : str
+        The name that was asked for.
+    suggestions : tuple of str
+        The closest valid names, best first (may be empty).
+    """
+
+    def __init__(self, name: str, suggestions: tuple[str, ...] | list[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        if self.suggestions:
+            hint = "did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        else:
+            hint = "see glute3d.anatomy.structure_names() for the valid names."
+        self.message = f"unknown structure {name!r}; {hint}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # KeyError would print the repr of its argument; show the plain message instead.
+        return self.message
+
+
+def split_side(name: str) -> tuple[str, str | None]:
+    """Split a structure name into its sideless base and its side.
+
+    Parameters
+    ----------
+    name : str
+        A canonical name, with or without a ``_r`` / ``_l`` suffix.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        The base name and ``"r"``, ``"l"`` or ``None``.
+
+    Examples
+    --------
+    >>> split_side("gluteus_minimus_r")
+    ('gluteus_minimus', 'r')
+    >>> split_side("sacrum")
+    ('sacrum', None)
+    """
+    base, sep, suffix = name.rpartition("_")
+    if sep and base and suffix in SIDES:
+        return base, suffix
+    return name, None
+
+
+def with_side(base: str, side: str | None) -> str:
+    """Join a sideless base name and a side into a canonical name.
+
+    Parameters
+    ----------
+    base : str
+        Sideless canonical name, e.g. ``"gluteus_medius"``.
+    side : {"r", "l"} or None
+        The side; ``None`` returns `base` unchanged.
+
+    Returns
+    -------
+    str
+        ``f"{base}_{side}"``, or `base` when `side` is ``None``.
+
+    Raises
+    ------
+    ValueError
+        If `side` is not ``"r"``, ``"l"`` or ``None``, or `base` already carries a side.
+
+    Examples
+    --------
+    >>> with_side("gluteus_medius", "l")
+    'gluteus_medius_l'
+    """
+    if side is None:
+        return base
+    if side not in SIDES:
+        raise ValueError(f"side must be 'r', 'l' or None, got {side!r}")
+    if split_side(base)[1] is not None:
+        raise ValueError(f"{base!r} already has a side suffix; pass the sideless base name")
+    return f"{base}_{side}"
+
+
+def _freeze(value: Any) -> Any:
+    """Return a read-only deep copy: tables become mapping proxies, arrays become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
+    """Yield ``(path, key, value)`` for every key of every table nested in `value`."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            sub = f"{path}.{key}"
+            yield sub, key, item
+            yield from _walk(item, sub)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]")
+
+
+def _collect_seeds(value: Any) -> frozenset[str]:
+    """All citation values (``seed`` / ``seeds``) anywhere inside `value`."""
+    found: set[str] = set()
+    for _, key, item in _walk(value, ""):
+        if key == "seed" and isinstance(item, str):
+            found.add(item)
+        elif key == "seeds" and isinstance(item, list | tuple):
+            found.update(s for s in item if isinstance(s, str))
+    return frozenset(found)
+
+
+def validate_knowledge_base(data: Mapping[str, Any]) -> None:
+    """Check a parsed knowledge base; raise on the first problem found.
+
+    Checks that every entry is a table with a snake_case sideless name, has ``display``,
+    ``latin`` (strings), ``kind`` (one of `KINDS`) and ``sided`` (bool); that ontology IDs are
+    well formed; that every ``seed`` is ``"textbook"`` or one of `SEED_STEMS` and every
+    ``seeds`` is a non-empty list of such values; that a muscle part names an existing muscle
+    as ``parent``; and that a landmark names an existing bone and, for attachment regions, an
+    existing muscle and a role.
+
+    Parameters
+    ----------
+    data : mapping
+        The parsed TOML document, entry name to entry table.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry and the field at fault, the bad value and what is allowed.
+    """
+    allowed_seeds = SEED_STEMS | {TEXTBOOK}
+    bad_seed = f"is not {TEXTBOOK!r} or one of the seed stems {sorted(SEED_STEMS)}"
+
+    def fail(name: str, field: str, problem: str) -> NoReturn:
+        raise ValueError(f"structures.toml: entry {name!r}, field {field!r}: {problem}")
+
+    for name, entry in data.items():
+        if not isinstance(entry, Mapping):
+            fail(name, "<entry>", f"must be a table, got {type(entry).__name__}")
+        if not _NAME_RE.match(name):
+            fail(name, "<name>", "names must be lower-case snake_case")
+        if split_side(name)[1] is not None:
+            fail(name, "<name>", "write the sideless name; sides '_r'/'_l' are added by code")
+        for field, typ in _REQUIRED.items():
+            if field not in entry:
+                fail(name, field, "missing (every entry needs display, latin, kind and sided)")
+            if not isinstance(entry[field], typ):
+                fail(name, field, f"must be {typ.__name__}, got {entry[field]!r}")
+        if entry["kind"] not in KINDS:
+            fail(name, "kind", f"{entry['kind']!r} is not one of {sorted(KINDS)}")
+        for field, pattern in _ID_RES.items():
+            if field in entry and not (
+                isinstance(entry[field], str) and pattern.match(entry[field])
+            ):
+                fail(name, field, f"malformed ID {entry[field]!r} (e.g. 'FMA:22317')")
+        for path, key, value in _walk(entry, name):
+            field = path.partition(".")[2]
+            if key == "seed" and not (isinstance(value, str) and value in allowed_seeds):
+                fail(name, field, f"seed {value!r} {bad_seed}")
+            if key == "seeds":
+                if not isinstance(value, list | tuple) or not value:
+                    fail(name, field, "seeds must be a non-empty list of seed stems")
+                for seed in value:
+                    if not (isinstance(seed, str) and seed in allowed_seeds):
+                        fail(name, field, f"seed {seed!r} {bad_seed}")
+
+    def kind_of(ref: Any) -> str | None:
+        target = data.get(ref) if isinstance(ref, str) else None
+        return target.get("kind") if isinstance(target, Mapping) else None
+
+    for name, entry in data.items():
+        kind = entry["kind"]
+        if kind == "muscle_part" and kind_of(entry.get("parent")) != "muscle":
+            fail(name, "parent", f"{entry.get('parent')!r} is not a muscle entry")
+        if kind in _LANDMARK_KINDS:
+            if kind_of(entry.get("bone")) != "bone":
+                fail(name, "bone", f"{entry.get('bone')!r} is not a bone entry")
+            if "muscle" in entry or "role" in entry:
+                if kind_of(entry.get("muscle")) != "muscle":
+                    fail(name, "muscle", f"{entry.get('muscle')!r} is not a muscle entry")
+                if entry.get("role") not in _ROLES:
+                    fail(name, "role", f"{entry.get('role')!r} is not one of {sorted(_ROLES)}")
+
+
+@functools.cache
+def knowledge_base() -> Mapping[str, Mapping[str, Any]]:
+    """Load, validate and cache the knowledge base.
+
+    Returns
+    -------
+    mapping
+        Read-only mapping of sideless canonical name to entry (nested read-only mappings and
+        tuples), in file order.
+
+    Raises
+    ------
+    ValueError
+        If the data file breaks a rule of `validate_knowledge_base`.
+    """
+    text = resources.files("glute3d").joinpath("data").joinpath(_DATA_FILE).read_text("utf-8")
+    data = tomllib.loads(text)
+    validate_knowledge_base(data)
+    return _freeze(data)
+
+
+def structure_names(*, kind: str | None = None, sided_expanded: bool = True) -> list[str]:
+    """List the canonical structure names.
+
+    Parameters
+    ----------
+    kind : str, optional
+        Keep only entries of this kind (one of `KINDS`).
+    sided_expanded : bool, default True
+        Expand each paired structure into its ``_r`` and ``_l`` names; if False, list the
+        sideless base names.
+
+    Returns
+    -------
+    list of str
+        Names in knowledge-base order.
+
+    Raises
+    ------
+    ValueError
+        If `kind` is not a known kind.
+
+    Examples
+    --------
+    >>> structure_names(kind="bone")
+    ['hip_bone_r', 'hip_bone_l', 'sacrum', 'coccyx', 'femur_r', 'femur_l']
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {sorted(KINDS)}")
+    names: list[str] = []
+    for base, entry in knowledge_base().items():
+        if kind is not None and entry["kind"] != kind:
+            continue
+        if sided_expanded and entry["sided"]:
+            names.extend(with_side(base, side) for side in SIDES)
+        else:
+            names.append(base)
+    return names
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the knowledge base knows about one structure.
+
+    Attributes
+    ----------
+    name : str
+        The name as asked for (sided or sideless).
+    base : str
+        The sideless canonical name.
+    side : {"r", "l"} or None
+        The side, or None for midline structures and sideless requests.
+    display : str
+        English display name; ``", right"`` / ``", left"`` is appended for a sided name.
+    latin : str
+        Terminologia Anatomica name (or a descriptive Latin phrase, see ``data["latin_source"]``).
+    kind : str
+        One of `KINDS`.
+    fma, uberon : str or None
+        Verified ontology IDs, or None where none was verified.
+    data : mapping
+        The whole read-only entry.
+    """
+
+    name: str
+    base: str
+    side: str | None
+    display: str
+    latin: str
+    kind: str
+    fma: str | None
+    uberon: str | None
+    data: Mapping[str, Any]
+
+    @property
+    def innervation(self) -> Mapping[str, Any] | None:
+        """The ``innervation`` table (``nerve``, ``roots``, citations), or None."""
+        return self.data.get("innervation")
+
+    @property
+    def actions(self) -> tuple[Mapping[str, Any], ...]:
+        """The ``actions`` tables (``movement``, ``joint``, ``part``, ``position``, citations)."""
+        return tuple(self.data.get("actions", ()))
+
+    @property
+    def clinical(self) -> tuple[Mapping[str, Any], ...]:
+        """The ``clinical`` tables (``topic``, ``note``, citations)."""
+        return tuple(self.data.get("clinical", ()))
+
+    @property
+    def seeds(self) -> frozenset[str]:
+        """Seed stems cited anywhere in the entry (``"textbook"`` is not a seed and is left out)."""
+        return _collect_seeds(self.data) - {TEXTBOOK}
+
+
+def _suggest(name: str) -> tuple[str, ...]:
+    known = dict.fromkeys(structure_names() + structure_names(sided_expanded=False))
+    return tuple(difflib.get_close_matches(name, known, n=3, cutoff=0.6))
+
+
+@functools.cache
+def facts(name: str) -> Facts:
+    """Look up a structure.
+
+    Parameters
+    ----------
+    name : str
+        Canonical name, sided (``"gluteus_medius_r"``) or sideless (``"gluteus_medius"``);
+        midline structures take no side (``"sacrum"``).
+
+    Returns
+    -------
+    Facts
+        The structure's facts; `Facts.display` names the side for a sided request.
+
+    Raises
+    ------
+    UnknownStructureError
+        If the name is not in the knowledge base, or carries a side the structure cannot have;
+        the error suggests the closest valid names.
+
+    Examples
+    --------
+    >>> facts("gluteus_medius_l").display
+    'Gluteus medius, left'
+    >>> facts("sacrum").side is None
+    True
+    """
+    kb = knowledge_base()
+    if name in kb:
+        base, side = name, None
+    else:
+        base, side = split_side(name)
+        if side is None or base not in kb or not kb[base]["sided"]:
+            raise UnknownStructureError(name, _suggest(name))
+    entry = kb[base]
+    display = entry["display"] if side is None else f"{entry['display']}, {_SIDE_WORDS[side]}"
+    return Facts(
+        name=name,
+        base=base,
+        side=side,
+        display=display,
+        latin=entry["latin"],
+        kind=entry["kind"],
+        fma=entry.get("fma"),
+        uberon=entry.get("uberon"),
+        data=entry,
+    )

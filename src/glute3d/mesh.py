@@ -1,0 +1,158 @@
+"""A plain triangle mesh, and reading and writing it as binary PLY.
+
+:class:`Mesh` is the currency between stages: numpy arrays only, so geometry
+code needs no rendering library.  ``to_pyvista`` and ``to_trimesh`` convert at
+the edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """Triangle mesh in millimetres.
+
+    Attributes
+    ----------
+    vertices : numpy.ndarray
+        ``(n, 3)`` float array.
+    faces : numpy.ndarray
+        ``(m, 3)`` int array, counter-clockwise seen from outside.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+
+    @property
+    def n_faces(self) -> int:
+        return len(self.faces)
+
+    @property
+    def triangles(self) -> np.ndarray:
+        """``(m, 3, 3)`` corner coordinates."""
+        return self.vertices[self.faces]
+
+    @property
+    def face_centers(self) -> np.ndarray:
+        return self.triangles.mean(axis=1)
+
+    @property
+    def face_normals(self) -> np.ndarray:
+        t = self.triangles
+        n = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+        return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+    @property
+    def face_areas(self) -> np.ndarray:
+        t = self.triangles
+        return 0.5 * np.linalg.norm(np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]), axis=1)
+
+    @property
+    def vertex_normals(self) -> np.ndarray:
+        """Area-weighted vertex normals."""
+        t = self.triangles
+        fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+        vn = np.zeros_like(self.vertices)
+        for k in range(3):
+            np.add.at(vn, self.faces[:, k], fn)
+        return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+
+    @property
+    def volume(self) -> float:
+        t = self.triangles
+        return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
+
+    def mirrored(self, axis: int = 2) -> "Mesh":
+        """Mirror image across the plane ``x[axis] = 0`` (winding flipped, so still outward)."""
+        v = self.vertices.copy()
+        v[:, axis] *= -1.0
+        return Mesh(v, self.faces[:, ::-1].copy())
+
+    def transformed(self, matrix: np.ndarray) -> "Mesh":
+        """Apply a 4x4 rigid transform."""
+        m = np.asarray(matrix, float)
+        return Mesh(self.vertices @ m[:3, :3].T + m[:3, 3], self.faces)
+
+    def submesh(self, face_ids: np.ndarray) -> "Mesh":
+        """The faces ``face_ids`` with their vertices renumbered."""
+        f = self.faces[np.asarray(face_ids, int)]
+        used, inverse = np.unique(f, return_inverse=True)
+        return Mesh(self.vertices[used], inverse.reshape(-1, 3))
+
+    def to_pyvista(self):
+        """As a :class:`pyvista.PolyData`."""
+        import pyvista as pv
+
+        cells = np.column_stack([np.full(len(self.faces), 3), self.faces]).ravel()
+        return pv.PolyData(self.vertices.copy(), cells)
+
+    def to_trimesh(self):
+        """As a :class:`trimesh.Trimesh` (no processing, vertex order kept)."""
+        import trimesh
+
+        return trimesh.Trimesh(self.vertices, self.faces, process=False)
+
+    @classmethod
+    def from_pyvista(cls, poly) -> "Mesh":
+        tri = poly.triangulate()
+        return cls(np.asarray(tri.points, float), tri.faces.reshape(-1, 4)[:, 1:].astype(np.int64))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Mesh)
+            and np.array_equal(self.vertices, other.vertices)
+            and np.array_equal(self.faces, other.faces)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def merge(meshes: list[Mesh]) -> Mesh:
+    """Concatenate meshes into one (no welding)."""
+    verts, faces, offset = [], [], 0
+    for m in meshes:
+        verts.append(m.vertices)
+        faces.append(m.faces + offset)
+        offset += len(m.vertices)
+    return Mesh(np.vstack(verts), np.vstack(faces))
+
+
+# --------------------------------------------------------------------------- PLY
+_PLY_HEADER = (
+    "ply\nformat binary_little_endian 1.0\ncomment glute3d {name}, millimetres, X anterior Y superior Z right\n"
+    "element vertex {nv}\nproperty float x\nproperty float y\nproperty float z\n"
+    "element face {nf}\nproperty list uchar int vertex_indices\nend_header\n"
+)
+_FACE_DTYPE = np.dtype([("n", "u1"), ("v", "<i4", (3,))])
+
+
+def ply_bytes(mesh: Mesh, name: str) -> bytes:
+    """Serialise as binary little-endian PLY, float32 vertices (deterministic)."""
+    header = _PLY_HEADER.format(name=name, nv=len(mesh.vertices), nf=len(mesh.faces)).encode()
+    faces = np.empty(len(mesh.faces), _FACE_DTYPE)
+    faces["n"] = 3
+    faces["v"] = mesh.faces
+    return header + mesh.vertices.astype("<f4").tobytes() + faces.tobytes()
+
+
+def read_ply(path: str | Path) -> Mesh:
+    """Read a binary PLY written by :func:`ply_bytes`."""
+    data = Path(path).read_bytes()
+    end = data.index(b"end_header\n") + len(b"end_header\n")
+    header = data[:end].decode("ascii").splitlines()
+    nv = nf = 0
+    for line in header:
+        if line.startswith("element vertex"):
+            nv = int(line.split()[-1])
+        elif line.startswith("element face"):
+            nf = int(line.split()[-1])
+    if "format binary_little_endian 1.0" not in header:
+        raise ValueError(f"{path}: only binary little-endian PLY written by glute3d can be read")
+    verts = np.frombuffer(data, "<f4", nv * 3, end).reshape(nv, 3).astype(float)
+    faces = np.frombuffer(data, _FACE_DTYPE, nf, end + nv * 12)
+    return Mesh(verts, faces["v"].astype(np.int64))
