@@ -1,0 +1,61 @@
+"""Build the model files in ``meshes/``: bone meshes (PLY) and landmarks (JSON).
+
+``glute3d build-meshes`` calls :func:`build_mesh_files`.  Output is
+deterministic: the same parameters give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .bones import BoneParameters, BoneSet, build_bones
+from .landmarks import Landmarks, compute_landmarks
+from .mesh import ply_bytes
+
+BONE_NAMES = ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx", "femur_r", "femur_l")
+LANDMARKS_FILE = "landmarks.json"
+
+
+def generate(params: BoneParameters | None = None) -> tuple[BoneSet, Landmarks]:
+    """Generate the bones and evaluate their landmarks."""
+    bones = build_bones(params)
+    return bones, compute_landmarks(bones)
+
+
+def mesh_file_contents(params: BoneParameters | None = None) -> dict[str, bytes]:
+    """Every file of ``meshes/`` as bytes, keyed by file name."""
+    bones, marks = generate(params)
+    files = {f"{name}.ply": ply_bytes(bones.meshes[name], name) for name in BONE_NAMES}
+    files[LANDMARKS_FILE] = marks.to_json(bones.params.as_dict()).encode()
+    return files
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so no half-written file is left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_mesh_files(out_dir: str | Path, params: BoneParameters | None = None) -> list[Path]:
+    """Generate the bones and landmarks and write them to ``out_dir``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(out_dir)
+    written = []
+    for name, data in mesh_file_contents(params).items():
+        write_atomically(out / name, data)
+        written.append(out / name)
+    return written

@@ -1,0 +1,142 @@
+"""The assembled model: bones with landmarks (and, as stages are added, soft tissues).
+
+:func:`load_model` reads the generated files in ``meshes/``; it is the usual
+entry point of every script, scene and test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .build import BONE_NAMES, LANDMARKS_FILE, build_mesh_files
+from .landmarks import Landmarks, SurfacePatch
+from .mesh import Mesh, merge, read_ply
+
+
+class ModelFilesError(FileNotFoundError):
+    """The model files (``meshes/``) are missing or incomplete."""
+
+
+@dataclass
+class Model:
+    """Bones and landmarks in the pelvis frame (mm; X anterior, Y superior, Z right).
+
+    Attributes
+    ----------
+    bones : dict of str to Mesh
+        ``hip_bone_r``, ``hip_bone_l``, ``sacrum``, ``coccyx``, ``femur_r``, ``femur_l``.
+    landmarks : Landmarks
+        Points, curves and regions of both sides.
+    parameters : dict
+        The bone parameters the files were generated with.
+    """
+
+    bones: dict[str, Mesh]
+    landmarks: Landmarks
+    parameters: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ landmarks
+    def landmark(self, name: str) -> np.ndarray | SurfacePatch:
+        """A landmark by name: a point as ``(3,)``, a curve as ``(n, 3)``, a region as a patch.
+
+        Raises
+        ------
+        KeyError
+            Unknown name; the message lists the closest valid names.
+        """
+        lm = self.landmarks
+        if name in lm.points:
+            return lm.points[name][1].copy()
+        if name in lm.curves:
+            return lm.curves[name][1].copy()
+        if name in lm.regions:
+            return self.region(name)
+        raise KeyError(_unknown(name, lm.names(), "landmark"))
+
+    def region(self, name: str) -> SurfacePatch:
+        """The surface patch of region ``name``."""
+        if name not in self.landmarks.regions:
+            raise KeyError(_unknown(name, sorted(self.landmarks.regions), "region"))
+        parts = self.landmarks.regions[name]
+        mesh = merge([self.bones[b].submesh(f) for b, f in parts if len(f)])
+        return SurfacePatch(mesh, parts)
+
+    def landmark_bone(self, name: str) -> str:
+        """The bone a point or curve lies on (the first bone of a region)."""
+        lm = self.landmarks
+        for table in (lm.points, lm.curves):
+            if name in table:
+                return table[name][0]
+        if name in lm.regions:
+            return lm.regions[name][0][0]
+        raise KeyError(_unknown(name, lm.names(), "landmark"))
+
+    @property
+    def hip_centers(self) -> dict[str, np.ndarray]:
+        return {s: self.landmarks.points[f"hip_center_{s}"][1] for s in ("r", "l")}
+
+    @property
+    def meshes(self) -> dict[str, Mesh]:
+        """Every renderable structure by name (bones, so far)."""
+        return dict(self.bones)
+
+
+def _unknown(name: str, valid: list[str], what: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown {what} {name!r}{hint}"
+
+
+def default_mesh_dir() -> Path:
+    """Where the model files are looked for.
+
+    In order: ``$GLUTE3D_MESHES``; ``./meshes`` when it holds model files; the
+    ``meshes/`` folder of the source checkout this package runs from.
+    """
+    env = os.environ.get("GLUTE3D_MESHES")
+    if env:
+        return Path(env)
+    cwd = Path.cwd() / "meshes"
+    if (cwd / LANDMARKS_FILE).is_file():
+        return cwd
+    return Path(__file__).resolve().parents[2] / "meshes"
+
+
+def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = False) -> Model:
+    """Load the generated bones and landmarks.
+
+    Parameters
+    ----------
+    mesh_dir : str or pathlib.Path, optional
+        Folder with the files of ``glute3d build-meshes``; see :func:`default_mesh_dir`.
+    build_if_missing : bool
+        Generate the files (about half a minute) when they are absent.
+
+    Examples
+    --------
+    >>> import glute3d
+    >>> model = glute3d.load_model()
+    >>> model.landmark("asis_r").shape
+    (3,)
+    """
+    folder = Path(mesh_dir) if mesh_dir is not None else default_mesh_dir()
+    needed = [folder / f"{n}.ply" for n in BONE_NAMES] + [folder / LANDMARKS_FILE]
+    missing = [p.name for p in needed if not p.is_file()]
+    if missing:
+        if not build_if_missing:
+            raise ModelFilesError(
+                f"model files missing in {folder}: {', '.join(missing)}; "
+                f"run `glute3d build-meshes -o {folder}` to generate them"
+            )
+        build_mesh_files(folder)
+    import json
+
+    text = (folder / LANDMARKS_FILE).read_text()
+    bones = {n: read_ply(folder / f"{n}.ply") for n in BONE_NAMES}
+    return Model(bones=bones, landmarks=Landmarks.from_json(text), parameters=json.loads(text)["parameters"])
