@@ -180,17 +180,27 @@ class HipBoneDesign:
         cfg = self.config
         k = cfg["blend"]
         d = self._plate(p)
+        for plate in self._plates:
+            d = sdf.smooth_union(d, plate(p), k)
         for tube in self.tubes.values():
             d = sdf.smooth_union(d, tube(p), k)
         for center, radii, rot in self.ellipsoids.values():
             d = sdf.smooth_union(d, sdf.ellipsoid(p, center, radii, rot), k * 0.75)
         ac = cfg["acetabulum"]
         s = self.scale
-        cup = sdf.intersect(
+        n = self.acetabulum_axis
+        cup = sdf.smooth_intersect(
             sdf.sphere(p, self.hip_center, ac["outer_radius"] * s),
-            sdf.halfspace(p, self.hip_center + self.acetabulum_axis * ac["rim_offset"] * s, self.acetabulum_axis),
+            sdf.halfspace(p, self.hip_center + n * ac["rim_offset"] * s, n),
+            3.0 * s,
         )
+        # the floor of the socket is a thin plate, not the back of a ball
+        floor = self.hip_center - n * (self.socket_radius + ac["floor_thickness"] * s)
+        cup = sdf.smooth_intersect(cup, sdf.halfspace(p, floor, -n), 4.0 * s)
+        wall = self.hip_center - np.array([0.0, 0.0, ac["medial_wall"] * s])
+        cup = sdf.smooth_intersect(cup, sdf.halfspace(p, wall, [0.0, 0.0, -1.0]), 4.0 * s)
         d = sdf.smooth_union(d, cup, k)
+        d = sdf.smooth_union(d, self._obturator(p), k)
         # the socket and its notch are carved out of everything
         socket = sdf.sphere(p, self.hip_center, self.socket_radius)
         d = sdf.smooth_subtract(d, socket, 1.5)
@@ -201,6 +211,49 @@ class HipBoneDesign:
     @property
     def scale(self) -> float:
         return self.config["_scale"]
+
+    @cached_property
+    def _plates(self) -> list[sdf.SweptSpheres]:
+        """Plates lofted between pairs of tubes (``[[hip_bone.plates]]``)."""
+        out = []
+        for pl in self.config.get("plates", []):
+            a_name, b_name = pl["between"]
+            a = sdf.spline(self.tubes[a_name].centers, 100)
+            b = sdf.spline(self.tubes[b_name].centers, 100)
+            mid = sdf.loft(a, b, 40).reshape(-1, 3)
+            out.append(sdf.SweptSpheres(mid, np.full(len(mid), pl["half_thickness"] * self.scale)))
+        return out
+
+    @cached_property
+    def _obturator_parts(self):
+        ob = self.config["obturator"]
+        upper, lower = self.tubes[ob["upper"]].centers, self.tubes[ob["lower"]].centers
+        n_u = 120
+        a = sdf.resample_polyline(upper, 1.0)[0]
+        b = sdf.resample_polyline(lower, 1.0)[0]
+        a = sdf.spline(a, n_u)
+        b = sdf.spline(b, n_u)
+        mid = sdf.loft(a, b, 60)
+        plate = sdf.SweptSpheres(mid.reshape(-1, 3), np.full(mid.shape[0] * mid.shape[1], ob["half_thickness"] * self.scale))
+        iu = int(ob["hole_uv"][0] * (n_u - 1))
+        iv = int(ob["hole_uv"][1] * 59)
+        centre = mid[iu, iv]
+        tu = _unit(mid[min(iu + 1, n_u - 1), iv] - mid[max(iu - 1, 0), iv])
+        tv = _unit(mid[iu, iv + 1] - mid[iu, iv - 1])
+        normal = _unit(np.cross(tu, tv))
+        tv = np.cross(normal, tu)
+        rot = np.column_stack([tu, tv, normal])
+        radii = np.array([*ob["hole_radii"], 40.0]) * self.scale
+        return plate, centre, radii, rot
+
+    def _obturator(self, p: np.ndarray) -> np.ndarray:
+        plate, centre, radii, rot = self._obturator_parts
+        return sdf.smooth_subtract(plate(p), sdf.ellipsoid(p, centre, radii, rot), 3.0 * self.scale)
+
+    def obturator_foramen(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centre and axis (normal of the plate) of the obturator foramen."""
+        _, centre, _, rot = self._obturator_parts
+        return centre, rot[:, 2]
 
     def _notch_center(self) -> np.ndarray:
         down = np.array([0.0, -1.0, 0.0])
@@ -500,7 +553,7 @@ class FemurDesign:
         d = sdf.smooth_union(sdf.sphere(p, np.zeros(3), self.head_radius), neck(p), 3.0 * self.scale)
         d = sdf.smooth_union(d, shaft(p), k * 1.6)
         for c, r, rot in ells:
-            d = sdf.smooth_union(d, sdf.ellipsoid(p, c, r, rot), k)
+            d = sdf.smooth_union(d, sdf.ellipsoid(p, c, r, rot), k * 1.4)
         for t in tubes:
             d = sdf.smooth_union(d, t(p), 3.0 * self.scale)
         for c, r, rot in cuts:

@@ -72,6 +72,11 @@ def smooth_subtract(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
     return -smooth_union(-a, b, k)
 
 
+def smooth_intersect(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
+    """Intersection with a rounded edge of about ``k`` mm."""
+    return -smooth_union(-a, -b, k)
+
+
 def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Sharp intersection."""
     return np.maximum(a, b)
