@@ -48,14 +48,17 @@ class BoneParameters:
     pelvis_width : float
         Factor on the mediolateral width of the pelvis (hip centres move with it).
     neck_shaft_angle : float
-        Femoral neck-shaft angle in degrees (coxa vara below ~120, valga above ~135).
+        Femoral neck-shaft angle in degrees (coxa vara below ~120, valga above ~135):
+        the angle of the neck's core.  Measured on the finished bone through the
+        midpoints of the neck's cross-sections, as on a radiograph, it reads about
+        3 degrees less, because the trochanters fill the base of the neck.
     anteversion : float
         Femoral anteversion in degrees (neck turned forward of the condylar axis).
     """
 
     scale: float = 1.0
     pelvis_width: float = 1.0
-    neck_shaft_angle: float = 125.0
+    neck_shaft_angle: float = 128.0
     anteversion: float = 12.0
 
     def __post_init__(self) -> None:
@@ -597,6 +600,20 @@ def femur_design(params: BoneParameters | None = None, bp: dict | None = None) -
 
 
 # ============================================================================ all bones
+def mesh_design(design, section: dict, scale: float = 1.0) -> Mesh:
+    """Contour one bone design with its blueprint section's grid spacing and triangle budget."""
+    lo, hi = design.bounds()
+    return mesh_sdf(design.sdf, lo, hi, section["grid_spacing"] * scale, target_faces=section["target_faces"])
+
+
+def femur_mesh(params: BoneParameters | None = None) -> tuple[Mesh, FemurDesign]:
+    """Only the right femur, in its own frame (origin at the head centre): quick to regenerate."""
+    params = params or BoneParameters()
+    bp = blueprint()
+    design = femur_design(params, bp)
+    return mesh_design(design, bp["femur"], params.scale), design
+
+
 @dataclass
 class BoneSet:
     """The generated bones (pelvis frame, neutral pose) and the designs behind them."""
@@ -627,9 +644,7 @@ def build_bones(params: BoneParameters | None = None) -> BoneSet:
     fem = femur_design(params, bp)
 
     def make(design, section):
-        lo, hi = design.bounds()
-        cfg = bp[section]
-        return mesh_sdf(design.sdf, lo, hi, cfg["grid_spacing"] * params.scale, target_faces=cfg["target_faces"])
+        return mesh_design(design, bp[section], params.scale)
 
     hip_r = make(hip, "hip_bone")
     femur_local = make(fem, "femur")
