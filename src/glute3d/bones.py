@@ -405,7 +405,7 @@ class SacrumDesign:
         for t, off, r in zip(cfg["foramina"], cfg["foramina_offset"], cfg["foramina_radius"]):
             for side in (1.0, -1.0):
                 for sign in (1, -1):
-                    centre = self.surface_guess(t, sign * off * s, side) - side * self.anterior[int(t * (len(self.t) - 1))] * 3 * s
+                    centre = self.surface_guess(t, sign * off * s, side) - side * self.anterior[int(t * (len(self.t) - 1))] * 5.5 * s
                     d = sdf.smooth_subtract(d, sdf.sphere(p, centre, r * s), 1.5 * s)
         clear = cfg["clearance"] * s
         hip_r = self.hip_sdf_r
