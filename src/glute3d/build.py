@@ -10,18 +10,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from .annotate import annotate
 from .bones import BoneParameters, BoneSet, build_bones
-from .landmarks import Landmarks, compute_landmarks
+from .landmarks import Landmarks
 from .mesh import ply_bytes
-
-BONE_NAMES = ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx", "femur_r", "femur_l")
-LANDMARKS_FILE = "landmarks.json"
+from .model import BONE_NAMES, LANDMARKS_FILE
 
 
 def generate(params: BoneParameters | None = None) -> tuple[BoneSet, Landmarks]:
     """Generate the bones and evaluate their landmarks."""
     bones = build_bones(params)
-    return bones, compute_landmarks(bones)
+    return bones, annotate(bones)
 
 
 def mesh_file_contents(params: BoneParameters | None = None) -> dict[str, bytes]:

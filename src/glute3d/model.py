@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .build import BONE_NAMES, LANDMARKS_FILE, build_mesh_files
 from .landmarks import Landmarks, SurfacePatch
 from .mesh import Mesh, merge, read_ply
+
+BONE_NAMES = ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx", "femur_r", "femur_l")
+LANDMARKS_FILE = "landmarks.json"
 
 
 class ModelFilesError(FileNotFoundError):
@@ -38,6 +41,9 @@ class Model:
     bones: dict[str, Mesh]
     landmarks: Landmarks
     parameters: dict = field(default_factory=dict)
+    # --- muscles and pose (owner: muscles.py / kinematics.py) ---
+    pose: Any = None  # glute3d.kinematics.Pose of the femurs; None = neutral
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ landmarks
     def landmark(self, name: str) -> np.ndarray | SurfacePatch:
@@ -81,8 +87,36 @@ class Model:
 
     @property
     def meshes(self) -> dict[str, Mesh]:
-        """Every renderable structure by name (bones, so far)."""
-        return dict(self.bones)
+        """Every renderable structure by name: bones, then muscles (deep to superficial)."""
+        return {**self.bones, **{name: m.mesh for name, m in self.muscles.items()}}
+
+    # ------------------------------------------------------ muscles and pose (owner: muscles.py)
+    @property
+    def neutral(self) -> Model:
+        """The model at neutral pose this one was posed from (itself when not posed)."""
+        return self._cache.get("neutral", self)
+
+    @property
+    def muscles(self) -> dict[str, Any]:
+        """Sided name to :class:`glute3d.muscles.Muscle`, generated for this model's pose (cached)."""
+        if "muscles" not in self._cache:
+            from .kinematics import SIDES, Pose, hip_transform
+            from .muscles import MuscleRig
+
+            base = self.neutral._cache
+            if "muscle_rig" not in base:
+                base["muscle_rig"] = MuscleRig(self.neutral)
+            pose = self.pose if self.pose is not None else Pose()
+            transforms = {s: hip_transform(pose, s, self.hip_centers[s]) for s in SIDES}
+            self._cache["muscles"] = base["muscle_rig"].build(transforms)
+        return self._cache["muscles"]
+
+    def posed(self, pose: Any) -> Model:
+        """A copy with both femurs, their landmarks and the muscles moved to ``pose`` (a ``Pose``)."""
+        from .kinematics import posed
+
+        return posed(self, pose)
+    # ------------------------------------------------------ end of muscles and pose
 
 
 def _unknown(name: str, valid: list[str], what: str) -> str:
@@ -134,6 +168,8 @@ def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = F
                 f"model files missing in {folder}: {', '.join(missing)}; "
                 f"run `glute3d build-meshes -o {folder}` to generate them"
             )
+        from .build import build_mesh_files
+
         build_mesh_files(folder)
     import json
 
