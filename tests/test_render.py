@@ -1,0 +1,275 @@
+"""Rendering: sizes, translucency, labels, transparency, determinism, image regression.
+
+Image regression uses the toy model of ``conftest.py`` (simple shapes), so it tests the
+renderer and stays put while the bone generator is refined.  Regenerate the references after
+looking at them::
+
+    GLUTE3D_UPDATE_IMAGES=1 /work/venv/bin/pytest tests/test_render.py -k regression
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from conftest import IMAGES, RENDER_TEST, SCENES
+from glute3d.labels import choose_sides, layout_labels, stack_1d
+from glute3d.render import camera_frame, render, render_to_file, write_png
+from glute3d.scene import Camera, Scene, SceneError, parse_color
+
+UPDATE = os.environ.get("GLUTE3D_UPDATE_IMAGES") == "1"
+
+TOY_LAYERS = [
+    {"name": "Bone", "structures": ["hip_bone_r", "femur_r"]},
+    {"name": "Gluteus medius", "structures": ["gluteus_medius_r"], "highlight": True},
+]
+
+
+def toy_scene(**extra) -> Scene:
+    data = {
+        "title": "Toy scene",
+        "caption": "Spheres and a cylinder stand in for bones.",
+        "camera": {"preset": "anterior"},
+        "layers": TOY_LAYERS,
+        "overlays": {"landmarks": ["asis_r", "iliac_crest_r", "gt_lateral_facet_r"]},
+        "labels": [{"target": "asis_r"}, {"target": "iliac_crest_r"}, {"target": "gt_lateral_facet_r"},
+                   {"target": "gluteus_medius_r"}],
+    }
+    data.update(extra)
+    return Scene.from_dict(data)
+
+
+def color_mask(img: np.ndarray, color: str, tol: float = 40.0) -> np.ndarray:
+    """Pixels within ``tol`` (RGB distance) of ``color``."""
+    rgb = np.array(parse_color(color)) * 255
+    return np.linalg.norm(img[..., :3].astype(float) - rgb, axis=-1) < tol
+
+
+# =============================================================================== numbers first
+def test_camera_presets_look_from_the_right_side():
+    pts = np.array([[-10.0, -10, -10], [10, 10, 10]])
+    rect = (0, 0, 400, 300)
+    post = camera_frame(Camera(preset="posterior"), pts, (400, 300), rect)
+    assert post.position[0] < post.focal_point[0]  # camera behind: at -X
+    lat = camera_frame(Camera(preset="lateral", side="r"), pts, (400, 300), rect)
+    assert lat.position[2] > lat.focal_point[2]  # right lateral: at +Z
+    latl = camera_frame(Camera(preset="lateral", side="l"), pts, (400, 300), rect)
+    assert latl.position[2] < latl.focal_point[2]
+    up = camera_frame(Camera(preset="lateral", side="r", elevation=30), pts, (400, 300), rect)
+    assert up.position[1] > up.focal_point[1]  # positive elevation: from above
+    sup = camera_frame(Camera(preset="superior"), pts, (400, 300), rect)
+    assert sup.position[1] > sup.focal_point[1]
+
+
+def test_explicit_camera_keeps_position_and_focus():
+    pts = np.array([[-10.0, -10, -10], [10, 10, 10]])
+    cam = Camera(position=(300, 50, 200), focal_point=(0, 0, 0), up=(0, 1, 0))
+    f = camera_frame(cam, pts, (400, 300), (0, 0, 400, 300))
+    assert np.allclose(f.focal_point, 0) and np.allclose(f.position, [300, 50, 200])
+    assert abs(f.up @ (f.position - f.focal_point)) < 1e-6  # orthogonalised view-up
+
+
+def test_camera_frames_points_inside_rect():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(500, 3)) * [50, 120, 30]
+    rect = (100, 50, 300, 250)
+    f = camera_frame(Camera(preset="anterior", margin=0.05), pts, (400, 300), rect)
+    x0, y0, x1, y1 = f.model_box
+    assert x0 >= rect[0] - 1 and x1 <= rect[2] + 1 and y0 >= rect[1] - 1 and y1 <= rect[3] + 1
+    assert max(x1 - x0, y1 - y0) > 0.85 * 200  # and fills it
+
+
+def test_stack_1d_keeps_order_gap_and_bounds():
+    tops = stack_1d(np.array([50.0, 52, 54, 200]), np.array([20.0, 20, 20, 20]), 5.0, 0.0, 300.0)
+    assert np.all(np.diff(tops) >= 25 - 1e-9)
+    assert abs(tops[3] - 190) < 1e-9  # the lone label stays at its anchor
+    tops = stack_1d(np.full(6, 5.0), np.full(6, 20.0), 5.0, 10.0, 300.0)
+    assert tops[0] >= 10.0 and np.all(np.diff(tops) >= 25 - 1e-9)
+
+
+def test_layout_labels_do_not_overlap_and_leave_the_model_free():
+    rng = np.random.default_rng(1)
+    anchors = rng.uniform([300, 100], [500, 500], size=(12, 2))
+    sizes = np.column_stack([rng.uniform(60, 180, 12), np.full(12, 20.0)])
+    sides = choose_sides(anchors[:, 0], ["auto"] * 12, 400.0, sizes[:, 1] + 5, 500.0)
+    model_box = (280.0, 80.0, 520.0, 520.0)
+    out = layout_labels(anchors, sizes, sides, model_box=model_box, area=(10, 10, 790, 590), gap=20, spacing=5)
+    boxes = [p.box for p in out]
+    for i, a in enumerate(boxes):
+        assert a[2] <= model_box[0] or a[0] >= model_box[2]  # beside the model, never on it
+        assert 10 - 1e-6 <= a[1] and a[3] <= 590 + 1e-6
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+# =============================================================================== pictures
+def test_render_size_and_mode(toy_model):
+    r = render(toy_scene(), toy_model, **RENDER_TEST)
+    assert r.image.shape == (300, 400, 3) and r.image.dtype == np.uint8
+    r = render(toy_scene(resolution=[640, 360]), toy_model, anti_aliasing=False)
+    assert r.image.shape == (360, 640, 3)
+
+
+def test_bone_scene_renders_at_1280x720(bone_model):
+    scene = Scene.from_file(SCENES / "01_bones_posterior.toml")
+    r = render(scene, bone_model, size=(1280, 720))
+    assert r.image.shape == (720, 1280, 3)
+    bone = color_mask(r.image, "#e8dcc0", tol=90)
+    assert bone.mean() > 0.05  # the bones are there
+    assert len(r.labels) == len(scene.labels)
+    for lab in r.labels:
+        x0, y0, x1, y1 = lab.box
+        assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720, lab
+        assert 0 <= lab.anchor[0] <= 1280 and 0 <= lab.anchor[1] <= 720
+        assert lab.visible, f"{lab.target} should be visible in the posterior view"
+
+
+def test_translucent_layer_over_bone(toy_model):
+    """A translucent layer must show, and show the bone through it (depth peeling works)."""
+    base = {"camera": {"preset": "anterior", "focus": ["skin"]}, "title": "", "caption": "", "labels": [],
+            "overlays": {}}
+    bone_only = render(toy_scene(**base, layers=[{"structures": ["hip_bone_r"]}]), toy_model, **RENDER_TEST).image
+    skin_only = render(toy_scene(**base, layers=[{"structures": ["hip_bone_r"], "hide": True},
+                                                 {"structures": ["skin"], "opacity": 0.4}]),
+                       toy_model, **RENDER_TEST).image
+    both = render(toy_scene(**base, layers=[{"structures": ["hip_bone_r"]},
+                                            {"structures": ["skin"], "opacity": 0.4}]),
+                  toy_model, **RENDER_TEST).image
+    background = np.all(bone_only == 255, axis=-1)
+    bone_px = ~background
+    skin_px = ~np.all(skin_only == 255, axis=-1)
+    assert skin_px.mean() > 0.2, "the translucent skin is drawn"
+    diff_skin = np.abs(both.astype(int) - skin_only.astype(int)).sum(-1)
+    diff_bone = np.abs(both.astype(int) - bone_only.astype(int)).sum(-1)
+    seen_through = (diff_skin[bone_px] > 12).mean()
+    tinted = (diff_bone[bone_px] > 12).mean()
+    assert seen_through > 0.9, f"bone visible through skin on {seen_through:.1%} of its pixels"
+    assert tinted > 0.9, f"skin tints the bone on {tinted:.1%} of its pixels"
+
+
+def test_highlight_colour_is_distinct(toy_model):
+    r = render(toy_scene(title="", labels=[], overlays={}), toy_model, **RENDER_TEST)
+    assert color_mask(r.image, "#ff7b1c", tol=90).sum() > 200
+    muscle = render(toy_scene(title="", labels=[], overlays={},
+                              layers=[TOY_LAYERS[0], {"structures": ["gluteus_medius_r"]}]),
+                    toy_model, **RENDER_TEST)
+    assert color_mask(muscle.image, "#ff7b1c", tol=90).sum() < 20
+
+
+def test_labels_inside_and_apart(toy_model):
+    r = render(toy_scene(), toy_model, **RENDER_TEST)
+    assert len(r.labels) == 4
+    boxes = [lab.box for lab in r.labels]
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        assert 0 <= x0 < x1 <= 400 and 0 <= y0 < y1 <= 300
+        for b in boxes[i + 1:]:
+            assert x1 <= b[0] or b[2] <= x0 or y1 <= b[1] or b[3] <= y0
+
+
+def test_hidden_target_is_flagged(toy_model):
+    """The point behind the sphere gets a dashed leader, no dot shining through."""
+    r = render(toy_scene(overlays={"landmarks": ["asis_r", "psis_r"]},
+                         labels=[{"target": "asis_r"}, {"target": "psis_r"}]), toy_model, **RENDER_TEST)
+    vis = {lab.target: lab.visible for lab in r.labels}
+    assert vis == {"asis_r": True, "psis_r": False}
+    assert any("psis_r" in w for w in r.warnings)
+
+
+def test_transparent_background(toy_model):
+    r = render(toy_scene(background="transparent"), toy_model, **RENDER_TEST)
+    img = r.image
+    assert img.shape == (300, 400, 4)
+    assert img[5, 5, 3] == 0  # corner: transparent
+    assert img[..., 3].max() == 255 and (img[..., 3] == 255).mean() > 0.05  # structures: opaque
+    assert 0 < (img[..., 3] == 0).mean() < 0.95
+
+
+def test_dark_background_uses_light_text(toy_model):
+    r = render(toy_scene(background="#101010"), toy_model, **RENDER_TEST)
+    assert np.all(r.image[2, 2] < 30)
+    title_band = r.image[:40]
+    assert (title_band.sum(-1) > 600).sum() > 20  # light title text
+
+
+def test_same_scene_same_image(toy_model):
+    a = render(toy_scene(), toy_model, **RENDER_TEST).image
+    b = render(toy_scene(), toy_model, **RENDER_TEST).image
+    assert np.array_equal(a, b)
+
+
+def test_same_bone_scene_same_image_with_anti_aliasing(bone_model):
+    scene = Scene.from_file(SCENES / "02_bones_lateral.toml")
+    a = render(scene, bone_model, size=(480, 360)).image
+    b = render(scene, bone_model, size=(480, 360)).image
+    assert np.array_equal(a, b)
+
+
+def test_cut_away_removes_geometry(toy_model):
+    whole = render(toy_scene(title="", caption="", labels=[], overlays={},
+                             layers=[{"structures": ["femur_r"]}]), toy_model, **RENDER_TEST).image
+    cut = render(toy_scene(title="", caption="", labels=[], overlays={},
+                           layers=[{"structures": ["femur_r"], "cut_away": {
+                               "origin": [0, -90, 0], "normal": [0, -1, 0]}}]), toy_model, **RENDER_TEST).image
+    # framing follows the visible geometry, so compare the shape: the cut femur is stubbier
+    def aspect(img):
+        ys, xs = np.nonzero(~np.all(img == 255, axis=-1))
+        return (ys.max() - ys.min()) / (xs.max() - xs.min())
+
+    assert aspect(cut) < 0.7 * aspect(whole)
+
+
+def test_unknown_name_at_render_time(toy_model):
+    with pytest.raises(SceneError, match="did you mean 'asis_r'"):
+        render(toy_scene(labels=[{"target": "asiss_r"}]), toy_model, **RENDER_TEST)
+
+
+# =============================================================================== files
+def test_write_png_is_atomic(tmp_path, toy_model):
+    out = tmp_path / "a" / "b.png"
+    r = render_to_file(toy_scene(), out, toy_model, **RENDER_TEST)
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(out)), r.image)
+    assert [p.name for p in out.parent.iterdir()] == ["b.png"]  # no temporary file left
+    bad = tmp_path / "dir.png"
+    bad.mkdir()
+    with pytest.raises(OSError):
+        write_png(r.image, bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "dir.png"]
+    assert list(bad.iterdir()) == []
+
+
+# =============================================================================== image regression
+REGRESSION = {
+    "toy_anterior": {},
+    "toy_lateral_translucent": {
+        "camera": {"preset": "lateral", "side": "r"},
+        "layers": [*TOY_LAYERS, {"name": "Skin", "structures": ["skin"]}],
+        "legend": True, "scale_bar": True,
+    },
+    "toy_oblique_perspective": {
+        "camera": {"preset": "oblique", "side": "r", "projection": "perspective"},
+        "background": "#f0f0ea", "title": "", "label_sides": "always",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION))
+def test_image_regression(name, toy_model):
+    image = render(toy_scene(**REGRESSION[name]), toy_model, **RENDER_TEST).image
+    ref = IMAGES / f"{name}.png"
+    if UPDATE or not ref.exists():
+        if not UPDATE:
+            pytest.fail(f"no reference image {ref}; run with GLUTE3D_UPDATE_IMAGES=1, then look at it")
+        write_png(image, ref)
+        pytest.skip(f"wrote {ref}: look at it before committing")
+    from PIL import Image
+
+    expected = np.asarray(Image.open(ref).convert("RGB")).astype(float)
+    assert expected.shape == image.shape
+    diff = np.abs(image.astype(float) - expected)
+    rms = float(np.sqrt((diff**2).mean()))
+    changed = float((diff.max(-1) > 60).mean())
+    assert rms < 6.0 and changed < 0.01, f"{name}: RMS {rms:.2f}, {changed:.2%} pixels changed"
