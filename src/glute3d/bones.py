@@ -540,7 +540,7 @@ class FemurDesign:
             taper = r["radius"] * s * np.sin(np.linspace(0.15, np.pi - 0.15, 200)) ** 0.5
             tubes.append(sdf.SweptSpheres(centres, taper))
         ells = [
-            (self.local(e["center"]), np.asarray(e["radii"]) * s, self._rotation)
+            (self.local(e["center"]), np.asarray(e["radii"]) * s, self._rotation, e.get("blend", cfg["blend"] * 1.4) * s)
             for e in cfg["ellipsoids"]
         ]
         cuts = [(self.local(e["center"]), np.asarray(e["radii"]) * s, self._rotation) for e in cfg["cuts"]]
@@ -553,10 +553,10 @@ class FemurDesign:
     def sdf(self, p: np.ndarray) -> np.ndarray:
         k = self.config["blend"] * self.scale
         neck, shaft, tubes, ells, cuts = self._parts
-        d = sdf.smooth_union(sdf.sphere(p, np.zeros(3), self.head_radius), neck(p), 3.0 * self.scale)
+        d = sdf.smooth_union(sdf.sphere(p, np.zeros(3), self.head_radius), neck(p), 7.0 * self.scale)
         d = sdf.smooth_union(d, shaft(p), k * 1.6)
-        for c, r, rot in ells:
-            d = sdf.smooth_union(d, sdf.ellipsoid(p, c, r, rot), k * 1.4)
+        for c, r, rot, blend in ells:
+            d = sdf.smooth_union(d, sdf.ellipsoid(p, c, r, rot), blend)
         for t in tubes:
             d = sdf.smooth_union(d, t(p), 3.0 * self.scale)
         for c, r, rot in cuts:
