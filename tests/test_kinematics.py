@@ -1,0 +1,291 @@
+"""Tests of the hip pose, joint transforms, moment arms and muscle actions.
+
+Signs follow OpenSim (hip_flexion_r about +Z, hip_adduction_r about +X, hip_rotation_r about
++Y; the left hip's axes are (0, 0, 1), (-1, 0, 0), (0, -1, 0)).  The action tests check the
+position-dependent facts of the seeds against the generated muscles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glute3d.anatomy import facts
+from glute3d.kinematics import (
+    AXES,
+    MOVEMENTS,
+    RANGES,
+    Pose,
+    PoseError,
+    actions,
+    hip_axes,
+    hip_rotation,
+    hip_transform,
+    lines_of_action,
+    moment_arms,
+    posed,
+)
+
+MIRROR = np.diag([1.0, 1.0, -1.0])
+DOWN = np.array([0.0, -1.0, 0.0])  # from the hip toward the knee
+FORWARD = np.array([1.0, 0.0, 0.0])  # a point on the front of the thigh
+
+
+@pytest.fixture(scope="module")
+def model(bone_model):
+    return bone_model
+
+
+# =============================================================================== Pose
+@pytest.mark.parametrize(
+    ("field", "value", "lo", "hi"),
+    [("flexion", 121.0, -30, 120), ("flexion", -31, -30, 120), ("adduction", 31, -50, 30),
+     ("adduction", -50.5, -50, 30), ("rotation", 46, -45, 45), ("rotation", -90, -45, 45)],
+)
+def test_pose_out_of_range_names_field_value_and_range(field, value, lo, hi):
+    with pytest.raises(PoseError) as err:
+        Pose(**{field: value})
+    msg = str(err.value)
+    assert field in msg and f"{value:g}" in msg and f"{lo:g}..{hi:g}" in msg
+    assert err.value.field == field and err.value.value == value and err.value.allowed == (lo, hi)
+    assert RANGES[field] == (lo, hi)
+
+
+def test_pose_limits_are_inclusive():
+    p = Pose(flexion=120, adduction=-50, rotation=45)
+    assert p.angles("r") == (120.0, -50.0, 45.0)
+
+
+@pytest.mark.parametrize("bad", ["ten", None, float("nan"), float("inf"), True, [1, 2]])
+def test_pose_rejects_non_numbers(bad):
+    with pytest.raises(PoseError, match="flexion"):
+        Pose(flexion=bad)
+
+
+def test_pose_side_and_per_side_values():
+    assert Pose(flexion=30, side="r").angles("l") == (0.0, 0.0, 0.0)
+    assert Pose(flexion=30, side="l").angles("l") == (30.0, 0.0, 0.0)
+    p = Pose(flexion={"r": 40, "l": -10}, rotation={"l": 5})
+    assert p.angles("r") == (40.0, 0.0, 0.0) and p.angles("l") == (-10.0, 0.0, 5.0)
+    with pytest.raises(PoseError, match="side"):
+        Pose(side="left")
+    with pytest.raises(PoseError, match="unknown side"):
+        Pose(flexion={"right": 10})
+    with pytest.raises(PoseError, match=r"rotation \(l\) = 60"):
+        Pose(rotation={"l": 60})
+    assert Pose().is_neutral and not Pose(adduction=1).is_neutral
+
+
+# =============================================================================== transforms
+def test_axes_match_opensim():
+    assert np.array_equal(AXES["r"], [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    assert np.array_equal(AXES["l"], [[0, 0, 1], [-1, 0, 0], [0, -1, 0]])
+
+
+@pytest.mark.parametrize("side", ["r", "l"])
+def test_flexion_moves_the_knee_forward(side):
+    knee = hip_rotation(Pose(flexion=90), side) @ DOWN
+    assert np.allclose(knee, [1.0, 0.0, 0.0], atol=1e-12)
+    knee = hip_rotation(Pose(flexion=-20), side) @ DOWN
+    assert knee[0] < -0.3  # extension: backward
+
+
+@pytest.mark.parametrize(("side", "medial"), [("r", -1.0), ("l", 1.0)])
+def test_adduction_moves_the_knee_toward_the_midline(side, medial):
+    knee = hip_rotation(Pose(adduction=20), side) @ DOWN
+    assert knee[2] * medial == pytest.approx(np.sin(np.radians(20)))
+    knee = hip_rotation(Pose(adduction=-20), side) @ DOWN
+    assert knee[2] * medial < 0  # abduction: away from the midline
+
+
+@pytest.mark.parametrize(("side", "medial"), [("r", -1.0), ("l", 1.0)])
+def test_internal_rotation_turns_the_front_of_the_thigh_medially(side, medial):
+    front = hip_rotation(Pose(rotation=30), side) @ FORWARD
+    assert front[2] * medial == pytest.approx(np.sin(np.radians(30)))
+
+
+def test_left_hip_is_the_mirror_image_of_the_right():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        f, a, r = rng.uniform(-30, 30, 3)
+        pose = Pose(flexion=f, adduction=a, rotation=r)
+        assert np.allclose(MIRROR @ hip_rotation(pose, "r") @ MIRROR, hip_rotation(pose, "l"), atol=1e-12)
+
+
+def test_rotation_order_is_flexion_then_adduction_then_rotation():
+    # rotation turns about the femur's own long axis: with the hip flexed it leaves the knee in place
+    flexed = hip_rotation(Pose(flexion=90), "r")
+    rot = hip_rotation(Pose(flexion=90, rotation=30), "r")
+    assert np.allclose(rot @ DOWN, flexed @ DOWN)
+    assert not np.allclose(rot @ FORWARD, flexed @ FORWARD)
+    assert np.allclose(hip_axes(Pose(flexion=90), "r")[2], [-1.0, 0.0, 0.0], atol=1e-12)
+    assert np.allclose(hip_axes(Pose(), "l"), AXES["l"])
+
+
+def test_hip_transform_is_rigid_and_fixes_the_hip_centre():
+    c = np.array([-70.0, -66.0, 83.0])
+    t = hip_transform(Pose(flexion=45, adduction=-10, rotation=20), "r", c)
+    assert np.allclose(t[:3, :3] @ t[:3, :3].T, np.eye(3))
+    assert np.linalg.det(t[:3, :3]) == pytest.approx(1.0)
+    assert np.allclose(t[:3, :3] @ c + t[:3, 3], c)
+    assert np.array_equal(t[3], [0, 0, 0, 1])
+
+
+# =============================================================================== posed model
+def test_posed_moves_only_the_femurs(model):
+    pose = Pose(flexion={"r": 60, "l": -15}, adduction={"r": 10}, rotation={"l": 20})
+    p = posed(model, pose)
+    assert p.pose is pose and p.neutral is model
+    for name in ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx"):
+        assert p.bones[name] is model.bones[name]
+    for side in ("r", "l"):
+        t = hip_transform(pose, side, model.hip_centers[side])
+        want = model.bones[f"femur_{side}"].vertices @ t[:3, :3].T + t[:3, 3]
+        assert np.allclose(p.bones[f"femur_{side}"].vertices, want)
+        gt = model.landmark(f"greater_trochanter_tip_{side}")
+        assert np.allclose(p.landmark(f"greater_trochanter_tip_{side}"), t[:3, :3] @ gt + t[:3, 3])
+        assert np.allclose(p.landmark(f"femoral_head_center_{side}"), model.landmark(f"femoral_head_center_{side}"))
+        assert np.allclose(p.landmark(f"asis_{side}"), model.landmark(f"asis_{side}"))
+    # regions on the femur follow the mesh (same faces, moved vertices)
+    facet = p.landmark("gt_anterior_facet_r")
+    t = hip_transform(pose, "r", model.hip_centers["r"])
+    assert np.allclose(facet.centroid, t[:3, :3] @ model.landmark("gt_anterior_facet_r").centroid + t[:3, 3])
+
+
+def test_posing_is_absolute_and_neutral_pose_restores(model):
+    twice = model.posed(Pose(flexion=30)).posed(Pose(flexion=60))
+    once = model.posed(Pose(flexion=60))
+    assert np.allclose(twice.bones["femur_r"].vertices, once.bones["femur_r"].vertices)
+    back = once.posed(Pose())
+    assert np.allclose(back.bones["femur_l"].vertices, model.bones["femur_l"].vertices)
+    with pytest.raises(PoseError, match="Pose"):
+        posed(model, {"flexion": 10})
+
+
+# =============================================================================== moment arms
+def test_moment_arm_of_a_simple_fibre():
+    # a fibre pulling straight up on a point 50 mm lateral to the right hip abducts it
+    fib = np.array([[[0.0, 60.0, 50.0], [0.0, 30.0, 50.0], [0.0, 0.0, 50.0]]])
+    arms = moment_arms(fib, np.zeros(3), AXES["r"])
+    assert np.allclose(arms, [[0.0, -50.0, 0.0]])
+    # mirrored fibre on the left abducts the left hip: same sign with the left axes
+    arms_l = moment_arms(fib @ MIRROR, np.zeros(3), AXES["l"])
+    assert np.allclose(arms_l, arms)
+    # a fibre pulling forward on a point below the hip flexes it
+    fib = np.array([[[60.0, -40.0, 0.0], [0.0, -40.0, 0.0]]])
+    assert moment_arms(fib, np.zeros(3), AXES["r"])[0, 0] == pytest.approx(40.0)
+
+
+def test_line_of_action_aims_reach_mm_back_along_the_fibre():
+    fib = np.array([[[0.0, 100.0, 0.0], [0.0, 50.0, 0.0], [0.0, 10.0, 0.0], [10.0, 0.0, 0.0], [20.0, 0.0, 0.0]]])
+    ins, u = lines_of_action(fib, reach=20.0)
+    assert np.allclose(ins, [[20.0, 0.0, 0.0]])
+    # 20 mm back along the polyline: 10 mm to (10, 0, 0), then 10 mm toward (0, 10, 0)
+    aim = np.array([10.0, 0.0, 0.0]) + 10.0 * np.array([-1.0, 1.0, 0.0]) / np.sqrt(2)
+    assert np.allclose(u[0], (aim - ins[0]) / np.linalg.norm(aim - ins[0]))
+
+
+# =============================================================================== actions (seeds)
+@pytest.mark.parametrize("side", ["r", "l"])
+def test_small_gluteals_anterior_fibres_flex_and_rotate_inward(model, side):
+    """Seeds 000, 001, 002: the ventral fibres flex and rotate the thigh inward."""
+    for muscle in ("gluteus_minimus", "gluteus_medius"):
+        part = actions(model, f"{muscle}_anterior_{side}")
+        assert part.produces("flexion"), (muscle, part.movements)
+        assert part.produces("internal_rotation", threshold=5.0), (muscle, part.movements)
+
+
+@pytest.mark.parametrize("side", ["r", "l"])
+def test_small_gluteals_posterior_fibres_extend_and_rotate_outward(model, side):
+    """Seed 000: the dorsal fibres extend and rotate the thigh outward."""
+    for muscle, ext in (("gluteus_minimus", 0.5), ("gluteus_medius", 3.0)):
+        part = actions(model, f"{muscle}_posterior_{side}")
+        assert part.produces("extension", threshold=ext), (muscle, part.movements)
+        assert part.produces("external_rotation", threshold=5.0), (muscle, part.movements)
+
+
+@pytest.mark.parametrize("side", ["r", "l"])
+def test_whole_small_gluteals_abduct_in_any_position(model, side):
+    """Seeds 000-004: the whole muscle abducts (the primary action) with the limb extended."""
+    for pose in (Pose(), Pose(flexion=-20), Pose(rotation=20), Pose(flexion=30)):
+        for muscle in ("gluteus_minimus", "gluteus_medius"):
+            act = actions(model, f"{muscle}_{side}", pose)
+            assert act.produces("abduction", threshold=15.0), (muscle, pose, act.movements)
+            assert max(act.movements.items(), key=lambda kv: kv[1])[0] == "abduction" or pose.angles(side)[0] > 0
+
+
+def test_minimus_rotation_depends_on_hip_position(model):
+    """Seed 001: with the hip flexed the minimus rotates inward; with it extended, outward."""
+    flexed = actions(model, "gluteus_minimus_r", Pose(flexion=60))
+    neutral = actions(model, "gluteus_minimus_r", Pose())
+    extended = actions(model, "gluteus_minimus_r", Pose(flexion=-20))
+    assert flexed.produces("internal_rotation", threshold=15.0)
+    assert flexed.strength("internal_rotation") > neutral.strength("internal_rotation") + 10.0
+    assert extended.strength("internal_rotation") < neutral.strength("internal_rotation")
+    assert extended.strength("external_rotation") > 0.0  # the sign turns (seed 001)
+    # in flexion even the posterior fibres turn into internal rotators
+    assert actions(model, "gluteus_minimus_posterior_r", Pose(flexion=90)).produces("internal_rotation")
+
+
+def test_other_gluteal_muscles(model):
+    maximus = actions(model, "gluteus_maximus_r")
+    assert maximus.produces("extension", threshold=15.0) and maximus.produces("external_rotation", threshold=15.0)
+    assert maximus.parts["superior"].produces("abduction", threshold=5.0)
+    assert maximus.parts["inferior"].produces("adduction")
+    assert actions(model, "piriformis_r").produces("external_rotation", threshold=15.0)
+    tfl = actions(model, "tensor_fasciae_latae_l")
+    for movement in ("flexion", "abduction", "internal_rotation"):
+        assert tfl.produces(movement, threshold=5.0), tfl.movements
+
+
+HIP_MOVEMENTS = {m for pair in MOVEMENTS for m in pair}
+KB_POSES = {"any": Pose(), "hip extended": Pose(), "hip flexed": Pose(flexion=60)}
+KB_PART = {"whole": None, "anterior": "anterior", "middle": "middle", "posterior": "posterior",
+           "superior fibres": "superior"}
+#: Stated by one seed, contradicted by another (the knowledge base records both).
+KB_CONFLICTS = {("gluteus_minimus", "whole", "hip extended", "internal_rotation"),
+                ("gluteus_minimus", "whole", "hip extended", "external_rotation")}
+
+
+def _kb_cases():
+    cases = []
+    for muscle in ("gluteus_minimus", "gluteus_medius", "gluteus_maximus", "piriformis", "tensor_fasciae_latae"):
+        for a in facts(muscle).actions:
+            key = (muscle, a["part"], a["position"], a["movement"])
+            if (a["joint"] == "hip" and a["movement"] in HIP_MOVEMENTS
+                    and a["position"] in KB_POSES and a["part"] in KB_PART and key not in KB_CONFLICTS):
+                cases.append(key)
+    return cases
+
+
+@pytest.mark.parametrize(("muscle", "part", "position", "movement"), _kb_cases())
+def test_knowledge_base_actions_are_reproduced(model, muscle, part, position, movement):
+    """Every hip movement the knowledge base gives for a muscle (part) shows up in its moment arms."""
+    sub = KB_PART[part]
+    name = f"{muscle}_{sub}_r" if sub else f"{muscle}_r"
+    act = actions(model, name, KB_POSES[position])
+    assert act.produces(movement), (name, position, act.movements)
+
+
+def test_kb_cases_cover_the_seed_facts():
+    cases = set(_kb_cases())
+    assert ("gluteus_minimus", "anterior", "any", "flexion") in cases
+    assert ("gluteus_minimus", "whole", "hip flexed", "internal_rotation") in cases
+    assert ("gluteus_medius", "posterior", "any", "external_rotation") in cases
+    assert len(cases) >= 15
+
+
+def test_actions_api(model):
+    act = actions(model, "gluteus_medius_l")
+    assert set(act.parts) == {"anterior", "middle", "posterior"}
+    assert act.moment_arms.shape == (len(model.muscles["gluteus_medius_l"].fibres), 3)
+    assert act.weights.sum() == pytest.approx(1.0)
+    per_fibre = act.fibre_movements()
+    assert len(per_fibre) == len(act.moment_arms) and all(len(m) == 3 for m in per_fibre)
+    assert set(act.movements) <= {"flexion", "extension", "abduction", "adduction", "internal_rotation",
+                                  "external_rotation"}
+    assert act.strength("abduction") == pytest.approx(-act.strength("adduction"))
+    with pytest.raises(KeyError, match="did you mean"):
+        actions(model, "gluteus_medius_anterior")
+    with pytest.raises(KeyError, match="unknown movement"):
+        act.strength("circumduction")
