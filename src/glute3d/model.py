@@ -87,8 +87,14 @@ class Model:
 
     @property
     def meshes(self) -> dict[str, Mesh]:
-        """Every renderable structure by name: bones, then muscles (deep to superficial)."""
-        return {**self.bones, **{name: m.mesh for name, m in self.muscles.items()}}
+        """Every renderable structure by name: bones, muscles (deep to superficial), nerves and
+        arteries, and the skin."""
+        return {
+            **self.bones,
+            **{name: m.mesh for name, m in self.muscles.items()},
+            **{name: p.mesh for name, p in self.paths.items()},  # paths/skin section
+            "skin": self.skin.mesh,  # paths/skin section
+        }
 
     # ------------------------------------------------------ muscles and pose (owner: muscles.py)
     @property
@@ -117,6 +123,52 @@ class Model:
 
         return posed(self, pose)
     # ------------------------------------------------------ end of muscles and pose
+
+    # ------------------------------------------------------ paths, skin, variants (owner: paths.py, skin.py)
+    @property
+    def variants(self) -> dict[str, str]:
+        """Anatomical variant switches, e.g. ``{"sciatic": "normal"}`` (see ``glute3d.paths.VARIANTS``)."""
+        from .paths import check_variants
+
+        return check_variants(self.neutral._cache.get("variants"))
+
+    def with_variant(self, **switches: str) -> Model:
+        """A copy with anatomical variants switched; the pose is kept.
+
+        Examples
+        --------
+        >>> variant = load_model().with_variant(sciatic="fibular_pierces_piriformis")
+        >>> sorted(variant.paths["sciatic_nerve_r"].branches)
+        ['common_fibular_division', 'tibial_division']
+        """
+        from .paths import check_variants
+
+        chosen = check_variants({**self.variants, **switches})
+        neutral = self.neutral
+        shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
+        shared["variants"] = chosen
+        twin = type(neutral)(bones=neutral.bones, landmarks=neutral.landmarks, parameters=neutral.parameters,
+                             _cache=shared)
+        return twin if self.pose is None else twin.posed(self.pose)
+
+    @property
+    def paths(self) -> dict[str, Any]:
+        """Sided name to :class:`glute3d.paths.NeurovascularPath` (nerves and arteries), for this pose."""
+        if "paths" not in self._cache:
+            from .paths import generate_paths
+
+            self._cache["paths"] = generate_paths(self, variants=self.variants)
+        return self._cache["paths"]
+
+    @property
+    def skin(self) -> Any:
+        """The :class:`glute3d.skin.Skin` (neutral envelope; bent with the femurs when posed)."""
+        if "skin" not in self._cache:
+            from .skin import skin_for
+
+            self._cache["skin"] = skin_for(self)
+        return self._cache["skin"]
+    # ------------------------------------------------------ end of paths, skin, variants
 
 
 def _unknown(name: str, valid: list[str], what: str) -> str:

@@ -1,0 +1,606 @@
+"""Intramuscular injection sites of the gluteal region, needle tracks and a safety map.
+
+Two sites are constructed on the skin of each side, as nursing texts teach them
+(the seed articles name the aim: gluteus medius in the upper outer quadrant,
+away from the sciatic and superior gluteal nerves, after Hochstetter).
+
+Dorsogluteal site (quadrant method), seen from behind:
+
+1. *C*, the top of the gluteal (natal) cleft: the skin behind the landmark
+   ``gluteal_cleft_top``.
+2. *L*, the lateral border of the buttock at the height of *C*: the skin's most
+   lateral point there (its outline seen from behind).
+3. A horizontal line from *C* to *L* and a vertical line midway between them,
+   from the iliac crest down to the gluteal fold (taken
+   `GLUTEAL_FOLD_BELOW_TUBEROSITY` below the ischial tuberosity), divide the
+   buttock into four quadrants; the upper ones are bounded above by the iliac
+   crest.
+4. The injection point lies in the upper outer quadrant, midway across it and
+   `DORSOGLUTEAL_BELOW_CREST` (6 cm) below the iliac crest, the middle of the
+   usual "5 to 7.5 cm below the crest": clear of the sciatic nerve (below and
+   medial) and of the superior gluteal vessels and nerve at the greater sciatic
+   notch (medial).
+
+A second landmark-based check is drawn with it: the line from the posterior
+superior iliac spine to the greater trochanter; injections belong above and
+lateral to it (the sciatic nerve runs below and medial to it).
+
+Ventrogluteal site (von Hochstetter's method): the heel of the hand on the
+greater trochanter, the index finger on the anterior superior iliac spine and
+the middle finger spread back along the iliac crest toward the iliac tubercle.
+The fingers form a V whose vertex is at the finger bases, taken
+`VENTROGLUTEAL_APEX` of the way from the greater trochanter toward the middle
+of the two fingertips; the injection point is the centre of the triangle of
+the V, in gluteus medius (and minimus beneath it).
+
+Needles go in perpendicular to the skin (`DEFAULT_NEEDLE_MM` = 38 mm, the
+usual 1.5 inch needle).  Distances to nerves and arteries are from the needle
+track (a segment) to each centreline, minus the vessel's or nerve's radius.
+
+`DANGER_MM` = 20 mm is a teaching margin, not a clinical standard: finding the
+site by palpation is uncertain by one to two centimetres, a needle tilted 15
+degrees moves its 38 mm tip about 10 mm sideways, and nerves vary in position
+between people; a track closer than 20 mm to a nerve or artery in this model is
+shown as dangerous.
+
+Examples
+--------
+>>> import glute3d
+>>> from glute3d import injection
+>>> model = glute3d.load_model()
+>>> site = injection.sites(model)["ventrogluteal_r"]
+>>> report = injection.needle(model, site)
+>>> report.tissue in ("gluteus_medius_r", "gluteus_minimus_r")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .mesh import Mesh
+from .paths import ImplicitDistance, segment_segment_distance
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Model
+    from .paths import NeurovascularPath
+    from .skin import Skin
+
+__all__ = [
+    "DANGER_MM",
+    "DEFAULT_NEEDLE_MM",
+    "NeedleReport",
+    "Site",
+    "VENTROGLUTEAL_APEX",
+    "needle",
+    "safety_map",
+    "sites",
+]
+
+#: Needle length used when none is given, mm (a 1.5 inch intramuscular needle).
+DEFAULT_NEEDLE_MM = 38.0
+#: Tracks closer than this to a nerve or artery (surface to surface) count as dangerous, mm.
+DANGER_MM = 20.0
+#: Where the V of the ventrogluteal hand position has its vertex: this fraction of the way from
+#: the greater trochanter to the midpoint of the two fingertips (the finger bases).
+VENTROGLUTEAL_APEX = 0.3
+#: The gluteal fold, the lower limit of the quadrants, this far below the ischial tuberosity, mm.
+GLUTEAL_FOLD_BELOW_TUBEROSITY = 30.0
+#: The dorsogluteal point lies this far below the iliac crest, mm (nursing texts: 5-7.5 cm).
+DORSOGLUTEAL_BELOW_CREST = 60.0
+#: A point in none of the modelled bodies but this close to a muscle belongs to it (its fascia:
+#: the generated muscles keep a small clearance from bone and from each other), mm.
+FASCIA_MM = 1.5
+#: Quadrant names, in the order upper outer, upper inner, lower outer, lower inner.
+QUADRANTS = ("upper_outer_quadrant", "upper_inner_quadrant", "lower_outer_quadrant", "lower_inner_quadrant")
+SIDES = ("r", "l")
+
+
+# ============================================================================ results
+@dataclass(frozen=True)
+class Site:
+    """An injection site, or a region of the skin used to find one.
+
+    Attributes
+    ----------
+    name : str
+        Sided name, e.g. ``"ventrogluteal_r"`` or ``"upper_outer_quadrant_r"``.
+    point : numpy.ndarray
+        ``(3,)`` on the skin: the injection point, or the centre of a region.
+    normal : numpy.ndarray
+        ``(3,)`` outward unit normal of the skin there (the needle goes in along ``-normal``).
+    outline : numpy.ndarray or None
+        ``(n, 3)`` closed outline on the skin (quadrants, the ventrogluteal V), or None.
+    lines : dict of str to numpy.ndarray
+        Construction lines on the skin, ``(n, 3)`` each.
+    marks : dict of str to numpy.ndarray
+        Construction points on the skin, ``(3,)`` each.
+    box : tuple of float or None
+        For quadrants: ``(y_low, y_high, z_low, z_high)`` of the rectangle seen from behind
+        (``z`` measured outward from the midline, so the same numbers hold for both sides).
+    ceiling : numpy.ndarray or None
+        For the upper quadrants: ``(k, 2)`` points ``(z, y)`` of the iliac crest seen from
+        behind, the upper limit (same side convention as ``box``).
+    """
+
+    name: str
+    point: np.ndarray
+    normal: np.ndarray
+    outline: np.ndarray | None = None
+    lines: dict[str, np.ndarray] = field(default_factory=dict)
+    marks: dict[str, np.ndarray] = field(default_factory=dict)
+    box: tuple[float, float, float, float] | None = None
+    ceiling: np.ndarray | None = None
+
+    @property
+    def side(self) -> str:
+        return self.name.rsplit("_", 1)[1]
+
+    def contains(self, points: np.ndarray, normals: np.ndarray | None = None) -> np.ndarray:
+        """Which skin points lie in this quadrant (seen from behind), ``(n,)`` bool.
+
+        Only for quadrants.  With ``normals``, points not facing backward (the flank and the
+        front of the body, seen through from behind) are left out.
+        """
+        if self.box is None:
+            raise ValueError(f"{self.name} is not a region; only quadrants have a box")
+        y0, y1, z0, z1 = self.box
+        p = np.atleast_2d(points)
+        z = p[:, 2] * (1.0 if self.side == "r" else -1.0)
+        inside = (p[:, 1] >= y0) & (p[:, 1] <= y1) & (z >= z0) & (z <= z1)
+        if self.ceiling is not None:
+            inside &= p[:, 1] <= np.interp(z, self.ceiling[:, 0], self.ceiling[:, 1])
+        if normals is not None:
+            inside &= np.atleast_2d(normals)[:, 0] < -0.1
+        return inside
+
+
+@dataclass(frozen=True)
+class NeedleReport:
+    """Where a needle inserted perpendicular to the skin ends, and what it passes near.
+
+    Attributes
+    ----------
+    entry : numpy.ndarray
+        ``(3,)`` the insertion point on the skin.
+    direction : numpy.ndarray
+        ``(3,)`` unit direction into the body (minus the skin normal).
+    length : float
+        Needle length, mm.
+    tip : numpy.ndarray
+        ``(3,)`` ``entry + length * direction``.
+    tissue : str
+        What the tip lies in: a sided muscle name, ``"bone"``, ``"subcutaneous"`` (no muscle
+        reached yet: the subcutaneous fat) or ``"intermuscular"`` (past a muscle but in none:
+        a space the model leaves between muscles, fat and fascia in the body).
+    layers : list of tuple
+        ``(tissue, from_mm, to_mm)`` along the track, in order, depths from the skin.
+    muscle : str or None
+        The deepest muscle the needle reaches (the tip's muscle, or the last one crossed when
+        the tip lies beyond it, e.g. on the ilium); None if it reaches no muscle.
+    distances : dict of str to float
+        Sided nerve or artery name to the shortest distance between the track and its
+        surface (centreline distance minus radius), mm; negative: the track pierces it.  The
+        small muscular twigs inside gluteus maximus, which every injection there crosses,
+        do not count (``Branch.risk``).
+    """
+
+    entry: np.ndarray
+    direction: np.ndarray
+    length: float
+    tip: np.ndarray
+    tissue: str
+    layers: list[tuple[str, float, float]]
+    distances: dict[str, float]
+
+    @property
+    def muscle(self) -> str | None:
+        """The deepest muscle reached (see the class docstring)."""
+        muscles = [t for t, _, _ in self.layers if t not in ("subcutaneous", "intermuscular", "bone")]
+        return muscles[-1] if muscles else None
+
+    @property
+    def nearest(self) -> tuple[str, float]:
+        """The nearest nerve or artery and its distance, mm."""
+        name = min(self.distances, key=self.distances.__getitem__)
+        return name, self.distances[name]
+
+    @property
+    def safe(self) -> bool:
+        """True when every nerve and artery is at least `DANGER_MM` from the track."""
+        return self.nearest[1] >= DANGER_MM
+
+
+# ============================================================================ skin geometry
+class _SkinTools:
+    """Ray casts, closest points and smooth normals on one skin mesh (cached per skin)."""
+
+    def __init__(self, skin: Skin):
+        import vtk
+
+        self.skin = skin
+        self.mesh = skin.mesh
+        self.poly = skin.mesh.to_pyvista()
+        self.obb = vtk.vtkOBBTree()
+        self.obb.SetDataSet(self.poly)
+        self.obb.BuildLocator()
+        self.normals = _smooth_normals(skin.mesh, 8.0)
+        from scipy.spatial import cKDTree
+
+        self.tree = cKDTree(skin.mesh.vertices)
+
+    def cast(self, origin: np.ndarray, direction: np.ndarray, reach: float = 600.0) -> np.ndarray | None:
+        """First skin point met going from ``origin`` along ``direction``."""
+        import vtk
+
+        d = np.asarray(direction, float)
+        d = d / np.linalg.norm(d)
+        pts = vtk.vtkPoints()
+        self.obb.IntersectWithLine(tuple(origin), tuple(origin + reach * d), pts, None)
+        if pts.GetNumberOfPoints() == 0:
+            return None
+        return np.array(pts.GetPoint(0))
+
+    def from_behind(self, y: float, z: float) -> np.ndarray | None:
+        """The skin point seen from behind at height ``y`` and lateral position ``z``."""
+        x0 = float(self.mesh.vertices[:, 0].min()) - 50.0
+        return self.cast(np.array([x0, y, z]), np.array([1.0, 0.0, 0.0]))
+
+    def closest(self, p: np.ndarray) -> np.ndarray:
+        _, pt = self.poly.find_closest_cell(np.atleast_2d(p), return_closest_point=True)
+        return np.asarray(pt, float).reshape(-1, 3)[0]
+
+    def normal_at(self, p: np.ndarray) -> np.ndarray:
+        """Smoothed outward normal near ``p``."""
+        idx = self.tree.query_ball_point(p, 6.0)
+        if not idx:
+            idx = [int(self.tree.query(p)[1])]
+        n = self.normals[idx].mean(axis=0)
+        return n / np.linalg.norm(n)
+
+    def on_skin(self, chord: np.ndarray, outward: np.ndarray) -> np.ndarray:
+        """Points of a chord moved onto the skin along ``outward`` (``(3,)`` or ``(n, 3)``)."""
+        out = []
+        dirs = np.broadcast_to(outward, chord.shape)
+        for p, d in zip(chord, dirs):
+            d = d / np.linalg.norm(d)
+            hit = self.cast(p + 250.0 * d, -d)
+            out.append(hit if hit is not None else self.closest(p))
+        return np.asarray(out)
+
+
+def _smooth_normals(mesh: Mesh, radius: float) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    vn = mesh.vertex_normals
+    tree = cKDTree(mesh.vertices)
+    pairs = tree.query_pairs(radius, output_type="ndarray")
+    acc = vn.copy()
+    np.add.at(acc, pairs[:, 0], vn[pairs[:, 1]])
+    np.add.at(acc, pairs[:, 1], vn[pairs[:, 0]])
+    return acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-12)
+
+
+def _tools(model: Model) -> _SkinTools:
+    skin = model.skin
+    cache = skin._cache
+    if "tools" not in cache:
+        cache["tools"] = _SkinTools(skin)
+    return cache["tools"]
+
+
+# ============================================================================ sites
+def _lm(model: Model, name: str, side: str) -> np.ndarray:
+    return np.asarray(model.landmark(name if name == "gluteal_cleft_top" else f"{name}_{side}"), float)
+
+
+def _polyline(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    return a + t * (b - a)
+
+
+def _crest_from_behind(model: Model, side: str) -> np.ndarray:
+    """The iliac crest seen from behind: ``(k, 2)`` points ``(z outward, y)``, z increasing.
+
+    Only the part behind the iliac tubercle counts (the anterior crest turns forward
+    and is not seen from behind); beyond the tubercle the height stays that of the tubercle.
+    """
+    sgn = 1.0 if side == "r" else -1.0
+    crest = np.asarray(model.landmark(f"iliac_crest_{side}"), float)
+    tub = _lm(model, "iliac_tubercle", side)
+    back = crest[crest[:, 0] <= tub[0]]
+    zy = np.column_stack([back[:, 2] * sgn, back[:, 1]])
+    zy = zy[np.argsort(zy[:, 0])]
+    zy = np.vstack([[0.0, zy[0, 1]], zy, [zy[-1, 0] + 200.0, zy[-1, 1]]])
+    return zy
+
+
+def _dorsogluteal(model: Model, tools: _SkinTools, side: str) -> dict[str, Site]:
+    sgn = 1.0 if side == "r" else -1.0
+    v = tools.mesh.vertices
+    cleft = _lm(model, "gluteal_cleft_top", side)
+    c = tools.from_behind(cleft[1], 0.0)
+    if c is None:
+        raise RuntimeError("the skin has no point behind the top of the gluteal cleft")
+    band = v[(np.abs(v[:, 1] - c[1]) < 4.0) & (v[:, 2] * sgn > 0)]
+    z_lat = float(np.max(band[:, 2] * sgn)) - 2.0  # the outline seen from behind, just inside
+    z_mid = 0.5 * z_lat
+    ceiling = _crest_from_behind(model, side)
+
+    def crest_y(z: np.ndarray | float) -> np.ndarray:
+        return np.interp(z, ceiling[:, 0], ceiling[:, 1])
+
+    y_top = float(crest_y(z_mid))
+    y_fold = float(_lm(model, "ischial_tuberosity", side)[1]) - GLUTEAL_FOLD_BELOW_TUBEROSITY
+    y_c = float(c[1])
+
+    def behind(yz: np.ndarray) -> np.ndarray:
+        pts = [tools.from_behind(y, z * sgn) for y, z in yz]
+        return np.asarray([p for p in pts if p is not None])
+
+    def outline(y0: float, y1: float, z0: float, z1: float, capped: bool, n: int = 24) -> np.ndarray:
+        z = np.linspace(z0, z1, n)
+        top = np.column_stack([np.minimum(crest_y(z), y1) if capped else np.full(n, y1), z])
+        edges = [
+            np.column_stack([np.full(n, y0), z]),
+            np.column_stack([np.linspace(y0, top[-1, 0], n), np.full(n, z1)]),
+            top[::-1],
+            np.column_stack([np.linspace(top[0, 0], y0, n), np.full(n, z0)]),
+        ]
+        return behind(np.vstack(edges))
+
+    def make(name: str, y0: float, y1: float, z0: float, z1: float) -> Site:
+        upper = y0 >= y_c - 1e-9
+        zc = 0.5 * (z0 + z1)
+        yc = 0.5 * (y0 + min(y1, float(crest_y(zc)))) if upper else 0.5 * (y0 + y1)
+        centre = tools.from_behind(yc, zc * sgn)
+        return Site(f"{name}_{side}", centre, tools.normal_at(centre), outline(y0, y1, z0, z1, upper),
+                    box=(y0, y1, z0, z1), ceiling=ceiling if upper else None)
+
+    y_high = float(ceiling[:, 1].max())
+    horizontal = behind(np.column_stack([np.full(40, y_c), np.linspace(0.0, z_lat, 40)]))
+    vertical = behind(np.column_stack([np.linspace(y_fold, y_top, 50), np.full(50, z_mid)]))
+    boxes = {
+        "upper_outer_quadrant": (y_c, y_high, z_mid, z_lat),
+        "upper_inner_quadrant": (y_c, y_high, 0.0, z_mid),
+        "lower_outer_quadrant": (y_fold, y_c, z_mid, z_lat),
+        "lower_inner_quadrant": (y_fold, y_c, 0.0, z_mid),
+    }
+    out = {f"{q}_{side}": make(q, *boxes[q]) for q in QUADRANTS}
+
+    # the line from the posterior superior iliac spine to the greater trochanter
+    psis = tools.closest(_lm(model, "psis", side))
+    gt = tools.closest(_lm(model, "greater_trochanter_tip", side))
+    chord = _polyline(psis, gt, 40)
+    outward = np.array([-1.0, 0.0, 0.8 * sgn])
+    psis_gt = tools.on_skin(chord, outward)
+
+    # injection point: midway across the upper outer quadrant, 6 cm below the crest
+    z_s = 0.5 * (z_mid + z_lat)
+    y_s = max(float(crest_y(z_s)) - DORSOGLUTEAL_BELOW_CREST, y_c + 10.0)
+    p = tools.from_behind(y_s, z_s * sgn)
+    uoq = out[f"upper_outer_quadrant_{side}"]
+    out[f"dorsogluteal_{side}"] = Site(
+        f"dorsogluteal_{side}", p, tools.normal_at(p), uoq.outline,
+        lines={"horizontal": horizontal, "vertical": vertical, "psis_gt": psis_gt,
+               "iliac_crest": behind(np.column_stack([crest_y(zs := np.linspace(0.0, z_lat, 40)), zs]))},
+        marks={"cleft_top": c, "lateral_border": tools.from_behind(y_c, z_lat * sgn), "psis": psis,
+               "greater_trochanter": gt},
+        box=uoq.box, ceiling=ceiling,
+    )
+    return out
+
+
+def _ventrogluteal(model: Model, tools: _SkinTools, side: str) -> Site:
+    gt = tools.closest(_lm(model, "greater_trochanter_tip", side))
+    asis = tools.closest(_lm(model, "asis", side))
+    tub = tools.closest(_lm(model, "iliac_tubercle", side))
+    apex = gt + VENTROGLUTEAL_APEX * (0.5 * (asis + tub) - gt)
+    centre = (apex + asis + tub) / 3.0
+    n_out = tools.normal_at(tools.closest(centre))
+    p = tools.on_skin(centre[None], n_out)[0]
+    outward = tools.normal_at(p)
+    index = tools.on_skin(_polyline(apex, asis, 30), outward)
+    middle = tools.on_skin(_polyline(apex, tub, 30), outward)
+    tips = tools.on_skin(_polyline(asis, tub, 20), outward)
+    outline = np.vstack([index, tips[1:], middle[::-1][1:]])
+    apex_s = tools.on_skin(apex[None], outward)[0]
+    return Site(
+        f"ventrogluteal_{side}", p, outward, outline,
+        lines={"index_finger": index, "middle_finger": middle},
+        marks={"greater_trochanter": gt, "asis": asis, "iliac_tubercle": tub, "apex": apex_s},
+    )
+
+
+def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
+    """The injection sites and the quadrants of the buttock, on the model's skin.
+
+    Parameters
+    ----------
+    model : Model
+        Neutral or posed (the posed skin is only an approximation).
+    sides : sequence of {"r", "l"}
+
+    Returns
+    -------
+    dict of str to Site
+        ``ventrogluteal_<side>``, ``dorsogluteal_<side>`` (with the construction lines
+        ``horizontal``, ``vertical`` and ``psis_gt``) and the four quadrants
+        ``upper_outer_quadrant_<side>``, ... (with their boxes).
+    """
+    tools = _tools(model)
+    key = ("sites", tuple(sides))
+    if key in tools.skin._cache:
+        return dict(tools.skin._cache[key])
+    out: dict[str, Site] = {}
+    for side in sides:
+        if side not in SIDES:
+            raise ValueError(f"side {side!r} is not one of {SIDES}")
+        out[f"ventrogluteal_{side}"] = _ventrogluteal(model, tools, side)
+        out.update(_dorsogluteal(model, tools, side))
+    tools.skin._cache[key] = out
+    return dict(out)
+
+
+# ============================================================================ needles
+def _structures(model: Model) -> dict[str, NeurovascularPath]:
+    return dict(model.paths)
+
+
+def _segments(model: Model, step: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Centreline segments of the branches at risk of every path (every ``step``-th sample).
+
+    Returns starts, ends, radii and the index of the owning path in the returned names.
+    """
+    paths = _structures(model)
+    names = list(paths)
+    a, b, r, who = [], [], [], []
+    for k, name in enumerate(names):
+        for br in paths[name].branches.values():
+            if not br.risk:
+                continue
+            c = br.centreline
+            if step > 1:
+                idx = np.unique(np.concatenate([np.arange(0, len(c), int(step)), [len(c) - 1]]))
+                c = c[idx]
+            a.append(c[:-1])
+            b.append(c[1:])
+            r.append(np.full(len(c) - 1, br.radius))
+            who.append(np.full(len(c) - 1, k))
+    return np.vstack(a), np.vstack(b), np.concatenate(r), np.concatenate(who), names
+
+
+def _tissue_fields(model: Model) -> dict[str, ImplicitDistance]:
+    cache = model._cache
+    if "injection_fields" not in cache:
+        fields = {name: ImplicitDistance(m.mesh) for name, m in model.muscles.items()}
+        from .mesh import merge
+
+        fields["bone"] = ImplicitDistance(merge(list(model.bones.values())))
+        cache["injection_fields"] = fields
+    return cache["injection_fields"]
+
+
+def tissue_at(model: Model, points: np.ndarray) -> list[str]:
+    """What each point lies in: a sided muscle name, ``"bone"`` or ``"subcutaneous"``.
+
+    Where muscle bodies overlap, the one the point is deepest inside wins.  A point in
+    no body but within `FASCIA_MM` of a muscle belongs to that muscle (the generated
+    muscles keep a small gap from bone and from each other; in the body it is fascia).
+    """
+    pts = np.atleast_2d(np.asarray(points, float))
+    fields = _tissue_fields(model)
+    names = list(fields)
+    d = np.column_stack([fields[n](pts) for n in names])
+    muscle = np.array([n != "bone" for n in names])
+    out = []
+    for row in d:
+        k = int(np.argmin(row))
+        if row[k] < 0.0:
+            out.append(names[k])
+            continue
+        km = int(np.argmin(np.where(muscle, row, np.inf)))
+        out.append(names[km] if row[km] <= FASCIA_MM else "subcutaneous")
+    return out
+
+
+def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_NEEDLE_MM) -> NeedleReport:
+    """Follow a needle inserted perpendicular to the skin.
+
+    Parameters
+    ----------
+    model : Model
+    site_or_point : Site or array_like
+        A :class:`Site`, or a point (snapped to the nearest skin point).
+    needle_mm : float
+        Needle length, mm (positive).
+
+    Returns
+    -------
+    NeedleReport
+
+    Raises
+    ------
+    ValueError
+        A non-positive needle length.
+    """
+    length = float(needle_mm)
+    if not np.isfinite(length) or length <= 0.0:
+        raise ValueError(f"needle_mm must be a positive length in mm, got {needle_mm!r}")
+    tools = _tools(model)
+    if isinstance(site_or_point, Site):
+        entry, normal = np.asarray(site_or_point.point, float), np.asarray(site_or_point.normal, float)
+    else:
+        entry = tools.closest(np.asarray(site_or_point, float))
+        normal = tools.normal_at(entry)
+    direction = -normal / np.linalg.norm(normal)
+    tip = entry + length * direction
+    depth = np.linspace(0.0, length, max(2, int(length / 0.5) + 1))
+    along = tissue_at(model, entry + depth[:, None] * direction)
+    seen_muscle = False
+    for i, t in enumerate(along):
+        if t == "subcutaneous" and seen_muscle:
+            along[i] = "intermuscular"
+        seen_muscle |= t not in ("subcutaneous", "bone")
+    layers: list[tuple[str, float, float]] = []
+    for i, t in enumerate(along):
+        if layers and layers[-1][0] == t:
+            layers[-1] = (t, layers[-1][1], float(depth[i]))
+        else:
+            layers.append((t, float(depth[i]), float(depth[i])))
+    a, b, r, who, names = _segments(model)
+    d = segment_segment_distance(entry[None], tip[None], a, b) - r
+    dist = {n: float(d[who == k].min()) for k, n in enumerate(names)}
+    return NeedleReport(entry, direction, length, tip, along[-1], layers, dist)
+
+
+def safety_map(model: Model, needle_mm: float = DEFAULT_NEEDLE_MM, *, kinds: Sequence[str] = ("nerve", "artery"),
+               names: Sequence[str] | None = None, chunk: int = 1024) -> tuple[Mesh, np.ndarray]:
+    """For every skin vertex: how close a perpendicular needle comes to a nerve or artery.
+
+    Parameters
+    ----------
+    model : Model
+    needle_mm : float
+        Needle length, mm.
+    kinds : sequence of {"nerve", "artery"}
+        Which structures count.
+    names : sequence of str, optional
+        Only these sided path names (e.g. ``["sciatic_nerve_r"]``).
+    chunk : int
+        Vertices per vectorised block (memory vs speed).
+
+    Returns
+    -------
+    skin : Mesh
+        The skin mesh.
+    distance : numpy.ndarray
+        ``(n_vertices,)`` shortest distance, mm, between each vertex's needle track and the
+        surface of the nearest selected structure (below `DANGER_MM`: dangerous); muscular
+        twigs (``Branch.risk`` false) do not count.
+    """
+    length = float(needle_mm)
+    if not np.isfinite(length) or length <= 0.0:
+        raise ValueError(f"needle_mm must be a positive length in mm, got {needle_mm!r}")
+    tools = _tools(model)
+    paths = _structures(model)
+    a, b, r, who, all_names = _segments(model, step=3.0)
+    keep = np.array([paths[n].kind in kinds and (names is None or n in names) for n in all_names])
+    if names is not None:
+        unknown = sorted(set(names) - set(all_names))
+        if unknown:
+            raise KeyError(f"unknown path name(s) {unknown}; known: {all_names}")
+    sel = keep[who]
+    a, b, r = a[sel], b[sel], r[sel]
+    v = tools.mesh.vertices
+    tip = v - length * tools.normals
+    out = np.empty(len(v))
+    for lo in range(0, len(v), chunk):
+        hi = min(lo + chunk, len(v))
+        d = segment_segment_distance(v[lo:hi, None, :], tip[lo:hi, None, :], a[None], b[None]) - r[None]
+        out[lo:hi] = d.min(axis=1)
+    return tools.mesh, out

@@ -1,0 +1,461 @@
+"""The skin of the gluteal region: a smooth envelope from the lower trunk to mid-thigh.
+
+Generated from the neutral model (``data/skin.toml``):
+
+1. The union of all bones and muscles is scan-converted on a regular grid
+   (3 mm) and its distance field computed with a Euclidean distance transform.
+2. A subcutaneous thickness field (a base value with Gaussian bumps at
+   landmarks: a fat pad over the buttock, thin skin over the sacrum, the
+   posterior superior iliac spines, the iliac crest, the anterior superior
+   iliac spine and the greater trochanter) is subtracted.
+3. Fillers stand in for what the model lacks: an elliptic cylinder for the
+   lower trunk and a tapered cylinder around each femur for the thigh muscles,
+   joined with a smooth minimum.
+4. The field is smoothed (Gaussian), contoured (VTK flying edges), reduced to
+   its largest piece, smoothed again (windowed sinc), decimated and cut by two
+   horizontal planes, above the iliac crest and at mid-thigh, leaving a clean
+   open boundary.
+
+Everything is deterministic.  For a posed model the neutral skin is bent with
+the femurs by linear blend skinning (an approximation: no soft-tissue
+mechanics).
+
+Examples
+--------
+>>> import glute3d
+>>> skin = glute3d.load_model().skin
+>>> skin.mesh.n_faces > 10000
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from .mesh import Mesh, read_ply
+from .paths import ImplicitDistance, shaft_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Model
+
+__all__ = ["SKIN_FILE", "Skin", "SkinDataError", "generate_skin", "skin_for", "skin_spec"]
+
+#: File name of the pre-built skin in ``meshes/`` (optional; generated when absent or stale).
+SKIN_FILE = "skin.ply"
+_MIRROR = np.array([1.0, 1.0, -1.0])
+SIDES = ("r", "l")
+
+
+class SkinDataError(ValueError):
+    """``skin.toml`` is inconsistent; the message names the table and field."""
+
+
+# ============================================================================ specification
+@cache
+def _default_text() -> str:
+    return resources.files("glute3d.data").joinpath("skin.toml").read_text()
+
+
+def skin_spec(path: str | Path | None = None) -> dict[str, Any]:
+    """The parsed and checked ``skin.toml`` (default: the packaged one).
+
+    Raises
+    ------
+    SkinDataError
+        A missing table or field; the message names it.
+    """
+    text = Path(path).read_text() if path is not None else _default_text()
+    doc = tomllib.loads(text)
+    need = {
+        "grid": ("spacing", "smoothing", "blend", "faces"),
+        "cut": ("top", "bottom"),
+        "thickness": ("base",),
+        "trunk": ("front", "back", "side", "bottom", "cap", "waist"),
+        "thigh": ("top_below", "bottom_below", "anterior", "medial", "radius_top", "radius_bottom"),
+    }
+    for table, keys in need.items():
+        if table not in doc:
+            raise SkinDataError(f"skin.toml: missing table [{table}]")
+        for k in keys:
+            if k not in doc[table]:
+                raise SkinDataError(f"skin.toml [{table}]: missing field {k!r}")
+    for k, bump in enumerate(doc["thickness"].get("bumps", ())):
+        if sum(key in bump for key in ("at", "curve", "midline")) != 1:
+            raise SkinDataError(f"skin.toml [thickness.bumps[{k}]]: give one of `at`, `curve` or `midline`")
+        for f in ("delta", "sigma"):
+            if f not in bump:
+                raise SkinDataError(f"skin.toml [thickness.bumps[{k}]]: missing field {f!r}")
+    if not 1.0 <= float(doc["grid"]["spacing"]) <= 6.0:
+        raise SkinDataError(f"skin.toml [grid]: spacing = {doc['grid']['spacing']} mm is outside 1..6 mm")
+    return doc
+
+
+# ============================================================================ result
+@dataclass(frozen=True)
+class Skin:
+    """The skin surface.
+
+    Attributes
+    ----------
+    mesh : Mesh
+        Open triangle surface (outward normals), cut by the planes ``y = top`` and
+        ``y = bottom``.
+    top, bottom : float
+        Heights (pelvis frame Y, mm) of the upper and lower cut.
+    """
+
+    mesh: Mesh
+    top: float
+    bottom: float
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def closed(self) -> Mesh:
+        """The skin with flat caps in its cut planes (a closed surface, for inside tests)."""
+        import pyvista as pv
+
+        edges = self.mesh.to_pyvista().extract_feature_edges(
+            boundary_edges=True, feature_edges=False, manifold_edges=False, non_manifold_edges=False
+        )
+        lines = edges.lines.reshape(-1, 3)[:, 1:]
+        pts = np.asarray(edges.points)
+        caps = []
+        for y in (self.top, self.bottom):
+            on = np.abs(pts[:, 1] - y) < 1e-3
+            sel = lines[on[lines[:, 0]] & on[lines[:, 1]]]
+            if len(sel):
+                loop = pv.PolyData(pts, lines=np.column_stack([np.full(len(sel), 2), sel]).ravel())
+                tri = _cap(loop, y)
+                if tri is not None:
+                    caps.append(tri)
+        from .mesh import merge
+
+        closed = merge([self.mesh, *caps])
+        return _weld(closed)
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """Which points lie inside the skin (between the cut planes), ``(n,)`` bool."""
+        if "inside" not in self._cache:
+            self._cache["inside"] = ImplicitDistance(self.closed)
+        return self._cache["inside"].contains(np.atleast_2d(np.asarray(points, float)))
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """Signed distance of points to the closed skin (negative inside), mm."""
+        if "inside" not in self._cache:
+            self._cache["inside"] = ImplicitDistance(self.closed)
+        return self._cache["inside"](np.atleast_2d(np.asarray(points, float)))
+
+
+def _cap(edges: Any, y: float) -> Mesh | None:
+    """Triangulate the boundary loops lying in the plane ``y`` (VTK contour triangulator)."""
+    import vtk
+
+    from .mesh import Mesh as _Mesh
+
+    tri = vtk.vtkContourTriangulator()
+    tri.SetInputData(edges)
+    tri.Update()
+    out = tri.GetOutput()
+    if out.GetNumberOfCells() == 0:
+        return None
+    import pyvista as pv
+
+    m = _Mesh.from_pyvista(pv.wrap(out))
+    # caps face out of the body: up at the top cut, down at the bottom one
+    n = m.face_normals[:, 1]
+    want = 1.0 if y > 0 else -1.0
+    faces = m.faces if np.mean(n) * want > 0 else m.faces[:, ::-1]
+    return _Mesh(m.vertices, faces.copy())
+
+
+def _weld(mesh: Mesh, tol: float = 1e-4) -> Mesh:
+    """Merge coincident vertices (the caps share the skin's boundary vertices)."""
+    key = np.round(mesh.vertices / tol).astype(np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    faces = inverse.reshape(-1)[mesh.faces]
+    keep = (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])
+    return Mesh(mesh.vertices[first], faces[keep])
+
+
+# ============================================================================ generation
+def _landmark(model: Model, name: str, side: str) -> np.ndarray:
+    full = name if name == "gluteal_cleft_top" else f"{name}_{side}"
+    return np.asarray(model.landmark(full), float)
+
+
+def _occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) -> np.ndarray:
+    """Grid nodes inside a closed mesh (VTK scan conversion), ``(nx, ny, nz)`` bool."""
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    img = vtk.vtkImageData()
+    img.SetOrigin(*origin)
+    img.SetSpacing(spacing, spacing, spacing)
+    img.SetDimensions(*(int(x) for x in dims))
+    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
+    sten = vtk.vtkPolyDataToImageStencil()
+    sten.SetInputData(mesh.to_pyvista())
+    sten.SetOutputOrigin(*origin)
+    sten.SetOutputSpacing(spacing, spacing, spacing)
+    sten.SetOutputWholeExtent(img.GetExtent())
+    cut = vtk.vtkImageStencil()
+    cut.SetInputData(img)
+    cut.SetStencilConnection(sten.GetOutputPort())
+    cut.ReverseStencilOff()
+    cut.SetBackgroundValue(0)
+    cut.Update()
+    flat = vtk_to_numpy(cut.GetOutput().GetPointData().GetScalars())
+    return flat.reshape(int(dims[2]), int(dims[1]), int(dims[0])).transpose(2, 1, 0).astype(bool)
+
+
+def _cut_levels(model: Model, spec: Mapping[str, Any]) -> tuple[float, float]:
+    top = spec["cut"]["top"]
+    bottom = spec["cut"]["bottom"]
+    t = max(_landmark(model, top["landmark"], s)[1] for s in SIDES) + float(top["offset"])
+    b = min(_landmark(model, bottom["landmark"], s)[1] for s in SIDES) + float(bottom["offset"])
+    return float(t), float(b)
+
+
+def _thickness(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
+    th = spec["thickness"]
+    out = np.full(len(pts), float(th["base"]))
+    for bump in th.get("bumps", ()):
+        delta, sigma = float(bump["delta"]), float(bump["sigma"])
+        if "midline" in bump:
+            b = bump["behind"]
+            x0 = max(_landmark(model, b["landmark"], s)[0] for s in SIDES) + float(b["offset"])
+            fade = np.clip((x0 - pts[:, 0]) / 30.0, 0.0, 1.0)
+            out += delta * fade * np.exp(-((pts[:, 2] / sigma) ** 2))
+            continue
+        sides = SIDES if bump.get("sided", True) else ("r",)
+        for side in sides:
+            if "curve" in bump:
+                curve = np.asarray(model.landmark(f"{bump['curve']}_{side}"), float)
+                seg = np.linalg.norm(np.diff(curve, axis=0), axis=1).sum()
+                dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
+                d, _ = cKDTree(dense).query(pts, distance_upper_bound=4 * sigma)
+                d = np.where(np.isfinite(d), d, 4 * sigma)
+            else:
+                weights = bump["at"]
+                total = sum(weights.values())
+                c = sum(w * _landmark(model, n, side) for n, w in weights.items()) / total
+                off = np.asarray(bump.get("offset", (0.0, 0.0, 0.0)), float)
+                c = c + (off * _MIRROR if side == "l" else off)
+                d = np.linalg.norm(pts - c, axis=1)
+            out += delta * np.exp(-((d / sigma) ** 2))
+    return out
+
+
+def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
+    seg = np.linalg.norm(np.diff(c, axis=0), axis=1)
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    at = np.linspace(0.0, arc[-1], n)
+    return np.column_stack([np.interp(at, arc, c[:, k]) for k in range(3)])
+
+
+def _smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
+    h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
+    return b + (a - b) * h - k * h * (1.0 - h)
+
+
+def _trunk(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
+    t = spec["trunk"]
+    front = max(_landmark(model, t["front"]["landmark"], s)[0] for s in SIDES) + float(t["front"]["offset"])
+    back = min(_landmark(model, t["back"]["landmark"], s)[0] for s in SIDES) + float(t["back"]["offset"])
+    side = max(abs(_landmark(model, t["side"]["landmark"], s)[2]) for s in SIDES) + float(t["side"]["offset"])
+    y0 = max(_landmark(model, t["bottom"]["landmark"], s)[1] for s in SIDES) + float(t["bottom"]["offset"])
+    cap = float(t["cap"])
+    xc, ax = 0.5 * (front + back), 0.5 * (front - back)
+    crest = max(_landmark(model, "iliac_crest_top", s)[1] for s in SIDES)
+    top, _ = _cut_levels(model, spec)
+    narrow = np.clip((pts[:, 1] - crest) / max(top - crest, 1.0), 0.0, 1.0)
+    az = side * (1.0 - (1.0 - float(t.get("waist", 1.0))) * narrow)
+    below = np.maximum(y0 - pts[:, 1], 0.0)
+    q = np.sqrt(((pts[:, 0] - xc) / ax) ** 2 + (pts[:, 2] / az) ** 2 + (below / cap) ** 2)
+    return (q - 1.0) * min(ax, side, cap)
+
+
+def _thigh(model: Model, spec: Mapping[str, Any], pts: np.ndarray, side: str) -> np.ndarray:
+    th = spec["thigh"]
+    v = model.bones[f"femur_{side}"].vertices
+    lesser = _landmark(model, "lesser_trochanter", side)
+    c, axis, post, medial, _ = shaft_frame(v, lesser, side)
+    shift = -post * float(th["anterior"]) + medial * float(th["medial"])
+    a = c - axis * float(th["top_below"]) + shift
+    b = c - axis * float(th["bottom_below"]) + shift
+    ra, rb = float(th["radius_top"]), float(th["radius_bottom"])
+    ab = b - a
+    t = np.clip(((pts - a) @ ab) / (ab @ ab), 0.0, 1.0)
+    return np.linalg.norm(pts - (a + t[:, None] * ab), axis=1) - (ra + (rb - ra) * t)
+
+
+def generate_skin(model: Model, spec: Mapping[str, Any] | None = None) -> Skin:
+    """Generate the skin of a model at neutral pose (a few seconds).
+
+    Parameters
+    ----------
+    model : Model
+        The model; its neutral pose is used (bones and muscles).
+    spec : mapping, optional
+        Parsed ``skin.toml``; the packaged one by default.
+
+    Returns
+    -------
+    Skin
+    """
+    import pyvista as pv
+
+    model = getattr(model, "neutral", model)
+    spec = spec or skin_spec()
+    g = spec["grid"]
+    h = float(g["spacing"])
+    top, bottom = _cut_levels(model, spec)
+    bodies = [*model.bones.values(), *(m.mesh for m in model.muscles.values())]
+    allv = np.vstack([b.vertices for b in bodies])
+    pad = 70.0
+    lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
+    hi = np.array([allv[:, 0].max() + pad, top + 4 * h, allv[:, 2].max() + pad])
+    dims = np.ceil((hi - lo) / h).astype(int) + 1
+    inside = np.zeros(tuple(dims), bool)
+    for b in bodies:
+        inside |= _occupancy(b, lo, h, dims)
+    out_d = ndimage.distance_transform_edt(~inside) * h
+    in_d = ndimage.distance_transform_edt(inside) * h
+    dist = np.where(inside, -in_d, out_d)
+
+    axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
+    pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    field_ = dist.ravel() - _thickness(model, spec, pts)
+    k = float(g["blend"])
+    field_ = _smooth_min(field_, _trunk(model, spec, pts), k)
+    for side in SIDES:
+        field_ = _smooth_min(field_, _thigh(model, spec, pts, side), k)
+    field_ = ndimage.gaussian_filter(field_.reshape(tuple(dims)), float(g["smoothing"]))
+
+    img = pv.ImageData(dimensions=tuple(int(d) for d in dims), spacing=(h, h, h), origin=tuple(lo))
+    img.point_data["f"] = field_.ravel(order="F")
+    surf = img.contour([0.0], scalars="f", method="flying_edges")
+    surf = surf.connectivity("largest").extract_surface(algorithm="dataset_surface")
+    surf = Mesh.from_pyvista(surf).to_pyvista().clean()  # plain triangles, no stray arrays
+    surf = Mesh.from_pyvista(surf.smooth_taubin(n_iter=40, pass_band=0.05)).to_pyvista()
+    budget = int(g["faces"])
+    if surf.n_cells > budget:
+        # topology-preserving decimation: quadric decimation can pinch an edge into three faces
+        surf = surf.decimate_pro(1.0 - budget / surf.n_cells, preserve_topology=True, feature_angle=60.0,
+                                 splitting=False)
+        surf = Mesh.from_pyvista(surf).to_pyvista()
+    surf = surf.clip(normal=(0.0, 1.0, 0.0), origin=(0.0, top, 0.0), invert=True)
+    surf = surf.clip(normal=(0.0, -1.0, 0.0), origin=(0.0, bottom, 0.0), invert=True)
+    surf = surf.extract_surface(algorithm="dataset_surface").triangulate().clean()
+    mesh = Mesh.from_pyvista(surf)
+    # snap the cut to its plane exactly and orient outward
+    v = mesh.vertices.copy()
+    v[np.abs(v[:, 1] - top) < 1e-3, 1] = top
+    v[np.abs(v[:, 1] - bottom) < 1e-3, 1] = bottom
+    mesh = Mesh(v, mesh.faces)
+    centre = np.array([allv[:, 0].mean(), 0.0, 0.0])
+    fc = mesh.face_centers - centre
+    fc[:, 1] = 0.0
+    if np.einsum("ij,ij->i", mesh.face_normals, fc).mean() < 0:
+        mesh = Mesh(mesh.vertices, mesh.faces[:, ::-1].copy())
+    return Skin(mesh, top, bottom)
+
+
+# ============================================================================ pose and files
+def fingerprint(model: Model) -> str:
+    """What the skin depends on: bones, muscle bodies (neutral) and ``skin.toml``, hashed.
+
+    Coordinates are rounded to 0.05 mm so platform-level float noise does not count.
+    """
+    model = getattr(model, "neutral", model)
+    hsh = hashlib.sha256()
+    for name in sorted(model.bones):
+        hsh.update(np.round(model.bones[name].vertices / 0.05).astype(np.int64).tobytes())
+    for name in sorted(model.muscles):
+        hsh.update(np.round(model.muscles[name].mesh.vertices / 0.05).astype(np.int64).tobytes())
+    hsh.update(_default_text().encode())
+    return hsh.hexdigest()[:16]
+
+
+def skin_ply_bytes(skin: Skin, model: Model) -> bytes:
+    """The skin as binary PLY, with its fingerprint and cut levels in the header comment."""
+    from .mesh import ply_bytes
+
+    data = ply_bytes(skin.mesh, f"skin fingerprint={fingerprint(model)} top={skin.top!r} bottom={skin.bottom!r}")
+    return data
+
+
+def read_skin(path: str | Path, model: Model | None = None) -> Skin | None:
+    """Read a skin file; ``None`` if ``model`` is given and the file was made for another model."""
+    import re
+
+    p = Path(path)
+    head = p.read_bytes()[:400].decode("ascii", "replace")
+    info = dict(re.findall(r"(fingerprint|top|bottom)=([-+0-9.a-f]+)", head))
+    if model is not None and info.get("fingerprint") != fingerprint(model):
+        return None
+    return Skin(read_ply(p), float(info["top"]), float(info["bottom"]))
+
+
+def skin_for(model: Model) -> Skin:
+    """The skin of ``model``: cached on its neutral model; bent with the femurs when posed.
+
+    The neutral skin is read from ``meshes/skin.ply`` when that file exists and was
+    made from the same bones, muscles and ``skin.toml`` (see :func:`fingerprint`);
+    otherwise it is generated (a few seconds).
+    """
+    neutral = getattr(model, "neutral", model)
+    base = neutral._cache
+    if "skin" not in base:
+        from .model import default_mesh_dir
+
+        skin = None
+        path = default_mesh_dir() / SKIN_FILE
+        if path.is_file():
+            try:
+                skin = read_skin(path, neutral)
+            except (ValueError, KeyError, IndexError):
+                skin = None
+        base["skin"] = skin if skin is not None else generate_skin(neutral)
+    skin = base["skin"]
+    if neutral is model or getattr(model, "pose", None) is None:
+        return skin
+    return bend(skin, neutral, model)
+
+
+def bend(skin: Skin, neutral: Model, posed: Model) -> Skin:
+    """Bend the neutral skin with the femurs of ``posed`` (linear blend skinning).
+
+    A vertex follows its femur with a weight that rises from 0 a few centimetres
+    above the hip centre to 1 at the level of the lesser trochanter, and fades to
+    0 toward the midline (the perineum stays with the pelvis).
+    """
+    from .paths import _rigid_fit
+
+    v = skin.mesh.vertices
+    out = v.copy()
+    for side, sign in (("r", 1.0), ("l", -1.0)):
+        a = neutral.bones[f"femur_{side}"].vertices
+        b = posed.bones[f"femur_{side}"].vertices
+        pick = np.linspace(0, len(a) - 1, 6).astype(int)
+        t = _rigid_fit(a[pick], b[pick])
+        hc = _landmark(neutral, "hip_center", side)
+        lt = _landmark(neutral, "lesser_trochanter", side)
+        w = np.clip((hc[1] + 30.0 - v[:, 1]) / (hc[1] + 30.0 - lt[1]), 0.0, 1.0)
+        w = w * w * (3 - 2 * w)
+        w *= np.clip((sign * v[:, 2] - 10.0) / 40.0, 0.0, 1.0)
+        moved = v @ t[:3, :3].T + t[:3, 3]
+        out += w[:, None] * (moved - v)
+    return Skin(Mesh(out, skin.mesh.faces), skin.top, skin.bottom)

@@ -1,0 +1,328 @@
+"""Nerve and artery paths: the anatomical relations they must keep, in neutral and posed models."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import glute3d
+from glute3d.anatomy import facts
+from glute3d.kinematics import Pose
+from glute3d.mesh import merge
+from glute3d.paths import (
+    PATH_NAMES,
+    ImplicitDistance,
+    PathDataError,
+    generate_paths,
+    parse_specs,
+    path_specs,
+    point_segment_distance,
+    segment_segment_distance,
+    tube,
+)
+
+SIDES = ("r", "l")
+SUPRA = ("superior_gluteal_nerve", "superior_gluteal_artery")
+INFRA = ("inferior_gluteal_nerve", "inferior_gluteal_artery", "sciatic_nerve")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return glute3d.load_model()
+
+
+@pytest.fixture(scope="module")
+def flexed(model):
+    return model.posed(Pose(flexion=60))
+
+
+@pytest.fixture(scope="module")
+def variant(model):
+    return model.with_variant(sciatic="fibular_pierces_piriformis")
+
+
+def bone_distance(model, side: str) -> ImplicitDistance:
+    return ImplicitDistance(merge([model.bones[b] for b in (f"hip_bone_{side}", "sacrum", "coccyx", f"femur_{side}")]))
+
+
+def muscle_distance(model, name: str) -> ImplicitDistance:
+    return ImplicitDistance(model.muscles[name].mesh)
+
+
+def ray_hits(mesh, origins: np.ndarray, directions: np.ndarray, reach: float = 25.0) -> np.ndarray:
+    import vtk
+
+    tree = vtk.vtkOBBTree()
+    tree.SetDataSet(mesh.to_pyvista())
+    tree.BuildLocator()
+    out = []
+    for p, d in zip(origins, directions):
+        pts = vtk.vtkPoints()
+        tree.IntersectWithLine(tuple(p), tuple(p + reach * d), pts, None)
+        out.append(pts.GetNumberOfPoints() > 0)
+    return np.array(out)
+
+
+# ------------------------------------------------------------------------------------- data
+def test_every_path_on_both_sides_with_its_kind_in_the_knowledge_base(model):
+    paths = model.paths
+    assert sorted(paths) == sorted(f"{n}_{s}" for n in PATH_NAMES for s in SIDES)
+    for name, path in paths.items():
+        assert path.kind == facts(name).kind
+        assert name in model.meshes
+
+
+def test_branches_and_calibres(model):
+    p = model.paths
+    assert set(p["superior_gluteal_nerve_r"].branches) == {"trunk", "superior_branch", "inferior_branch"}
+    assert {"trunk", "deep_branch", "superficial_branch", "superior_division", "inferior_division"} == set(
+        p["superior_gluteal_artery_r"].branches
+    )
+    assert 8.0 <= p["sciatic_nerve_r"].branches["trunk"].radius <= 10.0
+    assert 2.0 <= p["superior_gluteal_nerve_r"].branches["trunk"].radius <= 3.0
+    for artery in ("superior_gluteal_artery_r", "inferior_gluteal_artery_r"):
+        assert 2.0 <= p[artery].branches["trunk"].radius <= 4.0
+    for path in p.values():
+        for b in path.branches.values():
+            assert b.radius <= path.branches[next(iter(path.branches))].radius + 1e-9
+            steps = np.linalg.norm(np.diff(b.centreline, axis=0), axis=1)
+            assert steps.max() < 3.0 and b.length > 10.0
+
+
+def test_branches_leave_their_parent(model):
+    for path in model.paths.values():
+        for b in path.branches.values():
+            if b.parent is not None:
+                parent = path.branches[b.parent].centreline
+                assert np.linalg.norm(parent - b.centreline[0], axis=1).min() < 1e-6
+
+
+def test_tubes_are_closed_and_outward(model):
+    for b in model.paths["sciatic_nerve_r"].branches.values():
+        mesh = b.mesh
+        edges = np.sort(np.concatenate([mesh.faces[:, [0, 1]], mesh.faces[:, [1, 2]], mesh.faces[:, [2, 0]]]), axis=1)
+        _, counts = np.unique(edges, axis=0, return_counts=True)
+        assert (counts == 2).all()
+        assert mesh.volume == pytest.approx(np.pi * b.radius**2 * b.length, rel=0.06)
+    t = tube(np.array([[0.0, 0, 0], [0, 0, 10], [0, 5, 20]]), 2.0)
+    assert t.volume > 0
+
+
+def test_bad_data_is_explained():
+    good = {"kind": "nerve", "branches": [{"name": "trunk", "radius": 2.0, "waypoints": [
+        {"landmarks": {"asis": 1.0}}, {"landmarks": {"psis": 1.0}}]}]}
+    parse_specs({"x": good})
+    with pytest.raises(PathDataError, match="kind"):
+        parse_specs({"x": {**good, "kind": "vein"}})
+    bad = {"kind": "nerve", "branches": [{"name": "trunk", "radius": 2.0, "waypoints": [{"landmark": {"asis": 1}}]}]}
+    with pytest.raises(PathDataError, match=r"exactly one of"):
+        parse_specs({"x": bad})
+    bad = {"kind": "nerve", "branches": [{"name": "b", "radius": 2.0, "parent": "nope", "waypoints": [
+        {"landmarks": {"asis": 1.0}}]}, ]}
+    with pytest.raises(PathDataError, match="cannot have a parent"):
+        parse_specs({"x": bad})
+    with pytest.raises(ValueError, match="fibular_pierces_piriformis"):
+        glute3d.load_model().with_variant(sciatic="through_the_bone")
+    assert set(path_specs()) == set(PATH_NAMES)
+
+
+def test_segment_distances_match_brute_force():
+    rng = np.random.default_rng(7)
+    p0, p1, q0, q1 = (rng.normal(0, 10, (300, 3)) for _ in range(4))
+    q1[:20] = q0[:20]  # degenerate second segments
+    d = segment_segment_distance(p0, p1, q0, q1)
+    s = np.linspace(0, 1, 401)
+    for k in range(0, 300, 7):
+        a = p0[k] + s[:, None] * (p1[k] - p0[k])
+        brute = point_segment_distance(a, q0[k][None], q1[k][None]).min()
+        assert d[k] <= brute + 1e-9 and d[k] == pytest.approx(brute, abs=0.05)
+
+
+# -------------------------------------------------------------------------------- relations
+@pytest.mark.parametrize("side", SIDES)
+def test_superior_gluteal_nerve_runs_between_medius_and_minimus(model, side):
+    minimus, medius = model.muscles[f"gluteus_minimus_{side}"], model.muscles[f"gluteus_medius_{side}"]
+    d_min, d_med = muscle_distance(model, minimus.name), muscle_distance(model, medius.name)
+    bone = merge([model.bones[f"hip_bone_{side}"], model.bones[f"femur_{side}"]])
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(minimus.superficial.reshape(-1, 3))
+    normals = minimus.normals.reshape(-1, 3)
+    nerve = model.paths[f"superior_gluteal_nerve_{side}"]
+    for name, branch in nerve.branches.items():
+        c = branch.centreline
+        if name == "inferior_branch":
+            arc = np.cumsum(np.r_[0, np.linalg.norm(np.diff(c, axis=0), axis=1)])
+            c = c[arc < branch.length - 15.0]  # not its end in TFL
+        a, e = d_min(c), d_med(c)
+        plane = a < branch.radius + 3.0  # on minimus: from where it reaches the plane to its end
+        assert plane.sum() >= 0.4 * len(c), name
+        if name == "superior_branch":
+            assert plane.all(), name
+        elif name == "trunk":
+            assert plane[np.argmax(plane):].all()  # once in the plane, it stays there
+        else:  # the inferior branch leaves the plane at the anterior border of minimus, for TFL
+            assert plane[: int(0.8 * len(plane))].all(), name
+        assert (a[plane] > 0).all() and (e[plane] > 0).all(), f"{name} enters minimus or medius"
+        assert (e[plane][: plane.sum() // 2] < 6.0).all(), f"{name}: medius is not right above it"
+        _, i = tree.query(c[plane])
+        n = normals[i]
+        down = ray_hits(minimus.mesh, c[plane], -n) | ray_hits(bone, c[plane], -n)
+        up = ray_hits(medius.mesh, c[plane], n)
+        assert down.all(), name
+        # medius covers the trunk (after it has passed under medius' posterior border) and the
+        # superior branch; the model's medius leaves the anterior strip of minimus bare, which
+        # the inferior branch crosses on its way to TFL
+        assert up.mean() >= {"trunk": 0.75, "superior_branch": 1.0}.get(name, 0.5), name
+
+
+def _across_fan(model, side: str, point: np.ndarray) -> tuple[float, float, float]:
+    """Position of ``point`` across piriformis at its nearest fibre station, and the two borders."""
+    pir = model.muscles[f"piriformis_{side}"]
+    mid = 0.5 * (pir.fibres + pir.superficial)
+    j = int(np.argmin(np.linalg.norm(mid - point, axis=2).min(axis=0)))
+    up = mid[0, j] - mid[-1, j]
+    up /= np.linalg.norm(up)
+    return float(point @ up), float(mid[0, j] @ up), float(mid[-1, j] @ up)
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_suprapiriform_and_infrapiriform_exits(model, side):
+    pir = muscle_distance(model, f"piriformis_{side}")
+    notch = 0.5 * (model.landmark(f"piis_{side}") + model.landmark(f"ischial_spine_{side}"))
+    for name in SUPRA + INFRA:
+        exit_ = model.paths[f"{name}_{side}"].exit
+        pos, superior, inferior = _across_fan(model, side, exit_)
+        assert pir(exit_[None])[0] > 0, name
+        assert np.linalg.norm(exit_ - notch) < 45.0, name  # in the greater sciatic foramen
+        if name in SUPRA:
+            assert pos > superior, f"{name} should leave above piriformis"
+        else:
+            assert pos < inferior, f"{name} should leave below piriformis"
+    for name in SUPRA + INFRA:  # the sideless knowledge base says the same
+        assert facts(name).data["course"][0]["exit"] == ("suprapiriform" if name in SUPRA else "infrapiriform")
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_sciatic_nerve_medial_to_midpoint_of_trochanter_and_tuberosity(model, side):
+    sgn = 1.0 if side == "r" else -1.0
+    gt = model.landmark(f"greater_trochanter_tip_{side}")
+    it = model.landmark(f"ischial_tuberosity_{side}")
+    mid = 0.5 * (gt + it)
+    c = model.paths[f"sciatic_nerve_{side}"].branches["trunk"].centreline
+    k = int(np.argmin(np.abs(c[:, 1] - mid[1])))
+    z = c[k, 2] * sgn
+    assert it[2] * sgn < z < mid[2] * sgn, "between the tuberosity and the midpoint, nearer the tuberosity"
+    assert c[k, 0] < min(gt[0], it[0]), "behind the trochanter and the tuberosity"
+    # and it goes on down the back of the thigh, behind the femur
+    low = c[c[:, 1] < model.landmark(f"lesser_trochanter_{side}")[1] - 40.0]
+    femur = model.bones[f"femur_{side}"].vertices
+    for p in low[::10]:
+        shaft = femur[np.abs(femur[:, 1] - p[1]) < 3.0]
+        assert p[0] < shaft[:, 0].min() - 4.0
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_no_path_passes_through_bone_or_a_muscle_it_runs_beside(model, side):
+    bones = bone_distance(model, side)
+    specs = path_specs()
+    for base in PATH_NAMES:
+        path = model.paths[f"{base}_{side}"]
+        for spec in specs[base].branches:
+            b = path.branches[spec.name]
+            c = b.centreline
+            db = bones(c)
+            assert db.min() > 0.4 * b.radius, f"{path.name}.{spec.name} is {db.min():.1f} mm from bone"
+            for m in spec.avoid:
+                d = muscle_distance(model, f"{m}_{side}")(c)
+                assert d.min() > 0.0, f"{path.name}.{spec.name} passes through {m}"
+            for m in spec.under:
+                # beneath gluteus maximus; a few mm of tolerance where the model's maximus itself
+                # intrudes into medius and minimus (in front, near the iliac tubercle)
+                d = muscle_distance(model, f"{m}_{side}")(c)
+                assert d.min() > -4.0, f"{path.name}.{spec.name} passes through {m}"
+                assert (d < 0).mean() < 0.2, f"{path.name}.{spec.name} runs inside {m}"
+
+
+def test_paths_follow_the_pose(model, flexed):
+    side = "r"
+    nerve = flexed.paths[f"sciatic_nerve_{side}"]
+    c = nerve.branches["trunk"].centreline
+    assert bone_distance(flexed, side)(c).min() > 0.4 * nerve.branches["trunk"].radius
+    # behind the femur in the femur's own frame: below the lesser trochanter, the nerve stays behind the shaft
+    from glute3d.paths import _rigid_fit
+
+    a, b = model.bones["femur_r"].vertices, flexed.bones["femur_r"].vertices
+    t = _rigid_fit(a[::500], b[::500])
+    local = (c - t[:3, 3]) @ t[:3, :3]
+    lesser = model.landmark("lesser_trochanter_r")
+    thigh = local[local[:, 1] < lesser[1] - 40.0]
+    assert len(thigh) > 20
+    for p in thigh[::8]:
+        shaft = a[np.abs(a[:, 1] - p[1]) < 3.0]
+        assert p[0] < shaft[:, 0].min() - 4.0
+    # the thigh part moved with the femur; the nerve still leaves the pelvis below piriformis
+    neutral = model.paths["sciatic_nerve_r"].branches["trunk"].centreline
+    pos, _, inferior = _across_fan(flexed, side, nerve.exit)
+    assert pos < inferior
+    notch = 0.5 * (flexed.landmark("piis_r") + flexed.landmark("ischial_spine_r"))
+    assert np.linalg.norm(nerve.exit - notch) < 45.0
+    far = neutral[neutral[:, 1] < lesser[1] - 80.0]
+    moved = far @ t[:3, :3].T + t[:3, 3]
+    assert point_segment_distance(moved[:, None], c[None, :-1], c[None, 1:]).min(axis=1).max() < 6.0
+    # the superior gluteal nerve stays between the two muscles when the hip flexes
+    sgn = flexed.paths["superior_gluteal_nerve_r"].branches["superior_branch"].centreline
+    assert (muscle_distance(flexed, "gluteus_minimus_r")(sgn) > 0).all()
+    assert (muscle_distance(flexed, "gluteus_medius_r")(sgn) > 0).all()
+
+
+def test_sides_mirror_each_other(model):
+    """The same waypoints on mirrored landmarks: exits and the thigh part of the sciatic nerve agree.
+
+    (Only to a few millimetres: the generated muscles are not exact mirror images.)
+    """
+    for base in PATH_NAMES:
+        r, l = model.paths[f"{base}_r"], model.paths[f"{base}_l"]
+        assert np.linalg.norm(r.exit - l.exit * [1, 1, -1]) < 6.0, base
+    r = model.paths["sciatic_nerve_r"].branches["trunk"].centreline
+    l = model.paths["sciatic_nerve_l"].branches["trunk"].centreline * [1, 1, -1]
+    low = r[r[:, 1] < model.landmark("lesser_trochanter_r")[1] - 100.0]
+    d = point_segment_distance(low[:, None], l[None, :-1], l[None, 1:]).min(axis=1)
+    assert d.max() < 3.0
+
+
+# ---------------------------------------------------------------------------------- variant
+def test_sciatic_variant_fibular_division_pierces_piriformis(model, variant):
+    assert model.variants == {"sciatic": "normal"}
+    assert variant.variants == {"sciatic": "fibular_pierces_piriformis"}
+    for side in SIDES:
+        pir = muscle_distance(model, f"piriformis_{side}")
+        normal = model.paths[f"sciatic_nerve_{side}"].branches["trunk"].centreline
+        assert pir(normal).min() > 0, "the usual nerve passes below piriformis, not through it"
+        split = variant.paths[f"sciatic_nerve_{side}"]
+        assert set(split.branches) == {"tibial_division", "common_fibular_division"}
+        fibular = split.branches["common_fibular_division"].centreline
+        tibial = split.branches["tibial_division"].centreline
+        assert (pir(fibular) < 0).sum() >= 3, "the common fibular division passes through piriformis"
+        assert pir(tibial).min() > 0
+        pos, _, inferior = _across_fan(model, side, split.branches["tibial_division"].exit)
+        assert pos < inferior
+    # the switch survives posing; the other paths are unchanged
+    assert variant.posed(Pose(flexion=30)).variants["sciatic"] == "fibular_pierces_piriformis"
+    np.testing.assert_allclose(variant.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline,
+                               model.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline)
+    assert facts("sciatic_nerve").data["variants"][0]["name"] == "fibular_pierces_piriformis"
+
+
+# ------------------------------------------------------------------------------ performance
+def test_deterministic_and_fast(model, flexed):
+    generate_paths(flexed)  # rig built
+    t0 = time.perf_counter()
+    again = generate_paths(flexed)
+    elapsed = time.perf_counter() - t0
+    for name, path in flexed.paths.items():
+        for b, branch in path.branches.items():
+            np.testing.assert_array_equal(branch.centreline, again[name].branches[b].centreline)
+    assert elapsed < 2.0, f"paths of a posed model took {elapsed:.2f} s"
