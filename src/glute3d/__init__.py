@@ -14,11 +14,13 @@ from typing import Any
 from .anatomy import facts
 from .model import Model, load_model
 
-__all__ = ["BoneParameters", "Model", "Scene", "facts", "load_model", "render"]
+__all__ = ["BoneParameters", "Model", "Pose", "Scene", "actions", "facts", "load_model", "render"]
 __version__ = "0.1.0"
 
 _LAZY = {
     "BoneParameters": ("glute3d.bones", "BoneParameters"),
+    "Pose": ("glute3d.kinematics", "Pose"),
+    "actions": ("glute3d.kinematics", "actions"),
     "Scene": ("glute3d.scene", "Scene"),
     "render": ("glute3d.render", "render_to_file"),
 }

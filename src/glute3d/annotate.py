@@ -145,7 +145,6 @@ def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
 
     # ---------------------------------------------------------------- regions
     taken: dict[str, np.ndarray] = {k: np.zeros(m.n_faces, bool) for k, m in right_mesh.items()}
-    sac_sides: dict[str, list] = {}
     for name, d in defs["regions"].items():
         parts_r, parts_l = [], []
         for part in d["parts"]:
@@ -156,10 +155,9 @@ def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
             elif part["method"] == "capsule":
                 sel = _select_capsule(mesh, bones, part, bone)
             elif part["method"] == "sacrum_surface":
-                sel_r = _select_sacrum(mesh, bones, part, +1.0)
-                sel_l = _select_sacrum(mesh, bones, part, -1.0)
-                parts_r.append((bone, np.flatnonzero(sel_r)))
-                parts_l.append((bone, np.flatnonzero(sel_l)))
+                faces = np.flatnonzero(_select_sacrum(mesh, bones, part, +1.0))
+                parts_r.append((bone, faces))
+                parts_l.append((bone, _mirror_faces(mesh, faces)))
                 continue
             else:
                 raise ValueError(f"landmarks.toml [regions.{name}]: unknown method {part['method']!r}")
@@ -168,14 +166,27 @@ def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
             faces = np.flatnonzero(sel)
             if bone == "coccyx":
                 parts_r.append((bone, faces))
-                parts_l.append((bone, np.flatnonzero(_select_capsule(mesh, bones, part, bone, mirror=True))))
+                parts_l.append((bone, _mirror_faces(mesh, faces)))
             else:
                 parts_r.append((sided(bone, "r"), faces))
                 parts_l.append((sided(bone, "l"), faces))  # mirrored meshes keep face order
         for side, parts in (("r", parts_r), ("l", parts_l)):
             out.regions[f"{name}_{side}"] = tuple(parts)
-    del sac_sides
     return out
+
+
+def _mirror_faces(mesh: Mesh, faces: np.ndarray) -> np.ndarray:
+    """The faces of a midline mesh that mirror ``faces`` across the sagittal plane.
+
+    Midline bones are one mesh, not exactly symmetric after decimation, so the
+    left-side region is made of the faces nearest to the mirrored right-side
+    faces: the two sides then match as closely as the mesh allows.
+    """
+    from scipy.spatial import cKDTree
+
+    centres = mesh.face_centers
+    _, idx = cKDTree(centres).query(centres[faces] * MIRROR)
+    return np.unique(idx)
 
 
 def _select_ilium_polygon(mesh: Mesh, sheet, polygon: list, curves_uv: dict) -> np.ndarray:
@@ -196,7 +207,7 @@ def _select_ilium_polygon(mesh: Mesh, sheet, polygon: list, curves_uv: dict) -> 
     return _point_in_polygon(uv, poly) & facing & on_plate
 
 
-def _select_capsule(mesh: Mesh, bones: BoneSet, part: dict, bone: str, *, mirror: bool = False) -> np.ndarray:
+def _select_capsule(mesh: Mesh, bones: BoneSet, part: dict, bone: str) -> np.ndarray:
     if bone == "femur":
         a = _femur_local_to_pelvis(bones, part["a"])
         b = _femur_local_to_pelvis(bones, part["b"])
@@ -205,8 +216,6 @@ def _select_capsule(mesh: Mesh, bones: BoneSet, part: dict, bone: str, *, mirror
     else:
         a, b = np.asarray(part["a"], float), np.asarray(part["b"], float)
         normal = np.asarray(part["normal"], float)
-        if mirror:
-            a, b, normal = a * MIRROR, b * MIRROR, normal * MIRROR
     normal = normal / np.linalg.norm(normal)
     c = mesh.face_centers
     ab = b - a
