@@ -125,3 +125,35 @@ def check_closed_manifold(mesh: Mesh) -> list[str]:
     if (np.sort(f, axis=1)[:, :-1] == np.sort(f, axis=1)[:, 1:]).any():
         problems.append("degenerate faces")
     return problems
+
+
+def occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) -> np.ndarray:
+    """Which nodes of a regular grid lie inside the closed ``mesh`` (VTK scan conversion).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(nx, ny, nz)`` bool, x-major like :func:`sample_grid`.
+    """
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    img = vtk.vtkImageData()
+    img.SetOrigin(*origin)
+    img.SetSpacing(spacing, spacing, spacing)
+    img.SetDimensions(*(int(x) for x in dims))
+    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
+    sten = vtk.vtkPolyDataToImageStencil()
+    sten.SetInputData(mesh.to_pyvista())
+    sten.SetOutputOrigin(*origin)
+    sten.SetOutputSpacing(spacing, spacing, spacing)
+    sten.SetOutputWholeExtent(img.GetExtent())
+    cut = vtk.vtkImageStencil()
+    cut.SetInputData(img)
+    cut.SetStencilConnection(sten.GetOutputPort())
+    cut.ReverseStencilOff()
+    cut.SetBackgroundValue(0)
+    cut.Update()
+    flat = vtk_to_numpy(cut.GetOutput().GetPointData().GetScalars())
+    return flat.reshape(int(dims[2]), int(dims[1]), int(dims[0])).transpose(2, 1, 0).astype(bool)

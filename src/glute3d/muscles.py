@@ -48,6 +48,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.spatial import cKDTree
 
 from .mesh import Mesh, merge
+from .meshing import occupancy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -284,32 +285,6 @@ class DistanceGrid:
         return d, g.T
 
 
-def _occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) -> np.ndarray:
-    """Which grid nodes lie inside the closed ``mesh`` (VTK scan conversion), ``(nx, ny, nz)`` bool."""
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
-
-    img = vtk.vtkImageData()
-    img.SetOrigin(*origin)
-    img.SetSpacing(spacing, spacing, spacing)
-    img.SetDimensions(*(int(x) for x in dims))
-    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
-    vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
-    sten = vtk.vtkPolyDataToImageStencil()
-    sten.SetInputData(mesh.to_pyvista())
-    sten.SetOutputOrigin(*origin)
-    sten.SetOutputSpacing(spacing, spacing, spacing)
-    sten.SetOutputWholeExtent(img.GetExtent())
-    cut = vtk.vtkImageStencil()
-    cut.SetInputData(img)
-    cut.SetStencilConnection(sten.GetOutputPort())
-    cut.ReverseStencilOff()
-    cut.SetBackgroundValue(0)
-    cut.Update()
-    flat = vtk_to_numpy(cut.GetOutput().GetPointData().GetScalars())
-    return flat.reshape(int(dims[2]), int(dims[1]), int(dims[0])).transpose(2, 1, 0).astype(bool)
-
-
 def _surface_samples(mesh: Mesh, step: float) -> np.ndarray:
     """Points covering the surface at most about ``step`` apart (triangles split until small)."""
     tri = mesh.triangles
@@ -356,7 +331,7 @@ def distance_grid(
     dims = np.ceil((hi - lo) / spacing).astype(int) + 1
     inside = np.zeros(tuple(dims), bool)
     for part in parts:  # one scan conversion per closed mesh: touching meshes must not cancel out
-        inside |= _occupancy(part, lo, spacing, dims)
+        inside |= occupancy(part, lo, spacing, dims)
     out_d = ndimage.distance_transform_edt(~inside) * spacing - 0.5 * spacing
     in_d = ndimage.distance_transform_edt(inside) * spacing - 0.5 * spacing
     sdf = np.where(inside, -in_d, out_d)

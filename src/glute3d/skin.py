@@ -44,6 +44,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from .mesh import Mesh, read_ply
+from .meshing import occupancy
 from .paths import ImplicitDistance, shaft_frame
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,32 +195,6 @@ def _landmark(model: Model, name: str, side: str) -> np.ndarray:
     return np.asarray(model.landmark(full), float)
 
 
-def _occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) -> np.ndarray:
-    """Grid nodes inside a closed mesh (VTK scan conversion), ``(nx, ny, nz)`` bool."""
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
-
-    img = vtk.vtkImageData()
-    img.SetOrigin(*origin)
-    img.SetSpacing(spacing, spacing, spacing)
-    img.SetDimensions(*(int(x) for x in dims))
-    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
-    vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
-    sten = vtk.vtkPolyDataToImageStencil()
-    sten.SetInputData(mesh.to_pyvista())
-    sten.SetOutputOrigin(*origin)
-    sten.SetOutputSpacing(spacing, spacing, spacing)
-    sten.SetOutputWholeExtent(img.GetExtent())
-    cut = vtk.vtkImageStencil()
-    cut.SetInputData(img)
-    cut.SetStencilConnection(sten.GetOutputPort())
-    cut.ReverseStencilOff()
-    cut.SetBackgroundValue(0)
-    cut.Update()
-    flat = vtk_to_numpy(cut.GetOutput().GetPointData().GetScalars())
-    return flat.reshape(int(dims[2]), int(dims[1]), int(dims[0])).transpose(2, 1, 0).astype(bool)
-
-
 def _cut_levels(model: Model, spec: Mapping[str, Any]) -> tuple[float, float]:
     top = spec["cut"]["top"]
     bottom = spec["cut"]["bottom"]
@@ -330,7 +305,7 @@ def generate_skin(model: Model, spec: Mapping[str, Any] | None = None) -> Skin:
     dims = np.ceil((hi - lo) / h).astype(int) + 1
     inside = np.zeros(tuple(dims), bool)
     for b in bodies:
-        inside |= _occupancy(b, lo, h, dims)
+        inside |= occupancy(b, lo, h, dims)
     out_d = ndimage.distance_transform_edt(~inside) * h
     in_d = ndimage.distance_transform_edt(inside) * h
     dist = np.where(inside, -in_d, out_d)
