@@ -47,6 +47,15 @@ def bone_model():
     return glute3d.load_model()
 
 
+@pytest.fixture(scope="session")
+def tissue_model(bone_model):
+    """The real model with its generated soft tissues read through the renderer's disk cache
+    (generated once, then milliseconds; ``GLUTE3D_CACHE`` chooses the folder)."""
+    from glute3d.render import cached_model
+
+    return cached_model(bone_model)
+
+
 # =============================================================================== toy model
 class ToyModel:
     """A tiny model of simple shapes with landmarks, independent of the bone generator.

@@ -107,6 +107,53 @@ def test_render_mixed_good_and_bad(tmp_path, capsys):
     assert "gluteus_minimis_r" in one_error_line(capsys.readouterr().err)
 
 
+NEW_FIELD_ERRORS = {
+    "variant value": ("""
+        title = "x"
+        [variants]
+        sciatic = "fibular_through_piriformis"
+        """, "variants.sciatic", 3, "'fibular_pierces_piriformis'"),
+    "label branch": ("""
+        title = "x"
+        [[layers]]
+        structures = ["superior_gluteal_nerve_r"]
+        [[labels]]
+        target = "superior_gluteal_nerve_r"
+        branch = "inferior"
+        """, "labels[0].branch", 6, "'inferior_branch'"),
+    "injection label": ("""
+        title = "x"
+        [[layers]]
+        structures = ["skin"]
+        [overlays]
+        injection = ["quadrants_r"]
+        [[labels]]
+        target = "upper_outer_quadrnt_r"
+        """, "labels[0].target", 7, "'upper_outer_quadrant_r'"),
+    "segment end": ("""
+        title = "x"
+        [[layers]]
+        structures = ["hip_bone_r"]
+        [overlays]
+        segments = [{ start = "asis_r", end = "psiss_r" }]
+        """, "overlays.segments[0].end", 5, "'psis_r'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEW_FIELD_ERRORS))
+def test_errors_of_the_new_scene_fields(case, tmp_path, capsys):
+    """Unknown names in variants, branches, injection labels and segments: file, field, line,
+    closest names; no PNG; exit status 1."""
+    text, field, line, hint = NEW_FIELD_ERRORS[case]
+    bad = scene_file(tmp_path, "bad.toml", text)
+    out = tmp_path / "out"
+    assert main(["render", str(bad), "-o", str(out), *SMALL]) == 1
+    msg = one_error_line(capsys.readouterr().err)
+    assert msg.startswith(f"glute3d: error: {bad}: {field}: ") and msg.endswith(f"(line {line})"), msg
+    assert hint in msg
+    assert not list(out.glob("*.png")) and not list(out.glob(".*"))
+
+
 def test_unwritable_output(tmp_path, capsys):
     good = scene_file(tmp_path, "good.toml", GOOD)
     blocker = tmp_path / "file"
@@ -154,8 +201,14 @@ def test_deck_writes_index_and_skips_up_to_date(tmp_path, capsys):
     assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0
     assert "2 rendered, 0 up to date" in capsys.readouterr().out
     index = (out / "index.html").read_text()
-    assert 'src="a.png"' in index and 'src="b.png"' in index
+    # thumbnails linking to the full pictures, in file (lecture) order, with titles and captions
+    assert 'href="a.png"' in index and 'src="thumbs/a.jpg"' in index and 'href="b.png"' in index
+    assert index.index('href="a.png"') < index.index('href="b.png"')
     assert "Second &lt;scene&gt; &amp; more" in index and "Right hip bone from the side." in index
+    from PIL import Image
+
+    with Image.open(out / "thumbs" / "a.jpg") as thumb:
+        assert thumb.width == 480
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
 
     assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0

@@ -1,8 +1,10 @@
 """Rendering: sizes, translucency, labels, transparency, determinism, image regression.
 
-Image regression uses the toy model of ``conftest.py`` (simple shapes), so it tests the
-renderer and stays put while the bone generator is refined.  Regenerate the references after
-looking at them::
+Image regression uses the toy model of ``conftest.py`` (simple shapes), which tests the
+renderer and stays put while the generators are refined, and four key lecture scenes of the
+real model (bones, gluteus minimus, the nerve between medius and minimus, the injection safety
+map), which change when the bones, muscles, paths or skin change.  Regenerate the references
+after looking at them::
 
     GLUTE3D_UPDATE_IMAGES=1 /work/venv/bin/pytest tests/test_render.py -k regression
 """
@@ -17,7 +19,7 @@ import pytest
 from conftest import IMAGES, RENDER_TEST, SCENES
 from glute3d.labels import choose_sides, layout_labels, stack_1d
 from glute3d.render import camera_frame, render, render_to_file, write_png
-from glute3d.scene import Camera, Scene, SceneError, parse_color
+from glute3d.scene import Camera, Scene, SceneError, iso_lines, load_theme, parse_color, safety_colors
 
 UPDATE = os.environ.get("GLUTE3D_UPDATE_IMAGES") == "1"
 
@@ -79,6 +81,48 @@ def test_camera_frames_points_inside_rect():
     x0, y0, x1, y1 = f.model_box
     assert x0 >= rect[0] - 1 and x1 <= rect[2] + 1 and y0 >= rect[1] - 1 and y1 <= rect[3] + 1
     assert max(x1 - x0, y1 - y0) > 0.85 * 200  # and fills it
+
+
+def test_camera_roll_turns_the_picture_counter_clockwise():
+    pts = np.array([[-10.0, -10, -10], [10, 10, 10]])
+    f = camera_frame(Camera(preset="posterior", roll=10), pts, (400, 300), (0, 0, 400, 300))
+    # posterior view: screen right is +Z; the picture turning counter-clockwise means the
+    # camera's up vector leans toward screen right (+Z)
+    assert f.up[2] > 0 and np.isclose(np.degrees(np.arcsin(f.up[2])), 10.0)
+
+
+def test_safety_colours_diverge_at_the_threshold():
+    theme = load_theme()["injection"]
+    rgb = safety_colors(np.array([0.0, 10.0, 20.0, 40.0, 60.0, 500.0, np.nan]), 20.0, 60.0, theme)
+    red, mid, blue = rgb[0], rgb[2], rgb[4]
+    assert red[0] > 0.35 and red[2] < 0.2, "touching a nerve: dark red"
+    assert blue[2] > 0.6 and blue[0] < 0.2, "far away: blue"
+    assert mid.min() > 0.8, "the threshold: pale"
+    assert np.allclose(rgb[5], rgb[4]) and np.allclose(rgb[6], parse_color(load_theme()["styles"]["skin"]["color"]))
+
+
+def test_iso_lines_on_a_plane():
+    import pyvista as pv
+
+    from glute3d.mesh import Mesh
+
+    plane = Mesh.from_pyvista(pv.Plane(i_size=100, j_size=100, i_resolution=40, j_resolution=40).triangulate())
+    values = np.asarray(plane.vertices)[:, 0] + 50.0  # 0 .. 100 across the plane
+    lines = iso_lines(plane, values, 30.0)
+    assert len(lines) == 1 and np.allclose(lines[0][:, 0], -20.0)
+    assert np.ptp(lines[0][:, 1]) > 95
+
+
+def test_anatomical_colours_are_distinct():
+    st = load_theme()["styles"]
+    rgb = {k: np.array(parse_color(st[k]["color"])) for k in ("bone", "muscle", "highlight", "nerve", "artery")}
+    for a in rgb:
+        for b in rgb:
+            if a < b:
+                assert np.linalg.norm(rgb[a] - rgb[b]) > 0.25, (a, b)
+    assert rgb["nerve"][0] > 0.8 and rgb["nerve"][1] > 0.7 and rgb["nerve"][2] < 0.3  # yellow
+    assert rgb["artery"][0] > 0.7 and rgb["artery"][1] < 0.25  # red
+    assert rgb["bone"].min() > 0.7  # ivory
 
 
 def test_stack_1d_keeps_order_gap_and_bounds():
@@ -225,6 +269,72 @@ def test_unknown_name_at_render_time(toy_model):
         render(toy_scene(labels=[{"target": "asiss_r"}]), toy_model, **RENDER_TEST)
 
 
+def test_kept_window_renders_like_a_new_one(toy_model):
+    import pyvista as pv
+
+    a = render(toy_scene(), toy_model, **RENDER_TEST, reuse_plotter=False).image
+    b = render(toy_scene(), toy_model, **RENDER_TEST).image
+    c = render(toy_scene(title="other"), toy_model, **RENDER_TEST).image  # the kept window, reused
+    d = render(toy_scene(), toy_model, **RENDER_TEST).image
+    assert np.array_equal(a, b) and np.array_equal(b, d) and not np.array_equal(c, d)
+    pv.close_all()  # somebody closes every plotter: the next render opens a window again
+    assert np.array_equal(render(toy_scene(), toy_model, **RENDER_TEST).image, a)
+
+
+# =============================================================================== lecture scenes
+LECTURE = sorted(SCENES.glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def lecture_renders(tissue_model):
+    """Every lecture scene at 1280x720 (anti-aliased, as in the deck), rendered once."""
+    return {p.stem: (Scene.from_file(p), render(Scene.from_file(p), tissue_model, size=(1280, 720)))
+            for p in LECTURE}
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in LECTURE])
+def test_lecture_scene_labels(stem, lecture_renders):
+    """Labels inside the picture, apart from each other, off the highlighted structure, and
+    pointing at something the viewer can see."""
+    scene, r = lecture_renders[stem]
+    img = r.image
+    assert img.shape == (720, 1280, 3)
+    assert len(r.labels) == len(scene.labels)
+    boxes = [lab.box for lab in r.labels]
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720, r.labels[i]
+        for b in boxes[i + 1:]:
+            assert x1 <= b[0] or b[2] <= x0 or y1 <= b[1] or b[3] <= y0, (r.labels[i].text, b)
+    if any(L.highlight for L in scene.layers):
+        hi = color_mask(img, load_theme()["styles"]["highlight"]["color"], tol=60)
+        assert hi.mean() > 0.003, "the highlighted structure shows"
+        for lab in r.labels:
+            x0, y0, x1, y1 = (int(v) for v in lab.box)
+            assert hi[y0:y1, x0:x1].mean() < 0.02, f"label {lab.text!r} covers the highlighted structure"
+    hidden = [lab.target for lab in r.labels if not lab.visible]
+    assert not hidden, f"labels whose target cannot be seen: {hidden}"
+
+
+def test_safety_map_scene_shows_danger_and_safety(lecture_renders):
+    _, r = lecture_renders["21_injection_safety_map"]
+    img = r.image
+    theme = load_theme()["injection"]
+    dark_red = color_mask(img, theme["colormap"][1][1], tol=60)
+    blue = color_mask(img, theme["colormap"][-2][1], tol=50)
+    assert dark_red.mean() > 0.003 and blue.mean() > 0.003
+    bar = img[560:620]  # the colour bar sits in the band above the legend and caption
+    assert color_mask(bar, theme["colormap"][0][1], tol=40).any() and color_mask(bar, theme["colormap"][-1][1], tol=40).any()
+
+
+def test_cached_soft_tissues_equal_the_generated_ones(tissue_model, bone_model):
+    cached = tissue_model.meshes
+    made = bone_model.meshes
+    assert list(cached) == list(made)
+    for name in made:
+        assert np.array_equal(cached[name].vertices, made[name].vertices), name
+        assert np.array_equal(cached[name].faces, made[name].faces), name
+
+
 # =============================================================================== files
 def test_write_png_is_atomic(tmp_path, toy_model):
     out = tmp_path / "a" / "b.png"
@@ -256,9 +366,28 @@ REGRESSION = {
 }
 
 
+#: Key lecture scenes compared with reference pictures (small, no anti-aliasing).
+SCENE_REGRESSION = ("01_bones_posterior", "11_gluteus_minimus_origin_insertion",
+                    "13_superior_gluteal_nerve_and_artery", "21_injection_safety_map")
+SCENE_TEST = {"size": (640, 360), "anti_aliasing": False, "supersample_text": 1}
+
+
+@pytest.mark.parametrize("stem", SCENE_REGRESSION)
+def test_scene_image_regression(stem, tissue_model):
+    scene = Scene.from_file(SCENES / f"{stem}.toml")
+    # without the caption, which the small picture would give most of its height to
+    scene = Scene.from_dict({**scene.to_dict(), "caption": ""})
+    image = render(scene, tissue_model, **SCENE_TEST).image
+    _compare(f"scene_{stem}", image)
+
+
 @pytest.mark.parametrize("name", sorted(REGRESSION))
 def test_image_regression(name, toy_model):
     image = render(toy_scene(**REGRESSION[name]), toy_model, **RENDER_TEST).image
+    _compare(name, image)
+
+
+def _compare(name: str, image: np.ndarray) -> None:
     ref = IMAGES / f"{name}.png"
     if UPDATE or not ref.exists():
         if not UPDATE:

@@ -180,16 +180,147 @@ def test_colors():
     assert Scene(background="transparent").background == "transparent"
 
 
-def test_injection_overlays_reserved(tmp_path, bone_model):
+def test_injection_overlay_names(tmp_path, toy_model):
     e = error_of(write(tmp_path, """
         [overlays]
         injection = ["quadrant_r"]
     """))
     assert e.field == "overlays.injection[0]" and "'quadrants_r'" in e.message and e.line == 2
-    scene = Scene(overlays={"injection": [INJECTION_OVERLAYS[0]]})
-    if getattr(bone_model, "injection", None) is None:
-        with pytest.raises(SceneError, match="not available yet"):
-            scene.resolve(bone_model)
+    assert "psis_gt_line_l" in INJECTION_OVERLAYS and "safety_map_r" in INJECTION_OVERLAYS
+    # a model without skin cannot draw them: said so, with the field
+    with pytest.raises(SceneError, match="needs the skin") as info:
+        Scene(overlays={"injection": ["quadrants_r"]}).resolve(toy_model)
+    assert info.value.field == "overlays.injection[0]"
+
+
+def test_injection_overlays_resolve(tissue_model):
+    scene = Scene(layers=[{"structures": ["skin"]}],
+                  overlays={"injection": list(INJECTION_OVERLAYS[::2])},  # every kind, right side
+                  labels=[{"target": "upper_outer_quadrant_r"}, {"target": "dorsogluteal_r"},
+                          {"target": "ventrogluteal_r"}, {"target": "psis_gt_line_r"}])
+    res = scene.resolve(tissue_model)
+    kinds = {m.kind for m in res.marks}
+    assert kinds == {"line", "fill", "point", "needle"}
+    assert not any(m.name.startswith("upper_outer_quadrant_r") and m.kind == "fill" for m in res.marks), \
+        "no filled quadrant over the safety map's colours"
+    assert res.safety is not None and res.safety.threshold == 20.0 and res.safety.needle_mm == 38.0
+    skin = next(it for it in res.items if it.name == "skin")
+    assert skin.vertex_colors is not None and skin.vertex_colors.shape == (len(skin.mesh.vertices), 3)
+    # the left half keeps the skin colour, the right half is mapped
+    d = res.safety.distances
+    assert np.isnan(d[skin.mesh.vertices[:, 2] < -10]).all() and np.isfinite(d[skin.mesh.vertices[:, 2] > 10]).all()
+    assert any(m.name.startswith("safety_threshold") for m in res.marks), "the danger threshold is drawn"
+    assert [L.kind for L in res.labels] == ["region", "point", "point", "curve"]
+    # needles go into the body, perpendicular to the skin, with the scene's length
+    needle = next(m for m in res.marks if m.kind == "needle")
+    assert np.linalg.norm(needle.geometry[1] - needle.geometry[0]) > 38.0
+
+
+def test_dorsogluteal_site_is_clear_of_nerves_and_arteries(tissue_model):
+    """What scene 21's caption claims: the dorsogluteal point lies outside the danger margin."""
+    from glute3d.scene import injection_data
+
+    data = injection_data(tissue_model, 38.0)
+    for side in ("r", "l"):
+        name, mm = data["needles"][f"dorsogluteal_{side}"]["nearest"]
+        assert mm >= data["threshold"], f"dorsogluteal_{side}: {name} only {mm:.1f} mm from the needle"
+
+
+def test_injection_label_of_an_undrawn_mark(tissue_model):
+    with pytest.raises(SceneError, match="injection mark that this scene does not draw"):
+        Scene(labels=[{"target": "dorsogluteal_r"}], layers=[{"structures": ["femur_r"]}]).resolve(tissue_model)
+
+
+# =============================================================================== new fields
+def test_variants_checked_with_file_field_line(tmp_path, tissue_model):
+    p = write(tmp_path, """
+        title = "x"
+
+        [variants]
+        sciatic = "fibular_pierces_piriformes"
+    """)
+    e = error_of(p, tissue_model)
+    assert (e.file, e.field, e.line) == (str(p), "variants.sciatic", 4)
+    assert "'fibular_pierces_piriformis'" in e.message and "normal" in e.message
+    e = error_of(write(tmp_path, """
+        [variants]
+        sciatc = "normal"
+    """), tissue_model)
+    assert e.field == "variants.sciatc" and "'sciatic'" in e.message and e.line == 2
+    res = Scene(variants={"sciatic": "fibular_pierces_piriformis"},
+                layers=[{"structures": ["sciatic_nerve_r"]}],
+                labels=[{"target": "sciatic_nerve_r", "branch": "common_fibular_division"}]).resolve(tissue_model)
+    normal = Scene(layers=[{"structures": ["sciatic_nerve_r"]}]).resolve(tissue_model)
+    assert not np.array_equal(res.items[0].mesh.vertices, normal.items[0].mesh.vertices)
+    assert res.labels[0].kind == "curve"
+
+
+def test_label_branch_and_near(tmp_path, tissue_model):
+    base = """
+        [[layers]]
+        structures = ["superior_gluteal_nerve_r", "gluteus_minimus_r"]
+
+        [[labels]]
+        target = "superior_gluteal_nerve_r"
+    """
+    e = error_of(write(tmp_path, base + '        branch = "inferior_brnch"\n'), tissue_model)
+    assert e.field == "labels[0].branch" and "'inferior_branch'" in e.message and e.line == 6
+    e = error_of(write(tmp_path, base.replace("superior_gluteal_nerve_r\"\n", "gluteus_minimus_r\"\n")
+                       + '        branch = "trunk"\n'), tissue_model)
+    assert e.field == "labels[0].branch" and "nerve and artery" in e.message
+    e = error_of(write(tmp_path, base + '        near = "asiss_r"\n'), tissue_model)
+    assert e.field == "labels[0].near" and "'asis_r'" in e.message and e.line == 6
+    res = Scene.from_file(write(tmp_path, base + '        branch = "inferior_branch"\n')).resolve(tissue_model)
+    lines = __import__("glute3d.scene", fromlist=["x"]).path_centrelines(tissue_model)
+    branch = lines["superior_gluteal_nerve_r"]["branches"]["inferior_branch"]
+    assert np.min(np.linalg.norm(branch - res.labels[0].candidates[0], axis=1)) < 1e-9
+    tfl = tissue_model.landmark("tfl_origin_r").centroid
+    near = Scene.from_file(write(tmp_path, base + '        near = "tfl_origin_r"\n')).resolve(tissue_model)
+    far = Scene.from_file(write(tmp_path, base)).resolve(tissue_model)
+    assert np.linalg.norm(near.labels[0].candidates[0] - tfl) < np.linalg.norm(far.labels[0].candidates[0] - tfl)
+
+
+def test_foramen_targets(tissue_model):
+    res = Scene(layers=[{"structures": ["piriformis_r"]}],
+                labels=[{"target": "suprapiriform_foramen_r"}, {"target": "infrapiriform_foramen_r"}]
+                ).resolve(tissue_model)
+    sup, inf = (L.candidates[0] for L in res.labels)
+    assert sup[1] > inf[1], "the suprapiriform foramen lies above the infrapiriform one"
+    assert [L.text for L in res.labels] == ["Suprapiriform foramen", "Infrapiriform foramen"]
+
+
+def test_muscle_parts_by_exact_name_only(tissue_model):
+    res = Scene(layers=[{"structures": ["gluteus_minimus_anterior_r", "gluteus_minimus_middle_r"]}]).resolve(tissue_model)
+    assert [(i.name, i.style) for i in res.items] == [("gluteus_minimus_anterior_r", "muscle"),
+                                                      ("gluteus_minimus_middle_r", "muscle")]
+    globbed = Scene(layers=[{"structures": ["gluteus_minimus_*"]}]).resolve(tissue_model)
+    assert sorted(i.name for i in globbed.items) == ["gluteus_minimus_l", "gluteus_minimus_r"]
+
+
+def test_pose_per_side(tmp_path):
+    scene = Scene.from_toml("[pose]\nadduction = { r = 10, l = -10 }\nflexion = 20\nside = \"l\"\n")
+    assert scene.pose.angles("r") == (0.0, 10.0, 0.0) and scene.pose.angles("l") == (20.0, -10.0, 0.0)
+    assert Scene.from_toml(scene.to_toml()) == scene
+    e = error_of(write(tmp_path, """
+        title = "x"
+        [pose]
+        adduction = { r = 10, l = -60 }
+    """))
+    assert e.field == "pose.adduction" and e.line == 3 and "'l'" in e.message and "between -50 and 30" in e.message
+
+
+def test_segments_and_roll(tmp_path, bone_model):
+    e = error_of(write(tmp_path, """
+        [overlays]
+        segments = [{ start = "iliac_crest_top_r", end = "iliac_crest_tp_l" }]
+    """), bone_model)
+    assert e.field == "overlays.segments[0].end" and "'iliac_crest_top_l'" in e.message and e.line == 2
+    res = Scene(overlays={"segments": [{"start": "asis_r", "end": "asis_l", "extend": 10}]}).resolve(bone_model)
+    line = res.marks[0].geometry
+    a, b = bone_model.landmark("asis_r"), bone_model.landmark("asis_l")
+    assert np.isclose(np.linalg.norm(line[-1] - line[0]), np.linalg.norm(b - a) + 20)
+    e = error_of(write(tmp_path, "[camera]\nroll = 100\n"))
+    assert e.field == "camera.roll" and "between -90 and 90" in e.message
 
 
 # =============================================================================== round trips
@@ -210,10 +341,14 @@ def test_round_trip_of_everything():
         layers=[{"name": "a", "structures": ["femur_*"], "opacity": 0.4, "cut_away":
                  {"origin": "lesser_trochanter_r", "normal": [0, -1, 0], "offset": 5.5}},
                 {"structures": ["sacrum"], "highlight": True, "color": "#123456"}],
-        labels=[{"target": "asis_r", "text": "ASIS", "side": "left"}],
-        camera={"preset": "oblique", "side": "l", "zoom": 1.5, "azimuth": -10, "elevation": 20,
+        labels=[{"target": "asis_r", "text": "ASIS", "side": "left"},
+                {"target": "sciatic_nerve_r", "branch": "tibial_division", "near": [1, 2, 3]}],
+        camera={"preset": "oblique", "side": "l", "zoom": 1.5, "azimuth": -10, "elevation": 20, "roll": 5,
                 "projection": "perspective", "focus": ["hip_bone_l"]},
-        pose={"flexion": 30, "side": "r"}, overlays={"landmarks": ["asis_*"], "colors": {"asis": "red"}},
+        pose={"flexion": 30, "adduction": {"r": 5, "l": -5}, "side": "r"},
+        overlays={"landmarks": ["asis_*"], "colors": {"asis": "red"}, "injection": ["quadrants_r"], "needle_mm": 30,
+                  "segments": [{"start": "asis_r", "end": [0, 0, 0], "dashed": True}]},
+        variants={"sciatic": "fibular_pierces_piriformis"},
         legend=True, scale_bar=True, background="#202020", resolution=(1280, 720),
     )
     assert Scene.from_toml(scene.to_toml()) == scene
@@ -221,8 +356,9 @@ def test_round_trip_of_everything():
 
 
 @pytest.mark.parametrize("path", all_scene_files(), ids=lambda p: p.stem)
-def test_scene_files_resolve(path, bone_model):
-    res = Scene.from_file(path).resolve(bone_model)
+def test_scene_files_resolve(path, tissue_model):
+    res = Scene.from_file(path).resolve(tissue_model)
+    assert res.scene.title and res.scene.caption, "every lecture scene has a title and a caption"
     assert res.items, "a scene shows something"
     for lab in res.labels:
         assert lab.candidates.ndim == 2 and len(lab.candidates) >= 1
@@ -256,12 +392,12 @@ def test_glob_matching_nothing(toy_model):
     assert [i.name for i in res.items] == ["femur_r"]
 
 
-def test_known_but_absent_structure(bone_model):
-    absent = "superior_gluteal_artery_r"
-    if absent in bone_model.meshes:
-        pytest.skip("the model has arteries now")
+def test_known_but_absent_structure(tissue_model):
+    absent = "trochanteric_bursa_of_gluteus_minimus_r"  # in the knowledge base, not (yet) in the model
+    if absent in tissue_model.meshes:
+        pytest.skip("the model has bursae now")
     with pytest.raises(SceneError, match="not in the model yet"):
-        Scene(layers=[{"structures": [absent]}]).resolve(bone_model)
+        Scene(layers=[{"structures": [absent]}]).resolve(tissue_model)
 
 
 def test_labels_default_text_and_sides(toy_model):

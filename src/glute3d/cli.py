@@ -69,9 +69,11 @@ def _prepare_out_dir(path: Path) -> Path:
 
 
 def _load_model(mesh_dir: str | None):
+    """The model, wrapped so that its generated soft tissues come from the disk cache."""
     from .model import load_model
+    from .render import cached_model
 
-    return load_model(mesh_dir)
+    return cached_model(load_model(mesh_dir))
 
 
 def _model_files(mesh_dir: str | None) -> list[Path]:
@@ -96,14 +98,46 @@ def cmd_build_meshes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_one(scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool) -> tuple[Path, Any]:
+THUMB_WIDTH = 480  # px, contact-sheet thumbnails
+
+
+def _render_one(scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool,
+                *, thumbnail: bool = False) -> tuple[Path, Any]:
     from .render import render_to_file
     from .scene import Scene
 
     scene = Scene.from_file(scene_path)
     target = out_dir / f"{scene_path.stem}.png"
     result = render_to_file(scene, target, model, size=size, anti_aliasing=aa)
+    if thumbnail:
+        _write_thumbnail(result.image, _thumb_path(target))
     return target, (scene, result)
+
+
+def _thumb_path(png: Path) -> Path:
+    return png.parent / "thumbs" / f"{png.stem}.jpg"
+
+
+def _write_thumbnail(image: Any, path: Path) -> None:
+    """A small JPEG copy of a rendered picture for the contact sheet (written atomically)."""
+    import io
+
+    from PIL import Image
+
+    from .render import _write_bytes
+
+    img = Image.fromarray(image)
+    if img.mode == "RGBA":  # a transparent picture: on white
+        img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
+    img = img.convert("RGB")
+    h = max(1, round(img.height * THUMB_WIDTH / img.width))
+    # reduce() by a whole factor first (cheap box filter), then a small high-quality resize
+    factor = max(1, img.width // (2 * THUMB_WIDTH))
+    if factor > 1:
+        img = img.reduce(factor)
+    buf = io.BytesIO()
+    img.resize((THUMB_WIDTH, h), Image.Resampling.LANCZOS).save(buf, format="JPEG", quality=88)
+    _write_bytes(path, buf.getvalue())
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -147,6 +181,7 @@ class DeckEntry:
     status: str = "rendered"  # rendered | up to date | failed
     error: str = ""
     seconds: float = 0.0
+    variants: bool = False  # the scene switches anatomical variants on
 
 
 _WORKER: dict[str, Any] = {}
@@ -154,21 +189,25 @@ _WORKER: dict[str, Any] = {}
 
 def _worker_init(mesh_dir: str | None) -> None:
     if "model" not in _WORKER:
-        _WORKER["model"] = _load_model(mesh_dir)
+        model = _load_model(mesh_dir)
+        preload = getattr(model, "preload", None)
+        if callable(preload):
+            preload()  # the soft tissues, when they are in the cache already (milliseconds)
+        _WORKER["model"] = model
 
 
 def _deck_job(scene: str, out_dir: str, size: tuple[int, int] | None, aa: bool) -> tuple[str, str, float]:
     """Render one scene in a worker; returns ``(scene, error or "", seconds)``."""
     t0 = time.perf_counter()
     try:
-        _render_one(Path(scene), Path(out_dir), _WORKER["model"], size, aa)
+        _render_one(Path(scene), Path(out_dir), _WORKER["model"], size, aa, thumbnail=True)
     except Exception as exc:  # reported per scene, the deck goes on
         return scene, _one_line(exc), time.perf_counter() - t0
     return scene, "", time.perf_counter() - t0
 
 
 def _up_to_date(png: Path, scene: Path, inputs: list[Path]) -> bool:
-    if not png.is_file():
+    if not png.is_file() or not _thumb_path(png).is_file():
         return False
     newest = max([scene.stat().st_mtime, *[p.stat().st_mtime for p in inputs if p.exists()]])
     return png.stat().st_mtime > newest
@@ -191,7 +230,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
         e = DeckEntry(scene=s, png=out / f"{s.stem}.png")
         try:
             sc = Scene.from_file(s)
-            e.title, e.caption = sc.title, sc.caption
+            e.title, e.caption, e.variants = sc.title, sc.caption, bool(sc.variants)
         except SceneError as exc:
             e.status, e.error = "failed", _one_line(exc)
             entries.append(e)
@@ -201,6 +240,9 @@ def cmd_deck(args: argparse.Namespace) -> int:
         else:
             todo.append(e)
         entries.append(e)
+
+    if any(e.variants for e in todo):
+        import glute3d.paths  # noqa: F401 - variant scenes need it: import once, before forking
 
     from tqdm import tqdm
 
@@ -228,12 +270,12 @@ def cmd_deck(args: argparse.Namespace) -> int:
                 futures = [pool.submit(_deck_job, str(e.scene), str(out), size, aa) for e in todo]
                 for fut in as_completed(futures):
                     scene, error, seconds = fut.result()
-                    _finish(by_scene[scene], error, seconds, bar)
+                    _finish(by_scene[scene], error, seconds, bar, args.verbose)
         elif todo:
             _worker_init(args.meshes)
             for e in todo:
                 scene, error, seconds = _deck_job(str(e.scene), str(out), size, aa)
-                _finish(e, error, seconds, bar)
+                _finish(e, error, seconds, bar, args.verbose)
     finally:
         bar.close()
     index = out / "index.html"
@@ -247,19 +289,25 @@ def cmd_deck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _finish(e: DeckEntry, error: str, seconds: float, bar) -> None:
+def _finish(e: DeckEntry, error: str, seconds: float, bar, verbose: bool = False) -> None:
     e.seconds = seconds
     if error:
         e.status, e.error = "failed", error
+    if verbose:
+        bar.write(f"{e.scene.name}: {seconds:.3f} s{' (failed)' if error else ''}", file=sys.stderr)
     bar.update(1)
 
 
 def _write_index(path: Path, entries: list[DeckEntry]) -> None:
-    """An HTML contact sheet of the deck (written atomically)."""
+    """An HTML contact sheet of the deck in lecture order (file-name order), written atomically.
+
+    Every card shows the scene's number, title, a thumbnail linking to the full picture, and
+    the caption; a scene that failed shows its error instead of a picture.
+    """
     from .render import _write_bytes
 
     cards = []
-    for e in entries:
+    for n, e in enumerate(entries, 1):
         title = html.escape(e.title or e.scene.stem)
         caption = html.escape(e.caption)
         name = html.escape(e.scene.name)
@@ -267,16 +315,21 @@ def _write_index(path: Path, entries: list[DeckEntry]) -> None:
             body = f'<div class="error">{html.escape(e.error)}</div>'
         else:
             src = html.escape(e.png.name)
-            body = f'<a href="{src}"><img src="{src}" alt="{title}" loading="lazy"></a>'
+            thumb = _thumb_path(e.png)
+            small = html.escape(f"thumbs/{thumb.name}") if thumb.is_file() else src
+            body = (f'<a href="{src}" title="open the full picture"><img src="{small}" alt="{title}" '
+                    f'loading="lazy"></a>')
         cards.append(
-            f'<figure class="card">{body}<figcaption><h2>{title}</h2>'
+            f'<figure class="card" id="{html.escape(e.scene.stem)}">{body}<figcaption>'
+            f'<h2><span class="n">{n}</span> {title}</h2>'
             f"<p>{caption}</p><p class=\"file\">{name}</p></figcaption></figure>"
         )
     doc = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>glute3d deck</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>glute3d lecture deck</title>
 <style>
 body {{ font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em; background: #f4f4f2; color: #1a1a1a; }}
 h1 {{ font-size: 1.5em; }}
@@ -284,13 +337,14 @@ h1 {{ font-size: 1.5em; }}
 .card {{ margin: 0; background: white; border: 1px solid #ddd; border-radius: 6px; padding: 0.6em; }}
 .card img {{ width: 100%; height: auto; display: block; }}
 .card h2 {{ font-size: 1.0em; margin: 0.5em 0 0.2em; }}
+.card .n {{ color: #888; font-weight: normal; }}
 .card p {{ font-size: 0.85em; margin: 0.2em 0; color: #444; }}
 .card p.file {{ color: #888; font-family: monospace; }}
 .error {{ color: #a00; font-family: monospace; font-size: 0.85em; padding: 1em; background: #fff4f4; }}
 </style>
 </head>
 <body>
-<h1>glute3d deck: {len(entries)} scenes</h1>
+<h1>glute3d lecture deck: {len(entries)} scenes</h1>
 <div class="grid">
 {chr(10).join(cards)}
 </div>
@@ -325,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true", help="render even scenes whose PNG is up to date")
     d.add_argument("--size", type=_size, default=None, metavar="WxH", help="override the scenes' resolution")
     d.add_argument("--no-aa", action="store_true", help="no anti-aliasing")
+    d.add_argument("-v", "--verbose", action="store_true", help="print the time each scene took")
     d.set_defaults(func=cmd_deck)
     return p
 

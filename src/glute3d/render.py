@@ -1,11 +1,16 @@
 """Render a scene: Scene + Model -> pyvista Plotter -> PNG, off-screen.
 
-The 3D part is one pyvista render (structures, landmark overlays, light kit, FXAA, depth
-peeling when something is translucent).  Text is drawn afterwards in screen space with Pillow on
-a transparent layer and composited over the render: title, caption, legend, scale bar and labels
-in the side margins with leader lines (see :mod:`glute3d.labels`).  A label's anchor is tested
-against the z-buffer of the render, so a target hidden behind another structure gets a dashed
-leader and no dot instead of a dot shining through.
+The 3D part is one pyvista render (structures, landmark overlays, injection marks and the
+safety map, light kit, FXAA, order-independent transparency when something is translucent).
+Text is drawn afterwards in screen space with Pillow on a transparent layer and composited over
+the render: title, caption, legend, colour bar, scale bar and labels in the side margins with
+leader lines (see :mod:`glute3d.labels`).  A label's anchor is tested against the z-buffer of
+the same render, so a target hidden behind another structure gets a dashed leader and no dot
+instead of a dot shining through.
+
+Speed (``glute3d deck`` renders many scenes in one process): the off-screen window is kept from
+scene to scene (:func:`release_plotters` closes it), pyvista geometry is cached per mesh, and the
+generated soft tissues come from a disk cache (:class:`CachedModel`).
 
 Everything is deterministic: the same scene on the same machine gives the same pixels.
 
@@ -22,9 +27,12 @@ Examples
 from __future__ import annotations
 
 import io
+import json
 import os
+import pickle
 import tempfile
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +42,8 @@ import numpy as np
 from .labels import Placement, choose_sides, layout_labels
 from .scene import ResolvedScene, Scene, display_name, load_theme, parse_color
 
-__all__ = ["RenderResult", "build_plotter", "camera_frame", "render", "render_to_file", "write_png"]
+__all__ = ["CachedModel", "RenderResult", "build_plotter", "cache_dir", "cached_model", "camera_frame",
+           "release_plotters", "render", "render_to_file", "write_png"]
 
 if not os.environ.get("DISPLAY"):
     # Off-screen EGL render window; must be chosen before VTK's rendering classes load.
@@ -50,6 +59,264 @@ _PRESETS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]
     "posterolateral": ((-0.85, 0.25, 1.0), (0.0, 1.0, 0.0)),
 }
 _VIEW_ANGLE = 30.0  # degrees, perspective projection
+
+
+# =============================================================================== soft-tissue cache
+#: Files whose contents decide the generated soft tissues (with the bones and landmarks).
+_TISSUE_SOURCES = (
+    "muscles.py", "paths.py", "skin.py", "kinematics.py", "injection.py", "mesh.py", "model.py",
+    "landmarks.py", "data/muscles.toml", "data/paths.toml", "data/skin.toml",
+)
+_CACHE_FORMAT = 2
+
+
+def cache_dir() -> Path | None:
+    """Where generated soft tissues are kept between runs (``None``: no disk cache).
+
+    ``$GLUTE3D_CACHE`` (``0``, ``off`` or empty: none), else ``$XDG_CACHE_HOME/glute3d``, else
+    ``~/.cache/glute3d``.
+    """
+    env = os.environ.get("GLUTE3D_CACHE")
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "no", "false") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "glute3d"
+
+
+class CachedModel:
+    """A model whose generated soft tissues come from a disk cache when they can.
+
+    Generating the muscles, nerves, arteries and skin of a model takes many seconds; a scene
+    needs only their meshes (and, for injection overlays, the sites and the safety map).  This
+    wrapper keeps those results in files named by a fingerprint of everything they depend on
+    (the bones and landmarks, the generators' source and data files, the prebuilt skin file,
+    the pose and the anatomical variants), so the second run of any scene reads them in
+    milliseconds.  Everything else is the wrapped model's.
+
+    Parameters
+    ----------
+    model : glute3d.Model
+        The model (neutral or posed).
+    folder : pathlib.Path, optional
+        Cache folder; default :func:`cache_dir` (``None`` there: memory only).
+    """
+
+    def __init__(self, model: Any, folder: Path | None | str = "default", *, _base: str | None = None,
+                 _variants: dict | None = None):
+        self._model = model
+        self._folder = cache_dir() if folder == "default" else (Path(folder) if folder else None)
+        self._variants = dict(_variants or {})
+        self._base = _base or _model_fingerprint(model)
+        self._mem: dict[str, Any] = {}
+        self._children: dict[tuple, CachedModel] = {}
+
+    # ------------------------------------------------------------------ forwarding
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._model, name)
+
+    @property
+    def model(self) -> Any:
+        """The wrapped model."""
+        return self._model
+
+    def posed(self, pose: Any) -> "CachedModel":
+        """The posed model, wrapped (one wrapper per pose, so its meshes are read once)."""
+        key = ("posed", tuple(pose.angles(s) for s in ("r", "l")))
+        if key not in self._children:
+            self._children[key] = CachedModel(self._model.posed(pose), self._folder, _base=self._base,
+                                              _variants=self._variants)
+        return self._children[key]
+
+    def with_variant(self, **switches: str) -> "CachedModel":
+        """The model with anatomical variants switched, wrapped (one wrapper per choice)."""
+        chosen = {**self._variants, **switches}
+        key = ("variant", tuple(sorted(chosen.items())))
+        if key not in self._children:
+            self._children[key] = CachedModel(self._model.with_variant(**switches), self._folder,
+                                              _base=self._base, _variants=chosen)
+        return self._children[key]
+
+    # ------------------------------------------------------------------ keys and files
+    def _key(self, what: str) -> str:
+        import hashlib
+
+        pose = getattr(self._model, "pose", None)
+        angles = [pose.angles(s) for s in ("r", "l")] if pose is not None else None
+        variants = {k: v for k, v in sorted(self._variants.items()) if v != "normal"}
+        extra = json.dumps([self._base, angles, variants, what, _CACHE_FORMAT], sort_keys=True, default=str)
+        return hashlib.sha256(extra.encode()).hexdigest()[:24]
+
+    def _cached(self, what: str, make: Any) -> Any:
+        key = self._key(what)
+        if key in self._mem:
+            return self._mem[key]
+        value = None
+        path = self._folder / f"{key}.pkl" if self._folder is not None else None
+        if path is not None and path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    value = pickle.load(fh)
+            except Exception:  # a broken or foreign file: make it again
+                value = None
+        if value is None:
+            value = make()
+            if path is not None:
+                try:
+                    _write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                    _prune(self._folder)
+                except OSError:
+                    pass  # a read-only cache folder only costs time
+        self._mem[key] = value
+        return value
+
+    def preload(self) -> bool:
+        """Read the soft tissues now if the cache holds them (never generates); True if it did."""
+        path = self._folder / f"{self._key('meshes')}.pkl" if self._folder is not None else None
+        if path is None or not path.is_file():
+            return False
+        self.meshes  # noqa: B018 - fills the memory cache
+        return True
+
+    # ------------------------------------------------------------------ what scenes need
+    @property
+    def meshes(self) -> dict:
+        """Bones (from the model) and the generated soft tissues (from the cache)."""
+        from .mesh import Mesh
+
+        bones = self._model.bones
+
+        def make() -> dict:
+            all_ = self._model.meshes
+            return {"names": list(all_), "arrays": {n: (np.asarray(m.vertices), np.asarray(m.faces))
+                                                   for n, m in all_.items() if n not in bones}}
+
+        data = self._cached("meshes", make)
+        out = {}
+        for n in data["names"]:
+            if n in bones:
+                out[n] = bones[n]
+            else:
+                out[n] = _mesh_of(data["arrays"][n], Mesh)
+        return out
+
+    def part_meshes(self) -> dict:
+        """Muscle parts by sided name, e.g. ``gluteus_minimus_anterior_r``."""
+        from .mesh import Mesh
+
+        def make() -> dict:
+            out = {}
+            for m in self._model.muscles.values():
+                out.update({k: (v.vertices, v.faces) for k, v in m.part_meshes().items()})
+            return out
+
+        return {n: _mesh_of(a, Mesh) for n, a in self._cached("parts", make).items()}
+
+    def path_centrelines(self) -> dict:
+        """Nerve and artery centrelines and exits (see :func:`glute3d.scene.path_centrelines`)."""
+        from .scene import path_centrelines
+
+        return self._cached("centrelines", lambda: path_centrelines(self._model))
+
+    def injection_data(self, needle_mm: float) -> dict:
+        """Injection sites, needle reports and safety distances (see :func:`glute3d.scene.injection_data`)."""
+        from .mesh import Mesh
+        from .scene import injection_data
+
+        def make() -> dict:
+            data = dict(injection_data(self._model, needle_mm))
+            data["skin"] = (data["skin"].vertices, data["skin"].faces)
+            return data
+
+        data = dict(self._cached(f"injection:{float(needle_mm):g}", make))
+        data["skin"] = _mesh_of(data["skin"], Mesh)
+        return data
+
+
+_MESHES: dict[tuple[int, int], Any] = {}
+
+
+def _mesh_of(arrays: tuple[np.ndarray, np.ndarray], cls: Any) -> Any:
+    """One Mesh object per cached pair of arrays (so per-mesh caches downstream hit)."""
+    key = (id(arrays[0]), id(arrays[1]))
+    hit = _MESHES.get(key)
+    if hit is None or hit[0] is not arrays:
+        hit = (arrays, cls(arrays[0], arrays[1]))
+        _MESHES[key] = hit
+    return hit[1]
+
+
+def _model_fingerprint(model: Any) -> str:
+    """Hash of what generated soft tissues depend on (bones, landmarks, sources, skin file)."""
+    import hashlib
+
+    neutral = getattr(model, "neutral", model)
+    h = hashlib.sha256()
+    for name in sorted(neutral.bones):
+        m = neutral.bones[name]
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(m.vertices).tobytes())
+        h.update(np.ascontiguousarray(m.faces).tobytes())
+    lm = neutral.landmarks
+    for table in (lm.points, lm.curves):
+        for k in sorted(table):
+            h.update(k.encode())
+            h.update(table[k][0].encode())
+            h.update(np.ascontiguousarray(table[k][1]).tobytes())
+    for k in sorted(lm.regions):
+        for bone, faces in lm.regions[k]:
+            h.update(f"{k}:{bone}".encode())
+            h.update(np.ascontiguousarray(faces).tobytes())
+    h.update(json.dumps(getattr(neutral, "parameters", {}), sort_keys=True, default=str).encode())
+    pkg = Path(__file__).resolve().parent
+    for rel in _TISSUE_SOURCES:
+        p = pkg / rel
+        h.update(rel.encode())
+        h.update(p.read_bytes() if p.is_file() else b"-")
+    try:
+        from .model import default_mesh_dir
+
+        skin = default_mesh_dir() / "skin.ply"
+        if skin.is_file():
+            st = skin.stat()
+            h.update(f"skin:{st.st_size}:{st.st_mtime_ns}".encode())
+    except Exception:  # pragma: no cover
+        pass
+    return h.hexdigest()
+
+
+def _prune(folder: Path | None, keep: int = 40) -> None:
+    """Keep the ``keep`` most recently used cache files."""
+    if folder is None:
+        return
+    files = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in files[keep:]:
+        p.unlink(missing_ok=True)
+
+
+_WRAPPED: dict[int, tuple[Any, CachedModel]] = {}
+
+
+def cached_model(model: Any) -> Any:
+    """``model`` wrapped in a :class:`CachedModel` (once per model object); other models as they are.
+
+    Only models with generated soft tissues (``muscles``) are wrapped.
+    """
+    if isinstance(model, CachedModel):
+        return model
+    from .model import Model
+
+    if not isinstance(model, Model):
+        return model
+    hit = _WRAPPED.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    wrapped = CachedModel(model)
+    if len(_WRAPPED) > 16:
+        _WRAPPED.clear()
+    _WRAPPED[id(model)] = (model, wrapped)
+    return wrapped
 
 
 # =============================================================================== results
@@ -132,6 +399,8 @@ def _orientation(cam) -> tuple[np.ndarray, np.ndarray]:
         right = np.cross(-d, up)
         d = _rotate(d, right, -cam.elevation)
         up = _rotate(up, right, -cam.elevation)
+    if getattr(cam, "roll", 0.0):  # positive: the picture turns counter-clockwise
+        up = _rotate(up, d, -cam.roll)
     return _unit(d), _unit(up - (up @ d) * d)
 
 
@@ -195,6 +464,23 @@ def camera_frame(
     by0 = h / 2.0 - (y.max() - fy) * s
     by1 = h / 2.0 - (y.min() - fy) * s
     return CameraFrame(position, focal, up, parallel, half_h, _VIEW_ANGLE, s, (bx0, by0, bx1, by1))
+
+
+def _with_model_box(frame: CameraFrame, points: np.ndarray, size: tuple[int, int]) -> CameraFrame:
+    """``frame`` with its model box grown to the projection of ``points`` (within the picture)."""
+    from dataclasses import replace
+
+    w, h = size
+    d = _unit(frame.position - frame.focal_point)
+    right = np.cross(-d, frame.up)
+    s = frame.px_per_mm
+    fx, fy = frame.focal_point @ right, frame.focal_point @ frame.up
+    x = w / 2.0 + (points @ right - fx) * s
+    y = h / 2.0 - (points @ frame.up - fy) * s
+    bx0, by0, bx1, by1 = frame.model_box
+    box = (max(0.0, min(bx0, float(x.min()))), max(0.0, min(by0, float(y.min()))),
+           min(float(w), max(bx1, float(x.max()))), min(float(h), max(by1, float(y.max()))))
+    return replace(frame, model_box=box)
 
 
 # =============================================================================== fonts and text
@@ -270,6 +556,7 @@ class _Layout:
     rect: tuple[float, float, float, float]
     columns: dict[str, float]
     leading: float = 1.18
+    colorbar_h: float = 0.0
 
 
 def _text_color(theme: dict, background: str) -> tuple[str, str]:
@@ -305,6 +592,12 @@ def _legend_entries(res: ResolvedScene, theme: dict) -> list[tuple[str, tuple[fl
             out.append((text, rgb))
     if points:
         out.append(("Bony landmarks", parse_color(theme["overlay"]["point_color"])))
+    for m in res.marks:
+        if m.legend:
+            rgb = parse_color(m.color)
+            if (m.legend, rgb) not in seen and m.legend not in {t for t, _ in out}:
+                seen.add((m.legend, rgb))
+                out.append((m.legend, rgb))
     return out
 
 
@@ -351,7 +644,8 @@ def _plan(res: ResolvedScene, size: tuple[int, int], theme: dict, predicted_x: n
     legend_h = len(rows) * caption_px * 1.45
     bar_h = caption_px * 2.2 if scene.scale_bar else 0.0
     top_h = (len(title) * title_px * 1.2 + pad * 0.8) if title else 0.0
-    bottom_h = len(caption) * caption_px * leading + max(legend_h, bar_h)
+    colorbar_h = caption_px * 3.6 if res.safety is not None else 0.0
+    bottom_h = len(caption) * caption_px * leading + max(legend_h, bar_h) + colorbar_h
     bottom_h += pad * 0.6 if bottom_h else 0.0
     gap = max(0.035 * w, 2.5 * label_px)
     # sides: predicted from world positions (the camera orientation is known)
@@ -375,35 +669,78 @@ def _plan(res: ResolvedScene, size: tuple[int, int], theme: dict, predicted_x: n
     y1 = h - pad - bottom_h
     return _Layout(size, k, pad, label_px, title, title_px, caption, caption_px, label_lines, label_sizes,
                    sides, entries, rows, legend_h, bottom_h, top_h, gap, (x0, y0, x1, y1),
-                   {"left": float(wl), "right": float(wr)}, leading)
+                   {"left": float(wl), "right": float(wr)}, leading, colorbar_h)
 
 
 # =============================================================================== geometry to pyvista
-def _poly(mesh, normals: bool = True):
-    """A pyvista PolyData of a Mesh, with point normals for smooth shading."""
-    import pyvista as pv
+_GEOMETRY: "OrderedDict[tuple, tuple[Any, Any]]" = OrderedDict()  # key -> (source object, pyvista data)
+_GEOMETRY_MAX = 160
 
-    v = np.asarray(mesh.vertices, float)
-    f = np.asarray(mesh.faces, np.int64)
-    cells = np.column_stack([np.full(len(f), 3, np.int64), f]).ravel()
-    poly = pv.PolyData(v, cells)
-    if normals:
-        poly.point_data["Normals"] = mesh.vertex_normals
-        poly.point_data.active_normals_name = "Normals"
-    return poly
+
+def _memo(key: tuple, source: Any, make: Any) -> Any:
+    """Per-process cache of pyvista geometry made from ``source`` (checked by identity)."""
+    hit = _GEOMETRY.get(key)
+    if hit is not None and hit[0] is source:
+        _GEOMETRY.move_to_end(key)
+        return hit[1]
+    value = make()
+    _GEOMETRY[key] = (source, value)
+    while len(_GEOMETRY) > _GEOMETRY_MAX:
+        _GEOMETRY.popitem(last=False)
+    return value
+
+
+def _poly(mesh, normals: bool = True):
+    """A pyvista PolyData of a Mesh, with point normals for smooth shading (cached per mesh)."""
+
+    def make():
+        import pyvista as pv
+
+        v = np.asarray(mesh.vertices, float)
+        f = np.asarray(mesh.faces, np.int64)
+        cells = np.column_stack([np.full(len(f), 3, np.int64), f]).ravel()
+        poly = pv.PolyData(v, cells)
+        if normals:
+            poly.point_data["Normals"] = _vertex_normals(v, f)
+            poly.point_data.active_normals_name = "Normals"
+        return poly
+
+    return _memo(("poly", id(mesh), normals), mesh, make)
+
+
+def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Area-weighted vertex normals (as :attr:`glute3d.mesh.Mesh.vertex_normals`, with bincount)."""
+    t = v[f]
+    fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+    idx = f.ravel()
+    vn = np.column_stack([np.bincount(idx, weights=np.repeat(fn[:, k], 3), minlength=len(v)) for k in range(3)])
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
 def _cut(poly, cut):
-    """Remove the part of ``poly`` on the normal side of the cut plane (capped if asked)."""
-    if cut.cap:
+    """Remove the part of ``poly`` on the normal side of the cut plane (capped if asked; cached)."""
+
+    def make():
+        side = (np.asarray(poly.points) - cut.origin) @ cut.normal
+        if side.max() <= 0.0:  # wholly on the kept side: nothing to cut
+            return poly
+        if cut.cap:
+            try:
+                out = poly.clip_closed_surface(normal=tuple(-cut.normal), origin=tuple(cut.origin))
+                if out.n_cells:
+                    return out.compute_normals(split_vertices=True, feature_angle=50.0, auto_orient_normals=False)
+            except Exception:  # not a closed surface: fall back to an open cut
+                pass
+        out = poly.clip(normal=tuple(cut.normal), origin=tuple(cut.origin), invert=True)
+        if not out.n_cells:
+            return out
         try:
-            out = poly.clip_closed_surface(normal=tuple(-cut.normal), origin=tuple(cut.origin))
-            if out.n_cells:
-                return out.compute_normals(split_vertices=True, feature_angle=50.0, auto_orient_normals=False)
-        except Exception:  # not a closed surface: fall back to an open cut
-            pass
-    out = poly.clip(normal=tuple(cut.normal), origin=tuple(cut.origin), invert=True)
-    return out.extract_surface() if out.n_cells else out
+            return out.extract_surface(algorithm="dataset_surface")
+        except TypeError:  # pragma: no cover - older pyvista without the keyword
+            return out.extract_surface()
+
+    key = ("cut", id(poly), tuple(np.round(cut.origin, 6)), tuple(np.round(cut.normal, 6)), cut.cap)
+    return _memo(key, poly, make)
 
 
 def _overlay_rgb(o, theme: dict, res: ResolvedScene) -> tuple[float, float, float]:
@@ -422,24 +759,106 @@ def _overlay_rgb(o, theme: dict, res: ResolvedScene) -> tuple[float, float, floa
     return parse_color(palette[others.index(o.name) % len(palette)])
 
 
-def _tube(points: np.ndarray, radius: float):
+def _tube(points: np.ndarray, radius: float, *, dashed: bool = False):
+    """A tube along a polyline (dashes of ~6 radii with gaps of ~4 when ``dashed``)."""
     import pyvista as pv
 
-    line = pv.lines_from_points(np.asarray(points, float))
-    return line.tube(radius=radius, n_sides=14, capping=True)
+    pts = np.asarray(points, float)
+    if not dashed:
+        line = pv.lines_from_points(pts)
+        return line.tube(radius=radius, n_sides=14, capping=True)
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    dash, gap = 6.0 * radius, 4.0 * radius
+    pieces, lines, n = [], [], 0
+    start = 0.0
+    while start < s[-1]:
+        end = min(start + dash, s[-1])
+        t = np.linspace(start, end, max(2, int((end - start) / max(radius, 0.5)) + 2))
+        piece = np.column_stack([np.interp(t, s, pts[:, k]) for k in range(3)])
+        pieces.append(piece)
+        lines.append(np.concatenate([[len(piece)], n + np.arange(len(piece))]))
+        n += len(piece)
+        start = end + gap
+    poly = pv.PolyData(np.vstack(pieces), lines=np.concatenate(lines))
+    return poly.tube(radius=radius, n_sides=14, capping=True)
+
+
+def _mark_geometry(m):
+    """PolyData of a resolved Mark (cached per mark geometry)."""
+    import pyvista as pv
+
+    def make():
+        if m.kind == "line":
+            return _tube(m.geometry, m.radius, dashed=m.dashed)
+        if m.kind == "point":
+            return pv.Sphere(radius=m.radius, center=tuple(np.asarray(m.geometry, float)),
+                             theta_resolution=24, phi_resolution=16)
+        if m.kind == "needle":
+            return _tube(m.geometry, m.radius)
+        return _poly(m.geometry)
+
+    return _memo(("mark", id(m.geometry), m.kind, m.radius, m.dashed), m.geometry, make)
 
 
 # =============================================================================== plotter
+_POOL: dict[tuple[int, int], Any] = {}
+#: How translucent layers are drawn: ``"oit"``, VTK's order-independent transparency (weighted
+#: blended, one pass), or ``"peeling"`` (exact, but each of the `DEPTH_PEELS` passes costs about a
+#: frame on this machine's software renderer: 1.2 s instead of 0.45 s for the skin scenes at
+#: 1080p, for a picture that differs by less than one grey level on average).
+TRANSLUCENCY = "oit"
+DEPTH_PEELS = 4
+
+
+def _pooled_plotter(size: tuple[int, int]):
+    """An off-screen plotter of ``size`` kept for the process: the EGL context and the compiled
+    shaders survive from scene to scene (a new window costs more than a frame)."""
+    import pyvista as pv
+
+    key = (int(size[0]), int(size[1]))
+    pl = _POOL.get(key)
+    if pl is not None and (getattr(pl, "_closed", False) or pl.render_window is None):
+        pl = None
+    if pl is None:
+        if len(_POOL) >= 2:
+            release_plotters()
+        pl = pv.Plotter(off_screen=True, window_size=list(key), lighting="light kit")
+        pl.ren_win.SetMultiSamples(0)  # MSAA + depth peeling hides translucent meshes (llvmpipe)
+        _POOL[key] = pl
+    # pyvista renders after every add_mesh once a window has been shown: draw once, at the end
+    pl.suppress_rendering = True
+    if pl is not _POOL.get(key) or not pl._first_time:
+        pl.clear_actors()
+        pl.disable_depth_peeling()
+        pl.renderer.SetUseFXAA(False)
+    return pl
+
+
+def release_plotters() -> None:
+    """Close the plotters kept for reuse (done at exit; harmless to call any time)."""
+    for pl in list(_POOL.values()):
+        try:
+            pl.close()
+        except Exception:  # pragma: no cover - already closed
+            pass
+    _POOL.clear()
+
+
+import atexit  # noqa: E402
+
+atexit.register(release_plotters)
+
+
 def build_plotter(
     res: ResolvedScene,
     size: tuple[int, int],
     rect: tuple[float, float, float, float],
     *,
     anti_aliasing: bool = True,
+    reuse: bool = False,
 ) -> tuple[Any, CameraFrame]:
     """A configured off-screen pyvista Plotter for a resolved scene (not yet rendered).
-
-    The caller must ``close()`` it.
 
     Parameters
     ----------
@@ -451,6 +870,10 @@ def build_plotter(
         Pixel rectangle the geometry is framed into.
     anti_aliasing : bool
         FXAA on (teaching renders) or off (image tests).
+    reuse : bool
+        Take the process's kept plotter of this size (cleared) instead of a new one; the
+        caller must then *not* close it (see :func:`release_plotters`).  Without ``reuse``
+        the caller must ``close()`` the plotter.
 
     Returns
     -------
@@ -460,15 +883,19 @@ def build_plotter(
 
     theme = load_theme()
     scene = res.scene
-    pl = pv.Plotter(off_screen=True, window_size=list(size), lighting="light kit")
-    try:
+    if reuse:
+        pl = _pooled_plotter(size)
+    else:
+        pl = pv.Plotter(off_screen=True, window_size=list(size), lighting="light kit")
         pl.ren_win.SetMultiSamples(0)  # MSAA + depth peeling hides translucent meshes (llvmpipe)
+    try:
         if scene.background == "transparent":
             pl.set_background("white")
         else:
             pl.set_background(parse_color(scene.background))
         translucent = False
         frame_pts = []
+        focus_pts = [] if res.focus_points is None else [np.asarray(res.focus_points, float)]
         for item in res.items:
             style = theme["styles"][item.style]
             opacity = float(item.opacity if item.opacity is not None else style["opacity"])
@@ -478,9 +905,15 @@ def build_plotter(
                 if poly.n_cells == 0:
                     continue
             translucent |= opacity < 1.0
+            kwargs: dict[str, Any] = {}
+            if item.vertex_colors is not None and item.cut is None:
+                poly = poly.copy(deep=False)
+                poly.point_data["RGB"] = np.clip(np.round(item.vertex_colors * 255), 0, 255).astype(np.uint8)
+                kwargs = dict(scalars="RGB", rgb=True)
+            else:
+                kwargs = dict(color=parse_color(item.color or style["color"]))
             pl.add_mesh(
                 poly,
-                color=parse_color(item.color or style["color"]),
                 opacity=opacity,
                 smooth_shading=True,
                 ambient=style["ambient"],
@@ -489,9 +922,12 @@ def build_plotter(
                 specular_power=style["specular_power"],
                 name=f"structure:{item.name}",
                 reset_camera=False,
+                **kwargs,
             )
             pts = np.asarray(poly.points)
             frame_pts.append(pts[:: max(1, len(pts) // 3000)])
+            if item.name in res.focus_items:
+                focus_pts.append(pts[:: max(1, len(pts) // 3000)])
         ov = theme["overlay"]
         r_point = float(scene.overlays.point_radius or ov["point_radius"])
         r_tube = float(scene.overlays.tube_radius or ov["tube_radius"])
@@ -499,20 +935,32 @@ def build_plotter(
                         specular_power=ov["specular_power"], smooth_shading=True, reset_camera=False)
         for o in res.overlays:
             rgb = _overlay_rgb(o, theme, res)
-            if o.kind == "point":
-                geom = pv.Sphere(radius=r_point, center=tuple(np.asarray(o.geometry, float)),
-                                 theta_resolution=20, phi_resolution=14)
-            elif o.kind == "curve":
-                geom = _tube(o.geometry, r_tube)
-            else:
+
+            def make(o=o):
+                if o.kind == "point":
+                    return pv.Sphere(radius=r_point, center=tuple(np.asarray(o.geometry, float)),
+                                     theta_resolution=20, phi_resolution=14)
+                if o.kind == "curve":
+                    return _tube(o.geometry, r_tube)
                 mesh = o.geometry
                 lifted = type(mesh)(mesh.vertices + mesh.vertex_normals * float(ov["patch_offset"]), mesh.faces)
-                geom = _poly(lifted)
+                return _poly(lifted)
+
+            src = o.geometry if not isinstance(o.geometry, np.ndarray) else None
+            geom = _memo(("overlay", o.name, o.kind, id(src), r_point, r_tube), src, make) if src is not None \
+                else make()
             pl.add_mesh(geom, color=rgb, name=f"overlay:{o.name}", **material)
             frame_pts.append(np.asarray(geom.points)[:: max(1, geom.n_points // 500)])
-        pts = res.focus_points if res.focus_points is not None else (
-            np.vstack(frame_pts) if frame_pts else np.zeros((1, 3)))
+        for m in res.marks:
+            geom = _mark_geometry(m)
+            translucent |= m.opacity < 1.0
+            pl.add_mesh(geom, color=parse_color(m.color), name=f"mark:{m.name}", opacity=m.opacity, **material)
+            frame_pts.append(np.asarray(geom.points)[:: max(1, geom.n_points // 300)])
+        pts = np.vstack(focus_pts) if focus_pts else (np.vstack(frame_pts) if frame_pts else np.zeros((1, 3)))
         frame = camera_frame(scene.camera, pts, size, rect)
+        if focus_pts and frame_pts:
+            # labels keep clear of everything drawn, not only of the framed part
+            frame = _with_model_box(frame, np.vstack(frame_pts), size)
         cam = pl.camera
         cam.SetFocalPoint(*frame.focal_point)
         cam.SetPosition(*frame.position)
@@ -526,14 +974,17 @@ def build_plotter(
             if scene.camera.effective_preset is None:
                 cam.Zoom(scene.camera.zoom)
         pl.renderer.ResetCameraClippingRange()
-        if translucent:
-            pl.enable_depth_peeling(number_of_peels=8, occlusion_ratio=0.0)
-        if anti_aliasing:
-            # pyvista's enable_anti_aliasing("fxaa") refuses EGL, but VTK's FXAA works here.
-            pl.renderer.SetUseFXAA(True)
+        if translucent and TRANSLUCENCY == "peeling":
+            pl.enable_depth_peeling(number_of_peels=DEPTH_PEELS, occlusion_ratio=0.0)
+        # else VTK's order-independent transparency (weighted blending, one pass) draws them
+        # pyvista's enable_anti_aliasing("fxaa") refuses EGL, but VTK's FXAA works here.
+        pl.renderer.SetUseFXAA(bool(anti_aliasing))
         return pl, frame
     except BaseException:
-        pl.close()
+        if reuse:
+            release_plotters()
+        else:
+            pl.close()
         raise
 
 
@@ -584,14 +1035,13 @@ def _choose_anchors(
     """
     w, h = size
     near, far = pl.camera.GetClippingRange()
-    # farthest surface in each 3x3 neighbourhood (generous at silhouettes and grazing angles)
-    zmax = zb.copy()
-    zmax[1:, :] = np.maximum(zmax[1:, :], zb[:-1, :])
-    zmax[:-1, :] = np.maximum(zmax[:-1, :], zb[1:, :])
-    z2 = zmax.copy()
-    z2[:, 1:] = np.maximum(z2[:, 1:], zmax[:, :-1])
-    z2[:, :-1] = np.maximum(z2[:, :-1], zmax[:, 1:])
-    surf = _depth_to_distance(z2, near, far, frame.parallel)
+    offsets = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+    def neighbourhood(iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
+        """z-buffer values of the 3x3 neighbourhood of each pixel, ``(n, 9)``."""
+        yy = np.clip(iy[:, None] + offsets[None, :, 0], 0, h - 1)
+        xx = np.clip(ix[:, None] + offsets[None, :, 1], 0, w - 1)
+        return zb[yy, xx]
     toward = _unit(frame.position - frame.focal_point)
     tol = 1.5 + 2.0 / frame.px_per_mm
     anchors = np.zeros((len(res.labels), 2))
@@ -613,7 +1063,12 @@ def _choose_anchors(
         if inside.any():
             ix = xy[inside, 0].astype(int)
             iy = xy[inside, 1].astype(int)
-            ok[inside] = dist[inside] <= surf[iy, ix] + tol
+            nb = neighbourhood(iy, ix)
+            # the farthest surface around the pixel (generous at silhouettes and grazing angles);
+            # and a structure must show at or next to it: a point of a target that is not drawn
+            # there (cut away, outside the picture's geometry) is no anchor
+            surf = _depth_to_distance(nb.max(axis=1), near, far, frame.parallel)
+            ok[inside] = (dist[inside] <= surf + tol) & (nb.min(axis=1) < 1.0)
         if not ok.any():
             anchors[i] = xy[0]
             options.append(xy[:1])
@@ -625,12 +1080,17 @@ def _choose_anchors(
         elif lab.kind == "curve":
             middle = np.zeros(len(c), bool)
             middle[: max(1, int(round(0.7 * len(c))))] = True  # candidates are ordered middle-out
-            pick = np.flatnonzero(ok & middle)
-            pick = pick if len(pick) else np.flatnonzero(ok)
+            if ok[0]:  # the middle of the curve shows: near it
+                pick = np.flatnonzero(ok & middle)
+            else:  # the middle is hidden or cut away: the middle of the part that shows
+                pick = np.flatnonzero(ok)
+                centre = c[pick].mean(axis=0)
+                pick = pick[np.argsort(np.linalg.norm(c[pick] - centre, axis=1), kind="stable")]
             anchors[i] = xy[pick[0]]
-            options.append(xy[pick[:: max(1, len(pick) // 40)]])
+            mid = pick[: max(1, (len(pick) + 1) // 2)]  # alternatives: the middle half of what shows
+            options.append(xy[mid[:: max(1, len(mid) // 40)]])
         else:
-            vis = xy[ok][:: max(1, int(ok.sum()) // 600)]
+            vis = xy[ok][:: max(1, int(ok.sum()) // 300)]
             depth_in = _interior_score(vis)
             inner = vis[depth_in >= np.percentile(depth_in, 70)]
             med = np.median(vis, axis=0)
@@ -698,25 +1158,24 @@ def _draw_overlay(
     ss: int,
     covered: np.ndarray | None = None,
 ):
-    """Text, leaders, legend and scale bar on a transparent RGBA image (``ss``-times supersampled).
+    """Text, leaders, legend, colour bar and scale bar on a transparent RGBA image.
 
-    Where text would sit on a structure (a close-up framed on ``focus``), a translucent panel of
-    the background colour goes under it first (``covered``: pixels showing a structure).
+    Text is drawn at the picture's size (Pillow's text is anti-aliased already); the leader
+    lines and their dots, which Pillow draws without anti-aliasing, are drawn ``ss`` times
+    larger in a crop around them and scaled down.  Where text would sit on a structure (a
+    close-up framed on ``focus``), a translucent panel of the background colour goes under it
+    first (``covered``: pixels showing a structure).
     """
     from PIL import Image, ImageDraw
 
     w, h = lay.size
-    W, H = w * ss, h * ss
-    img = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     dr = ImageDraw.Draw(img)
     t = theme["text"]
     fg, halo = _text_color(theme, res.scene.background)
     muted = t["muted"] if fg == t["color"] else t["light_color"]
     leader = t["leader_color"] if fg == t["color"] else t["light_color"]
-    lw = max(1, round(t["leader_width"] * h * ss))
-
-    def S(v: float) -> float:
-        return v * ss
+    lw1 = t["leader_width"] * h  # leader width at 1x, px
 
     bg = None if res.scene.background == "transparent" else tuple(
         int(round(c * 255)) for c in parse_color(res.scene.background))
@@ -729,8 +1188,71 @@ def _draw_overlay(
         ix1, iy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
         if ix1 <= ix0 or iy1 <= iy0 or not covered[iy0:iy1, ix0:ix1].any():
             return
-        dr.rounded_rectangle([S(x0), S(y0), S(x1), S(y1)], radius=S(radius), fill=(*bg, 225))
+        dr.rounded_rectangle([x0, y0, x1, y1], radius=radius, fill=(*bg, 225))
 
+    # -------------------------------------------------------------- leaders (supersampled crop)
+    dot = max(2.0, lay.label_px * 0.2)
+    strokes: list[tuple] = []  # ("line", pts, colour, width) / ("dot", centre, radius, colour) / ("dash", ...)
+    for p in placements:
+        lab = res.labels[p.index]
+        if not lab.leader:
+            continue
+        vis = bool(visible[p.index])
+        ax, ay = p.anchor
+        sx, sy = p.start
+        col = leader if vis else t["hidden_leader_color"]
+        sphere = lab.kind == "point" and lab.lift > 0  # the sphere itself marks the point
+        if sphere:
+            r = lab.lift * frame.px_per_mm
+            length = float(np.hypot(ax - sx, ay - sy))
+            if length > r:
+                ax, ay = ax + (sx - ax) * r / length, ay + (sy - ay) * r / length
+        if vis:
+            strokes.append(("line", (sx, sy, ax, ay), halo, lw1 + 2.0))
+            strokes.append(("line", (sx, sy, ax, ay), col, lw1))
+            if not sphere:
+                strokes.append(("dot", (ax, ay), dot + 1.0, halo))
+                strokes.append(("dot", (ax, ay), dot, col))
+        else:
+            strokes.append(("dash", (sx, sy, ax, ay), col, lw1, lay.label_px * 0.45))
+    if strokes:
+        pts = []
+        for s_ in strokes:
+            if s_[0] == "dot":
+                (cx, cy), r = s_[1], s_[2]
+                pts += [(cx - r, cy - r), (cx + r, cy + r)]
+            else:
+                x0_, y0_, x1_, y1_ = s_[1]
+                pts += [(x0_, y0_), (x1_, y1_)]
+        arr = np.asarray(pts)
+        m = 3.0 + lw1 + dot
+        bx0 = int(max(0, np.floor(arr[:, 0].min() - m)))
+        by0 = int(max(0, np.floor(arr[:, 1].min() - m)))
+        bx1 = int(min(w, np.ceil(arr[:, 0].max() + m)))
+        by1 = int(min(h, np.ceil(arr[:, 1].max() + m)))
+        if bx1 > bx0 and by1 > by0:
+            crop = Image.new("RGBA", ((bx1 - bx0) * ss, (by1 - by0) * ss), (0, 0, 0, 0))
+            cd = ImageDraw.Draw(crop)
+
+            def L(x: float, y: float) -> tuple[float, float]:
+                return ((x - bx0) * ss, (y - by0) * ss)
+
+            for s_ in strokes:
+                if s_[0] == "line":
+                    x0_, y0_, x1_, y1_ = s_[1]
+                    cd.line([L(x0_, y0_), L(x1_, y1_)], fill=s_[2], width=max(1, round(s_[3] * ss)))
+                elif s_[0] == "dot":
+                    (cx, cy), r = s_[1], s_[2]
+                    (px, py) = L(cx, cy)
+                    cd.ellipse([px - r * ss, py - r * ss, px + r * ss, py + r * ss], fill=s_[3])
+                else:
+                    x0_, y0_, x1_, y1_ = s_[1]
+                    _dashed(cd, L(x0_, y0_), L(x1_, y1_), s_[2], max(1, round(s_[3] * ss)), s_[4] * ss)
+            if ss != 1:
+                crop = crop.resize((bx1 - bx0, by1 - by0), Image.Resampling.BOX)
+            img.alpha_composite(crop, dest=(bx0, by0))
+
+    # -------------------------------------------------------------- bands
     if lay.title:
         panel(0, 0, w, lay.pad + lay.top_h)
     if lay.bottom_h:
@@ -739,18 +1261,19 @@ def _draw_overlay(
     # -------------------------------------------------------------- title and caption
     y = lay.pad
     for line in lay.title:
-        f = _font(lay.title_px * ss, True)
-        dr.text((S(w / 2), S(y)), line, font=f, fill=fg, anchor="ma", stroke_width=max(1, ss), stroke_fill=halo)
+        f = _font(lay.title_px, True)
+        dr.text((w / 2, y), line, font=f, fill=fg, anchor="ma", stroke_width=1, stroke_fill=halo)
         y += lay.title_px * 1.2
     yb = h - lay.pad - len(lay.caption) * lay.caption_px * lay.leading
     for line in lay.caption:
-        f = _font(lay.caption_px * ss)
-        dr.text((S(w / 2), S(yb)), line, font=f, fill=muted, anchor="ma", stroke_width=max(1, ss), stroke_fill=halo)
+        f = _font(lay.caption_px)
+        dr.text((w / 2, yb), line, font=f, fill=muted, anchor="ma", stroke_width=1, stroke_fill=halo)
         yb += lay.caption_px * lay.leading
-    row_y = h - lay.pad - len(lay.caption) * lay.caption_px * lay.leading - max(lay.legend_h, 0.0)
+    caption_top = h - lay.pad - len(lay.caption) * lay.caption_px * lay.leading
+    row_y = caption_top - max(lay.legend_h, 0.0)
     # -------------------------------------------------------------- legend
     if lay.legend_entries:
-        f = _font(lay.caption_px * ss)
+        f = _font(lay.caption_px)
         sw = lay.caption_px * 0.9
         yy = row_y - (lay.caption_px * 0.4 if lay.caption else 0.0)
         for row in lay.legend_rows:
@@ -758,12 +1281,17 @@ def _draw_overlay(
             for i in row:
                 text, rgb = lay.legend_entries[i]
                 col = tuple(int(round(c * 255)) for c in rgb)
-                dr.rounded_rectangle([S(x), S(yy + 0.1 * lay.caption_px), S(x + sw), S(yy + 0.1 * lay.caption_px + sw)],
-                                     radius=S(sw * 0.2), fill=col, outline=leader, width=max(1, ss))
+                dr.rounded_rectangle([x, yy + 0.1 * lay.caption_px, x + sw, yy + 0.1 * lay.caption_px + sw],
+                                     radius=sw * 0.2, fill=col, outline=leader, width=1)
                 x += sw + 0.4 * lay.caption_px
-                dr.text((S(x), S(yy)), text, font=f, fill=fg, stroke_width=max(1, ss), stroke_fill=halo)
-                x += f.getlength(text) / ss + 1.2 * lay.caption_px
+                dr.text((x, yy), text, font=f, fill=fg, stroke_width=1, stroke_fill=halo)
+                x += f.getlength(text) + 1.2 * lay.caption_px
             yy += lay.caption_px * 1.45
+    # -------------------------------------------------------------- colour bar of the safety map
+    if res.safety is not None and lay.colorbar_h:
+        top = caption_top - max(lay.legend_h, _scale_bar_height(lay, res)) - lay.colorbar_h - (
+            lay.caption_px * 0.4 if lay.caption else 0.0)
+        _draw_colorbar(dr, img, res, lay, theme, top, fg, halo)
     # -------------------------------------------------------------- scale bar
     if res.scene.scale_bar:
         target = 0.12 * w / frame.px_per_mm
@@ -773,37 +1301,16 @@ def _draw_overlay(
         x0 = x1 - bar
         yy = h - lay.pad - len(lay.caption) * lay.caption_px * lay.leading - (lay.caption_px * 0.5 if lay.caption else 0)
         th = max(2.0, lay.caption_px * 0.22)
-        f = _font(lay.caption_px * ss)
-        dr.rectangle([S(x0), S(yy - th), S(x1), S(yy)], fill=fg)
+        f = _font(lay.caption_px)
+        dr.rectangle([x0, yy - th, x1, yy], fill=fg)
         for xe in (x0, x1):
-            dr.rectangle([S(xe - th / 2), S(yy - 3 * th), S(xe + th / 2), S(yy)], fill=fg)
-        dr.text((S((x0 + x1) / 2), S(yy - 3.4 * th)), f"{length:g} mm", font=f, fill=fg, anchor="md",
-                stroke_width=max(1, ss), stroke_fill=halo)
-    # -------------------------------------------------------------- labels and leaders
-    f = _font(lay.label_px * ss)
-    dot = max(2.0, lay.label_px * 0.2)
+            dr.rectangle([xe - th / 2, yy - 3 * th, xe + th / 2, yy], fill=fg)
+        dr.text(((x0 + x1) / 2, yy - 3.4 * th), f"{length:g} mm", font=f, fill=fg, anchor="md",
+                stroke_width=1, stroke_fill=halo)
+    # -------------------------------------------------------------- label texts
+    f = _font(lay.label_px)
+    halo_w = max(1, round(lay.label_px / 9))
     for p in placements:
-        lab = res.labels[p.index]
-        vis = bool(visible[p.index])
-        if lab.leader:
-            ax, ay = p.anchor
-            sx, sy = p.start
-            col = leader if vis else t["hidden_leader_color"]
-            sphere = lab.kind == "point" and lab.lift > 0  # the sphere itself marks the point
-            if sphere:
-                r = lab.lift * frame.px_per_mm
-                length = float(np.hypot(ax - sx, ay - sy))
-                if length > r:
-                    ax, ay = ax + (sx - ax) * r / length, ay + (sy - ay) * r / length
-            if vis:
-                # white under-stroke keeps the line readable over dark and light structures
-                dr.line([S(sx), S(sy), S(ax), S(ay)], fill=halo, width=lw + 2 * ss)
-                dr.line([S(sx), S(sy), S(ax), S(ay)], fill=col, width=lw)
-                if not sphere:
-                    dr.ellipse([S(ax - dot - 1), S(ay - dot - 1), S(ax + dot + 1), S(ay + dot + 1)], fill=halo)
-                    dr.ellipse([S(ax - dot), S(ay - dot), S(ax + dot), S(ay + dot)], fill=col)
-            else:
-                _dashed(dr, (S(sx), S(sy)), (S(ax), S(ay)), col, lw, S(lay.label_px * 0.45))
         x0, y0, x1, y1 = p.box
         m = 0.3 * lay.label_px
         panel(x0 - m, y0 - m * 0.6, x1 + m, y1 + m * 0.2, radius=m)
@@ -811,12 +1318,60 @@ def _draw_overlay(
         for k, line in enumerate(lines):
             yy = y0 + k * lay.label_px * lay.leading
             if p.side == "left":
-                dr.text((S(x1), S(yy)), line, font=f, fill=fg, anchor="ra", stroke_width=max(1, ss * 2), stroke_fill=halo)
+                dr.text((x1, yy), line, font=f, fill=fg, anchor="ra", stroke_width=halo_w, stroke_fill=halo)
             else:
-                dr.text((S(x0), S(yy)), line, font=f, fill=fg, anchor="la", stroke_width=max(1, ss * 2), stroke_fill=halo)
-    if ss != 1:
-        img = img.resize((w, h), Image.Resampling.BOX)
+                dr.text((x0, yy), line, font=f, fill=fg, anchor="la", stroke_width=halo_w, stroke_fill=halo)
     return img
+
+
+def _scale_bar_height(lay: _Layout, res: ResolvedScene) -> float:
+    """Height the scale bar takes in the legend row (it shares the row with the legend)."""
+    return lay.caption_px * 2.2 if res.scene.scale_bar else 0.0
+
+
+def _draw_colorbar(dr, img, res: ResolvedScene, lay: _Layout, theme: dict, top: float, fg: str, halo: str) -> None:
+    """The safety map's colour bar in mm, with the danger threshold marked."""
+    from PIL import Image
+
+    from .scene import safety_colors
+
+    sm = res.safety
+    w, _ = lay.size
+    cp = lay.caption_px
+    f = _font(cp)
+    fs = _font(max(int(theme["text"]["min_size"]), round(cp * 0.85)))
+    titles = (f"Closest approach of a {sm.needle_mm:g} mm needle, inserted perpendicular to the skin, "
+              "to a nerve or artery",
+              f"Closest approach of a {sm.needle_mm:g} mm needle to a nerve or artery",
+              "Needle to nerve or artery")
+    title = next((t for t in titles if f.getlength(t) <= 0.94 * w), titles[-1])
+    bar_w = min(0.5 * w, max(24.0 * cp, f.getlength(title) * 0.75))
+    x0 = (w - bar_w) / 2.0
+    dr.text((w / 2, top), title, font=f, fill=fg, anchor="ma", stroke_width=1, stroke_fill=halo)
+    by0 = top + cp * 1.3
+    bh = cp * 0.75
+    n = max(2, int(bar_w))
+    values = np.linspace(0.0, sm.vmax, n)
+    rgb = safety_colors(values, sm.threshold, sm.vmax, theme["injection"])
+    strip = (np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)[None, :, :]).repeat(max(1, int(round(bh))), 0)
+    bar = Image.fromarray(strip, "RGB").convert("RGBA")
+    img.alpha_composite(bar, dest=(int(round(x0)), int(round(by0))))
+    dr.rectangle([int(round(x0)), int(round(by0)), int(round(x0)) + n - 1, int(round(by0)) + bar.height - 1],
+                 outline=fg, width=1)
+    step = 10.0 if sm.vmax <= 80 else 20.0
+    ticks = np.arange(0.0, sm.vmax + 1e-6, step)
+    for v in ticks:
+        x = x0 + v / sm.vmax * (n - 1)
+        dr.line([x, by0 + bh, x, by0 + bh + cp * 0.25], fill=fg, width=1)
+        text = f"{v:g}" + ("+" if v >= sm.vmax else "") + (" mm" if v == ticks[0] else "")
+        dr.text((x, by0 + bh + cp * 0.3), text, font=fs, fill=fg, anchor="ma", stroke_width=1, stroke_fill=halo)
+    # the danger threshold
+    xt = x0 + sm.threshold / sm.vmax * (n - 1)
+    lw = max(2, round(cp * 0.15))
+    dr.line([xt, by0 - cp * 0.2, xt, by0 + bh + cp * 0.2], fill=theme["injection"]["threshold_color"], width=lw)
+    dr.text((x0 - cp * 0.5, by0 + bh / 2), "danger", font=fs, fill=fg, anchor="rm", stroke_width=1, stroke_fill=halo)
+    dr.text((x0 + n + cp * 0.5, by0 + bh / 2), "safer", font=fs, fill=fg, anchor="lm", stroke_width=1,
+            stroke_fill=halo)
 
 
 def _dashed(dr, a: tuple[float, float], b: tuple[float, float], color: str, width: int, dash: float) -> None:
@@ -851,8 +1406,9 @@ def _predicted_label_x(res: ResolvedScene, d: np.ndarray, up: np.ndarray) -> tup
     pts = [np.asarray(it.mesh.vertices)[::50] for it in res.items]
     pts += [np.atleast_2d(np.asarray(o.geometry.vertices if hasattr(o.geometry, "vertices") else o.geometry))
             for o in res.overlays]
-    if res.focus_points is not None:
-        pts = [res.focus_points]
+    if res.has_focus:
+        pts = [res.focus_points] if res.focus_points is not None else []
+        pts += [np.asarray(it.mesh.vertices)[::50] for it in res.items if it.name in res.focus_items]
     allp = np.vstack(pts) if pts else np.zeros((1, 3))
     x = allp @ right
     return xs, float((x.max() + x.min()) / 2.0)
@@ -927,6 +1483,7 @@ def render(
     size: tuple[int, int] | None = None,
     anti_aliasing: bool = True,
     supersample_text: int = 2,
+    reuse_plotter: bool = True,
 ) -> RenderResult:
     """Render a scene to an image in memory.
 
@@ -941,7 +1498,11 @@ def render(
     anti_aliasing : bool
         FXAA for the 3D part (keep it on for teaching pictures, off for image tests).
     supersample_text : int
-        Draw text and leader lines at this factor and downsample (smooth lines).
+        Draw the leader lines at this factor and downsample (smooth lines); text is drawn at
+        the picture's size, anti-aliased by Pillow.
+    reuse_plotter : bool
+        Render in the process's kept off-screen window (fast from the second scene on: the
+        EGL context and the compiled shaders are kept); ``False``: a new window, closed after.
 
     Returns
     -------
@@ -958,26 +1519,38 @@ def render(
         from .model import load_model
 
         model = load_model()
+    model = cached_model(model)
     res = scene.resolve(model)
     theme = load_theme()
     size = tuple(scene.resolution)  # type: ignore[assignment]
     d, up = _orientation(scene.camera)
     pred_x, center_x = _predicted_label_x(res, d, up)
     lay = _plan(res, size, theme, pred_x, center_x)
-    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing)
+    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing, reuse=reuse_plotter)
+    ok = False
     try:
         transparent = scene.background == "transparent"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            pl.suppress_rendering = False
+            if not pl._first_time:
+                pl.render()  # a kept window: draw this scene (screenshot renders only the first time)
             shot = pl.screenshot(transparent_background=transparent, return_img=True)
+            pl.suppress_rendering = reuse_plotter
         image = np.asarray(shot, np.uint8)
         zb = _zbuffer(pl, size)
         if res.labels:
             anchors, visible, options = _choose_anchors(pl, res, frame, size, zb)
         else:
             anchors, visible, options = np.zeros((0, 2)), np.zeros(0, bool), []
+        ok = True
     finally:
-        pl.close()
+        if not reuse_plotter:
+            pl.close()
+        elif not ok:
+            release_plotters()
+        else:
+            pl.clear_actors()  # do not keep this scene's meshes alive in the window
     placements = _place_labels(res, lay, frame, anchors, options)
     covered = zb < 1.0  # pixels showing a structure
     overlay = _draw_overlay(res, lay, frame, placements, visible, theme, max(1, int(supersample_text)), covered)
@@ -1012,6 +1585,11 @@ def _write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+#: zlib level of the PNGs: 1 writes a 1080p picture several times faster than the default 6, for
+#: files about a quarter larger (flat backgrounds compress well at any level).
+PNG_COMPRESS_LEVEL = 1
+
+
 def write_png(image: np.ndarray, path: str | Path) -> Path:
     """Write an image as PNG atomically (temporary file + rename): never a partial file.
 
@@ -1023,7 +1601,7 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return _write_bytes(path, buf.getvalue())
 
 

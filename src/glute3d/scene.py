@@ -59,6 +59,7 @@ __all__ = [
     "Overlays",
     "Pose",
     "ResolvedScene",
+    "Segment",
     "Scene",
     "SceneError",
     "load_theme",
@@ -79,12 +80,17 @@ CAMERA_PRESETS: tuple[str, ...] = (
 )
 _SIDED_PRESETS = frozenset({"lateral", "oblique", "posterolateral"})
 
-#: Overlay names reserved for the injection stage (validated now, drawn when the stage lands).
-INJECTION_OVERLAYS: tuple[str, ...] = tuple(
-    f"{base}_{side}"
-    for base in ("quadrants", "safety_map", "ventrogluteal_site", "dorsogluteal_site")
-    for side in ("r", "l")
+#: Injection overlays (drawn on the skin from :mod:`glute3d.injection`), per side:
+#: ``quadrants`` (the four dorsogluteal quadrants, the upper outer one filled),
+#: ``dorsogluteal_site`` (the point in the upper outer quadrant and its needle track),
+#: ``psis_gt_line`` (posterior superior iliac spine to greater trochanter),
+#: ``ventrogluteal_site`` (von Hochstetter's V, its point and needle track) and
+#: ``safety_map`` (the skin coloured by how near a perpendicular needle comes to a nerve or
+#: artery, with the danger threshold drawn on it and a colour bar in mm).
+INJECTION_BASES: tuple[str, ...] = (
+    "quadrants", "safety_map", "ventrogluteal_site", "dorsogluteal_site", "psis_gt_line",
 )
+INJECTION_OVERLAYS: tuple[str, ...] = tuple(f"{base}_{side}" for base in INJECTION_BASES for side in ("r", "l"))
 
 MIN_RESOLUTION = (160, 120)
 MAX_RESOLUTION = (7680, 4320)
@@ -250,13 +256,26 @@ class Label(_Model):
     """A text label with a leader line to a structure or landmark.
 
     ``text`` defaults to the display name of ``target``.  ``side`` chooses the margin
-    (``"auto"``: the nearer one).
+    (``"auto"``: the nearer one).  ``near`` (a landmark name or a point in mm) anchors the
+    leader on the part of the target closest to it; ``branch`` (a nerve or artery target) on
+    one of its branches, e.g. ``"inferior_branch"``.
     """
 
     target: str
     text: str | None = None
     leader: bool = True
     side: Literal["auto", "left", "right"] = "auto"
+    near: Vec3 | str | None = None
+    branch: str | None = None
+
+    @field_validator("near", mode="before")
+    @classmethod
+    def _near(cls, v: Any) -> Any:
+        if v is None or isinstance(v, str):
+            return v
+        if isinstance(v, Sequence) and len(v) == 3:
+            return tuple(v)
+        raise ValueError("near must be a point [x, y, z] in mm or a landmark name")
 
 
 class Camera(_Model):
@@ -265,7 +284,8 @@ class Camera(_Model):
     Either a ``preset`` (with ``side`` for lateral, oblique and posterolateral) or an explicit
     ``position`` and ``focal_point`` (and ``up``).  The view is framed to the visible structures,
     or to the ``focus`` names, with ``margin``; ``zoom`` > 1 comes closer.  ``azimuth`` and
-    ``elevation`` (degrees) turn a preset about the vertical and horizontal screen axes.
+    ``elevation`` (degrees) turn a preset about the vertical and horizontal screen axes;
+    ``roll`` (degrees, positive counter-clockwise) turns the picture about the line of sight.
     """
 
     preset: Literal["posterior", "lateral", "anterior", "superior", "oblique", "posterolateral"] | None = None
@@ -276,6 +296,7 @@ class Camera(_Model):
     zoom: float = Field(default=1.0, ge=0.1, le=20.0)
     azimuth: float = Field(default=0.0, ge=-180.0, le=180.0)
     elevation: float = Field(default=0.0, ge=-89.0, le=89.0)
+    roll: float = Field(default=0.0, ge=-90.0, le=90.0)
     focus: list[str] = Field(default_factory=list)
     projection: Literal["orthographic", "perspective"] = "orthographic"
     margin: float = Field(default=0.04, ge=0.0, le=0.4)
@@ -311,29 +332,84 @@ class Camera(_Model):
         return self.side or "r"
 
 
+_POSE_RANGES = {"flexion": (-30.0, 120.0), "adduction": (-50.0, 30.0), "rotation": (-45.0, 45.0)}
+
+
 class Pose(_Model):
     """Hip pose in degrees (ISB): flexion -30..120, adduction -50..30, rotation -45..45.
 
-    ``side`` says which hip(s) the angles apply to.  Applied through ``model.posed(pose)``.
+    Each angle is a number for the hip(s) ``side`` names, or a table giving each hip its own
+    value, e.g. ``adduction = { r = 10, l = -10 }`` (a missing side is 0).  Applied through
+    ``model.posed(pose)``.
     """
 
-    flexion: float = Field(default=0.0, ge=-30.0, le=120.0)
-    adduction: float = Field(default=0.0, ge=-50.0, le=30.0)
-    rotation: float = Field(default=0.0, ge=-45.0, le=45.0)
+    flexion: float | dict[Literal["r", "l"], float] = 0.0
+    adduction: float | dict[Literal["r", "l"], float] = 0.0
+    rotation: float | dict[Literal["r", "l"], float] = 0.0
     side: Literal["r", "l", "both"] = "both"
+
+    @field_validator("flexion", "adduction", "rotation")
+    @classmethod
+    def _range(cls, v: Any, info: Any) -> Any:
+        lo, hi = _POSE_RANGES[info.field_name]
+        values = v.items() if isinstance(v, dict) else [(None, v)]
+        for side, value in values:
+            if not lo <= float(value) <= hi:
+                where = f" for side {side!r}" if side else ""
+                raise ValueError(f"{value!r}{where} is out of range; must be between {lo:g} and {hi:g}")
+        return v
+
+    def angles(self, side: str) -> tuple[float, float, float]:
+        """``(flexion, adduction, rotation)`` of hip ``side`` (``"r"`` or ``"l"``)."""
+        out = []
+        for name in ("flexion", "adduction", "rotation"):
+            v = getattr(self, name)
+            if isinstance(v, dict):
+                out.append(float(v.get(side, 0.0)))  # type: ignore[call-overload]
+            else:
+                out.append(float(v) if self.side in ("both", side) else 0.0)
+        return tuple(out)  # type: ignore[return-value]
 
     @property
     def is_neutral(self) -> bool:
-        return self.flexion == 0.0 and self.adduction == 0.0 and self.rotation == 0.0
+        return all(a == 0.0 for s in ("r", "l") for a in self.angles(s))
+
+
+class Segment(_Model):
+    """A straight line drawn between two points (landmark names or ``[x, y, z]`` in mm).
+
+    ``extend`` lengthens it beyond both ends (mm); ``dashed`` draws it in dashes.
+    """
+
+    start: Vec3 | str
+    end: Vec3 | str
+    color: str = "#1a1a1a"
+    extend: float = Field(default=0.0, ge=0.0, le=500.0)
+    dashed: bool = False
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _point(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return v
+        if isinstance(v, Sequence) and len(v) == 3:
+            return tuple(v)
+        raise ValueError("must be a point [x, y, z] in mm or a landmark name")
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str) -> str:
+        return _check_color(v)
 
 
 class Overlays(_Model):
-    """Landmarks and (later) injection overlays drawn on the structures.
+    """Landmarks, injection overlays and reference lines drawn on the structures.
 
     ``landmarks`` are landmark names or glob patterns: points are drawn as spheres, curves as
     tubes, regions as coloured patches.  ``colors`` overrides colours by landmark name (sided or
-    sideless).  ``label = true`` labels every overlay landmark.  ``injection`` names are reserved
-    for the injection stage (e.g. ``"quadrants_r"``, ``"safety_map_r"``).
+    sideless).  ``label = true`` labels every overlay landmark.  ``injection`` names the
+    injection overlays (see `INJECTION_OVERLAYS`, e.g. ``"quadrants_r"``, ``"safety_map_r"``);
+    their needles are ``needle_mm`` long.  ``segments`` are straight reference lines.
     """
 
     landmarks: list[str] = Field(default_factory=list)
@@ -342,6 +418,8 @@ class Overlays(_Model):
     point_radius: float | None = Field(default=None, gt=0.0, le=50.0)
     tube_radius: float | None = Field(default=None, gt=0.0, le=20.0)
     injection: list[str] = Field(default_factory=list)
+    needle_mm: float = Field(default=38.0, ge=5.0, le=120.0)
+    segments: list[Segment] = Field(default_factory=list)
 
     @field_validator("colors")
     @classmethod
@@ -392,6 +470,9 @@ class Scene(_Model):
     label_sides : {"auto", "always", "never"}
         Whether label texts name the side (", right"); ``"auto"``: only when both sides are
         labelled.
+    variants : dict of str to str
+        Anatomical variant switches of the model, e.g. ``{sciatic = "fibular_pierces_piriformis"}``
+        (see ``glute3d.paths.VARIANTS``).
     """
 
     title: str = ""
@@ -407,6 +488,7 @@ class Scene(_Model):
     resolution: tuple[int, int] = (1920, 1080)
     text_scale: float = Field(default=1.0, ge=0.3, le=4.0)
     label_sides: Literal["auto", "always", "never"] = "auto"
+    variants: dict[str, str] = Field(default_factory=dict)
 
     _source: str | None = PrivateAttr(default=None)
     _text: str | None = PrivateAttr(default=None)
@@ -584,6 +666,7 @@ class DrawItem:
     opacity: float | None
     layer: str
     cut: Cut | None = None
+    vertex_colors: np.ndarray | None = None  # (n, 3) RGB in [0, 1] per vertex (a safety map)
 
 
 @dataclass(frozen=True)
@@ -613,6 +696,35 @@ class LabelItem:
     index: int = 0
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A drawn aid that is not a landmark: injection lines, fills, points, needles, segments.
+
+    ``kind``: ``"line"`` (``(n, 3)`` polyline tube), ``"fill"`` (a Mesh patch), ``"point"``
+    (``(3,)`` sphere) or ``"needle"`` (``(2, 3)`` entry and tip).  ``legend`` is the legend
+    text (empty: not in the legend).  ``radius`` is the tube or sphere radius in mm.
+    """
+
+    name: str
+    kind: str
+    geometry: Any
+    color: str
+    legend: str = ""
+    radius: float = 1.0
+    opacity: float = 1.0
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyMap:
+    """The skin coloured by needle-track distance: values, threshold and needle for the colour bar."""
+
+    distances: np.ndarray  # (n_vertices,) mm, NaN where not mapped
+    threshold: float
+    needle_mm: float
+    vmax: float
+
+
 @dataclass
 class ResolvedScene:
     """A scene with every name resolved against a model: plain data for a renderer."""
@@ -623,6 +735,13 @@ class ResolvedScene:
     labels: list[LabelItem] = field(default_factory=list)
     focus_points: np.ndarray | None = None
     legend: list[tuple[str, str, str | None]] = field(default_factory=list)  # (text, style, colour)
+    marks: list[Mark] = field(default_factory=list)
+    safety: SafetyMap | None = None
+    focus_items: list[str] = field(default_factory=list)  # drawn structures the camera frames
+
+    @property
+    def has_focus(self) -> bool:
+        return self.focus_points is not None or bool(self.focus_items)
 
 
 # =============================================================================== resolving
@@ -674,13 +793,21 @@ def _suggest(name: str, valid: Iterable[str], n: int = 3) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?"
 
 
-def _match_structures(scene: Scene, path: tuple, names: list[str], model_names: list[str], optional: bool) -> list[str]:
-    """Expand names and globs of a layer against the model's structures."""
+def _match_structures(scene: Scene, path: tuple, names: list[str], model_names: list[str], optional: bool,
+                      exact: list[str] | None = None) -> list[str]:
+    """Expand names and globs of a layer against the model's structures.
+
+    Globs match ``model_names``; exact names may also be any of ``exact`` (e.g. muscle parts).
+    """
     out: list[str] = []
     kb = _kb_names()
+    exact_set = set(exact or ())
     for i, pattern in enumerate(names):
         here = (*path, i)
-        if _is_glob(pattern):
+        if not _is_glob(pattern) and pattern in exact_set:
+            if pattern not in out:
+                out.append(pattern)
+        elif _is_glob(pattern):
             hits = [n for n in model_names if fnmatch.fnmatchcase(n, pattern)]
             if not hits and not optional:
                 known = [n for n in kb if fnmatch.fnmatchcase(n, pattern)]
@@ -733,53 +860,101 @@ def _visible_layers(scene: Scene) -> list[tuple[int, Layer]]:
     return shown
 
 
-def _resolve(scene: Scene, model: Any) -> ResolvedScene:
-    # ---------------------------------------------------------------- pose
-    if not scene.pose.is_neutral:
-        posed = getattr(model, "posed", None)
-        if posed is None:
-            raise scene.error(
-                ("pose",),
-                "posing needs the kinematics stage (model.posed), which this model does not "
-                "have yet; remove [pose] or set flexion, adduction and rotation to 0",
-            )
-        try:
-            from .kinematics import Pose as JointPose
+def _apply_variants(scene: Scene, model: Any) -> Any:
+    """The model with the scene's anatomical variants switched on."""
+    if not scene.variants:
+        return model
+    switch = getattr(model, "with_variant", None)
+    try:
+        from .paths import VARIANTS
+    except ImportError:  # pragma: no cover - no paths stage
+        VARIANTS = {}
+    for key, value in scene.variants.items():
+        if key not in VARIANTS:
+            raise scene.error(("variants", key), f"unknown variant switch {key!r}{_suggest(key, list(VARIANTS))}"
+                              f" (switches: {', '.join(VARIANTS) or 'none'})")
+        allowed = VARIANTS[key][1]
+        if value not in allowed:
+            raise scene.error(("variants", key), f"unknown value {value!r} for variant {key!r}"
+                              f"{_suggest(value, allowed)} (choose from: {', '.join(allowed)})", value)
+    if switch is None:
+        raise scene.error(("variants",), "this model has no anatomical variants (model.with_variant); "
+                          "remove [variants]")
+    try:
+        return switch(**scene.variants)
+    except (ValueError, KeyError) as exc:
+        raise scene.error(("variants",), str(exc).strip("'\"")) from None
 
-            p = scene.pose
-            pose: Any = JointPose(flexion=p.flexion, adduction=p.adduction, rotation=p.rotation, side=p.side)
-        except ImportError:  # pragma: no cover - no kinematics stage: hand over the scene's pose
-            pose = scene.pose
-        except ValueError as exc:
-            field_name = getattr(exc, "field", None)
-            path = ("pose", field_name) if field_name in Pose.model_fields else ("pose",)
-            raise scene.error(path, str(exc)) from None
-        model = posed(pose)
+
+def _apply_pose(scene: Scene, model: Any) -> Any:
+    if scene.pose.is_neutral:
+        return model
+    posed = getattr(model, "posed", None)
+    if posed is None:
+        raise scene.error(
+            ("pose",),
+            "posing needs the kinematics stage (model.posed), which this model does not "
+            "have yet; remove [pose] or set flexion, adduction and rotation to 0",
+        )
+    try:
+        from .kinematics import Pose as JointPose
+
+        ang = {s: scene.pose.angles(s) for s in ("r", "l")}
+        pose: Any = JointPose(**{name: {s: ang[s][k] for s in ("r", "l")}
+                                 for k, name in enumerate(("flexion", "adduction", "rotation"))})
+    except ImportError:  # pragma: no cover - no kinematics stage: hand over the scene's pose
+        pose = scene.pose
+    except ValueError as exc:
+        field_name = getattr(exc, "field", None)
+        path = ("pose", field_name) if field_name in Pose.model_fields else ("pose",)
+        raise scene.error(path, str(exc)) from None
+    return posed(pose)
+
+
+_PART_RE = re.compile(r"_(anterior|middle|posterior|superior|inferior)_(r|l)$")
+
+
+def _part_meshes(model: Any) -> dict:
+    """Muscle parts by sided name (``gluteus_minimus_anterior_r`` ...), if the model has muscles."""
+    fn = getattr(model, "part_meshes", None)
+    if callable(fn):
+        return dict(fn())
+    muscles = getattr(model, "muscles", None)
+    if not isinstance(muscles, dict):
+        return {}
+    out = {}
+    for m in muscles.values():
+        out.update(m.part_meshes())
+    return out
+
+
+def _resolve(scene: Scene, model: Any) -> ResolvedScene:
+    model = _apply_variants(scene, model)
+    model = _apply_pose(scene, model)
 
     out = ResolvedScene(scene=scene)
     lm_names = _landmark_names(model)
     meshes = _structures(scene, model, lm_names)
+    # muscle parts: only when a name asks for one (they are not in model.meshes)
+    wanted = [n for L in scene.layers for n in L.structures] + [L.target for L in scene.labels]
+    if any(_PART_RE.search(n) and n not in meshes and n not in lm_names for n in wanted):
+        for name, mesh in _part_meshes(model).items():
+            meshes.setdefault(name, mesh)
     model_names = list(meshes)
-
-    # ---------------------------------------------------------------- injection overlays
-    for i, name in enumerate(scene.overlays.injection):
-        if getattr(model, "injection", None) is None:
-            raise scene.error(
-                ("overlays", "injection", i),
-                f"{name!r} is not available yet: the model has no injection stage "
-                "(glute3d.injection); remove it from overlays.injection",
-                name,
-            )
+    parts = {n for n in model_names if _PART_RE.search(n) and _kb_kind(n) in (None, "muscle_part")
+             and n not in getattr(model, "bones", {})}
 
     # ---------------------------------------------------------------- layers
     assignment: dict[str, tuple[int, Layer]] = {}
+    globbable = [n for n in model_names if n not in parts]  # parts only by their exact name
     for i, layer in enumerate(scene.layers):
-        names = _match_structures(scene, ("layers", i, "structures"), layer.structures, model_names, layer.optional)
+        names = _match_structures(scene, ("layers", i, "structures"), layer.structures, globbable,
+                                  layer.optional, exact=model_names)
         for n in names:
             assignment[n] = (i, layer)  # later layers win
     visible = dict(_visible_layers(scene))
     if not scene.layers:
-        order = model_names
+        order = globbable
     else:
         order = [n for n in model_names if n in assignment and assignment[n][0] in visible]
 
@@ -839,18 +1014,60 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
         color = ov.colors.get(name) or ov.colors.get(_base(name))
         out.overlays.append(OverlayItem(name=name, kind=kind, geometry=geom, color=color))
 
+    # ---------------------------------------------------------------- injection overlays
+    targets: dict[str, tuple[str, np.ndarray, float]] = {}  # label targets the marks provide
+    if ov.injection:
+        _resolve_injection(scene, model, out, meshes, targets)
+
+    # ---------------------------------------------------------------- foramina (from the path exits)
+    asked = [L.target for L in scene.labels] + list(scene.camera.focus)
+    if any(_base(n) in FORAMEN_TARGETS for n in asked):
+        for name, (pts, radius) in _foramina(model).items():
+            targets[name] = ("region", pts, radius)
+
+    # ---------------------------------------------------------------- segments
+    for i, seg in enumerate(ov.segments):
+        ends = []
+        for key in ("start", "end"):
+            v = getattr(seg, key)
+            if isinstance(v, str):
+                if v not in lm_names:
+                    raise scene.error(("overlays", "segments", i, key),
+                                      f"unknown landmark {v!r}{_suggest(v, lm_names)}", v)
+                g = model.landmark(v)
+                v = g.centroid if hasattr(g, "centroid") else np.atleast_2d(g).mean(axis=0)
+            ends.append(np.asarray(v, float))
+        a, b = ends
+        u = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
+        a, b = a - u * seg.extend, b + u * seg.extend
+        line = a + np.linspace(0.0, 1.0, 60)[:, None] * (b - a)
+        out.marks.append(Mark(name=f"segment_{i}", kind="line", geometry=line, color=seg.color,
+                              radius=float(ov.tube_radius or load_theme()["overlay"]["tube_radius"]),
+                              dashed=seg.dashed))
+
     # ---------------------------------------------------------------- focus
+    # drawn structures are framed as drawn (after their cut-away): the renderer adds them
     focus_pts = []
+    drawn_items = {it.name for it in out.items}
     for i, name in enumerate(scene.camera.focus):
         here = ("camera", "focus", i)
+        if name in drawn_items:
+            out.focus_items.append(name)
+            continue
         pts = _target_points(model, meshes, lm_names, name)
+        if pts is None and name in targets:
+            pts = np.atleast_2d(targets[name][1])
         if pts is None and _is_glob(name):
             hits = [n for n in [*model_names, *lm_names] if fnmatch.fnmatchcase(n, name)]
             if not hits:
                 raise scene.error(here, f"pattern {name!r} matches no structure or landmark", name)
-            pts = np.vstack([_target_points(model, meshes, lm_names, h) for h in hits])
+            out.focus_items.extend(h for h in hits if h in drawn_items)
+            rest = [h for h in hits if h not in drawn_items]
+            pts = np.vstack([_target_points(model, meshes, lm_names, h) for h in rest]) if rest else None
+            if pts is None:
+                continue
         if pts is None:
-            raise scene.error(here, _unknown_target(name, model_names, lm_names), name)
+            raise scene.error(here, _unknown_target(name, model_names, lm_names, targets), name)
         focus_pts.append(pts)
     out.focus_points = np.vstack(focus_pts) if focus_pts else None
 
@@ -882,9 +1099,39 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
             else:
                 cands = _patch_candidates(geom)
             lift = theme_lift[kind] if name in drawn else 0.0
+        elif name in targets:
+            kind, cands, lift = targets[name]
         else:
-            raise scene.error(here, _unknown_target(name, model_names, lm_names), name)
-        text = lab.text if lab.text is not None else display_name(name)
+            raise scene.error(here, _unknown_target(name, model_names, lm_names, targets), name)
+        if lab.branch is not None:
+            lines = path_centrelines(model) if name in meshes else {}
+            if name not in lines:
+                raise scene.error(("labels", j, "branch"), f"branch applies to nerve and artery targets; "
+                                  f"{name!r} is not one", lab.branch)
+            branches = lines[name]["branches"]
+            if lab.branch not in branches:
+                raise scene.error(("labels", j, "branch"), f"{name!r} has no branch {lab.branch!r}"
+                                  f"{_suggest(lab.branch, list(branches))} (branches: {', '.join(branches)})",
+                                  lab.branch)
+            c = branches[lab.branch]
+            c = c[len(c) // 5:] if len(c) > 10 else c  # away from where it leaves its parent
+            cut = next((it.cut for it in out.items if it.name == name and it.cut is not None), None)
+            if cut is not None:  # the part the picture shows
+                kept = (c - cut.origin) @ cut.normal <= 0.0
+                c = c[kept] if kept.any() else c
+            cands = c[np.argsort(np.abs(np.arange(len(c)) - (len(c) - 1) / 2.0), kind="stable")]
+            kind = "curve"
+            lift = float(lines[name].get("radii", {}).get(lab.branch, 0.0))  # the tube's surface, not its axis
+        cut = next((it.cut for it in out.items if it.name == name and it.cut is not None), None)
+        if cut is not None and lab.branch is None:  # not on the part a cut-away removes
+            kept = (cands - cut.origin) @ cut.normal <= 0.0
+            if kept.any() and not kept.all():
+                cands = cands[kept]
+                if kind == "structure":  # nearest the middle of what is left first
+                    cands = cands[np.argsort(np.linalg.norm(cands - cands.mean(axis=0), axis=1), kind="stable")]
+        if lab.near is not None and len(cands) > 1:
+            cands = _near_candidates(scene, model, lm_names, ("labels", j, "near"), cands, lab.near, meshes)
+        text = lab.text if lab.text is not None else _target_display(name)
         out.labels.append(
             LabelItem(text=text, target=name, kind=kind, candidates=cands, side=lab.side,
                       leader=lab.leader, lift=lift, index=j)
@@ -892,6 +1139,434 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
     without_sides = _drop_side_words(scene, out.labels)
     if without_sides is not None:
         out.labels = without_sides
+    return out
+
+
+def _near_candidates(scene: Scene, model: Any, lm_names: list[str], path: tuple, cands: np.ndarray,
+                     near: Vec3 | str, meshes: dict | None = None) -> np.ndarray:
+    """The candidates nearest ``near`` (the closest fifth, nearest first).
+
+    ``near`` is a point, a landmark name or a structure name (its centroid).
+    """
+    meshes = meshes or {}
+    if isinstance(near, str) and near in meshes and near not in lm_names:
+        p = np.asarray(meshes[near].vertices, float).mean(axis=0)
+    elif isinstance(near, str):
+        if near not in lm_names:
+            raise scene.error(path, f"unknown landmark or structure {near!r}"
+                              f"{_suggest(near, [*lm_names, *meshes])}", near)
+        g = model.landmark(near)
+        p = np.asarray(g.centroid if hasattr(g, "centroid") else np.atleast_2d(g).mean(axis=0), float)
+    else:
+        p = np.asarray(near, float)
+    d = np.linalg.norm(cands - p, axis=1)
+    order = np.argsort(d, kind="stable")
+    return cands[order[: max(1, len(order) // 5)]]
+
+
+# =============================================================================== injection overlays
+#: Display names of the injection marks a label can point at (sideless).
+INJECTION_TARGETS: dict[str, str] = {
+    "dorsogluteal": "Dorsogluteal injection site",
+    "ventrogluteal": "Ventrogluteal injection site",
+    "upper_outer_quadrant": "Upper outer quadrant",
+    "upper_inner_quadrant": "Upper inner quadrant",
+    "lower_outer_quadrant": "Lower outer quadrant",
+    "lower_inner_quadrant": "Lower inner quadrant",
+    "psis_gt_line": "Line from posterior superior iliac spine to greater trochanter",
+    "ventrogluteal_v": "V between index and middle finger",
+    "dorsogluteal_needle": "Needle track",
+    "ventrogluteal_needle": "Needle track",
+    "ventrogluteal_asis": "Anterior superior iliac spine (index finger)",
+    "ventrogluteal_greater_trochanter": "Greater trochanter (heel of the hand)",
+    "ventrogluteal_iliac_tubercle": "Iliac tubercle (middle finger)",
+}
+
+
+#: The two parts of the greater sciatic foramen, as label targets: where the paths leave the
+#: pelvis above piriformis (superior gluteal nerve and vessels) and below it (sciatic nerve,
+#: inferior gluteal nerve and vessels).
+FORAMEN_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "suprapiriform_foramen": ("Suprapiriform foramen", ("superior_gluteal_nerve", "superior_gluteal_artery")),
+    "infrapiriform_foramen": ("Infrapiriform foramen", ("sciatic_nerve", "inferior_gluteal_nerve",
+                                                        "inferior_gluteal_artery")),
+}
+
+
+def path_centrelines(model: Any) -> dict[str, dict]:
+    """Every nerve and artery as plain data: sided name to ``{"exit": (3,) or None, "branches":
+    {branch: (n, 3) centreline}}`` (``model.path_centrelines`` when the model caches it)."""
+    fn = getattr(model, "path_centrelines", None)
+    if callable(fn):
+        return fn()
+    out = {}
+    for name, path in getattr(model, "paths", {}).items():
+        try:
+            exit_ = np.asarray(path.exit, float)
+        except ValueError:
+            exit_ = None
+        out[name] = {"exit": exit_, "branches": {k: np.asarray(b.centreline, float) for k, b in path.branches.items()},
+                     "radii": {k: float(b.radius) for k, b in path.branches.items()}}
+    return out
+
+
+def _foramina(model: Any) -> dict[str, np.ndarray]:
+    """Candidate anchor points of the two foramina: the first 25 mm of each path beyond its exit."""
+    lines = path_centrelines(model)
+    out = {}
+    for base, (_, paths) in FORAMEN_TARGETS.items():
+        for side in ("r", "l"):
+            pts, radii = [], []
+            for p in paths:
+                info = lines.get(f"{p}_{side}")
+                if info is None or info["exit"] is None:
+                    continue
+                for b, c in info["branches"].items():
+                    d = np.linalg.norm(c - info["exit"], axis=1)
+                    k = int(np.argmin(d))
+                    if d[k] < 3.0:
+                        run = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(c[k:], axis=0), axis=1))])
+                        pts.append(c[k:][run <= 25.0])
+                        radii.append(float(info.get("radii", {}).get(b, 0.0)))
+                        break
+            if pts:
+                allp = np.vstack(pts)
+                centre = np.mean([q[0] for q in pts], axis=0)
+                out[f"{base}_{side}"] = (allp[np.argsort(np.linalg.norm(allp - centre, axis=1), kind="stable")],
+                                         min(radii))
+    return out
+
+
+def _target_display(name: str) -> str:
+    from .anatomy import split_side
+
+    base, side = split_side(name)
+    if base in FORAMEN_TARGETS:
+        text = FORAMEN_TARGETS[base][0]
+        return f"{text}, {'right' if side == 'r' else 'left'}" if side else text
+    if base in INJECTION_TARGETS:
+        text = INJECTION_TARGETS[base]
+        return f"{text}, {'right' if side == 'r' else 'left'}" if side else text
+    return display_name(name)
+
+
+def injection_data(model: Any, needle_mm: float) -> dict:
+    """Sites, needle reports and safety distances of the injection stage for ``model``, as plain data.
+
+    Uses ``model.injection_data`` when the model provides it (a cached model), else
+    :mod:`glute3d.injection`.
+
+    Returns
+    -------
+    dict
+        ``skin`` (Mesh); ``sites``: site name to a dict of ``point``, ``normal``, ``outline``,
+        ``lines`` and ``marks`` (see :class:`glute3d.injection.Site`); ``inside``: quadrant name to
+        a ``(n_vertices,)`` bool mask of the skin; ``needles``: site name to a dict of ``entry``,
+        ``tip``, ``tissue``, ``nearest`` (name, mm) and ``layers``; ``safety``: side to
+        ``(n_vertices,)`` distances (mm) from that side's nerves and arteries; ``threshold`` (mm).
+    """
+    fn = getattr(model, "injection_data", None)
+    if callable(fn):
+        return fn(needle_mm)
+    from . import injection
+
+    skin = model.skin.mesh
+    normals = skin.vertex_normals
+    sites = injection.sites(model)
+    plain = {n: {"point": np.asarray(s.point, float), "normal": np.asarray(s.normal, float),
+                 "outline": None if s.outline is None else np.asarray(s.outline, float),
+                 "lines": {k: np.asarray(v, float) for k, v in s.lines.items()},
+                 "marks": {k: np.asarray(v, float) for k, v in s.marks.items()}}
+             for n, s in sites.items()}
+    inside = {n: np.asarray(s.contains(skin.vertices, normals), bool) for n, s in sites.items()
+              if s.box is not None and "quadrant" in n}
+    needles = {}
+    for n, s in sites.items():
+        if n.startswith(("dorsogluteal_", "ventrogluteal_")):
+            rep = injection.needle(model, s, needle_mm)
+            needles[n] = {"entry": np.asarray(rep.entry, float), "tip": np.asarray(rep.tip, float),
+                          "tissue": rep.tissue, "nearest": rep.nearest, "layers": list(rep.layers)}
+    safety = {}
+    for side in ("r", "l"):
+        names = [n for n in model.paths if n.endswith(f"_{side}")]
+        _, d = injection.safety_map(model, needle_mm, names=names)
+        safety[side] = np.asarray(d, float)
+    # the skin's normal under every drawn line and mark, to lift them off the skin
+    along = {}
+    for n, site in plain.items():
+        for what in ("lines", "marks"):
+            for k, pts in site[what].items():
+                along[f"{n}|{what}|{k}"] = normals[_nearest_vertices(skin, np.atleast_2d(pts))]
+        if site["outline"] is not None:
+            along[f"{n}|outline|"] = normals[_nearest_vertices(skin, site["outline"])]
+    return {"skin": skin, "sites": plain, "inside": inside, "needles": needles, "safety": safety,
+            "threshold": float(injection.DANGER_MM), "normals_along": along}
+
+
+def _resolve_injection(scene: Scene, model: Any, out: ResolvedScene, meshes: dict,
+                       targets: dict[str, tuple[str, np.ndarray, float]]) -> None:
+    """Marks (lines, fills, points, needles) and the safety map of ``overlays.injection``."""
+    ov = scene.overlays
+    if not callable(getattr(model, "injection_data", None)) and getattr(model, "skin", None) is None:
+        raise scene.error(("overlays", "injection", 0),
+                          f"{ov.injection[0]!r} needs the skin and the injection stage "
+                          "(glute3d.injection), which this model does not have; "
+                          "remove it from overlays.injection", ov.injection[0])
+    theme = load_theme()["injection"]
+    try:
+        data = injection_data(model, ov.needle_mm)
+    except (ValueError, RuntimeError, KeyError) as exc:
+        raise scene.error(("overlays", "injection"), f"the injection sites cannot be built: {exc}") from None
+    skin = data["skin"]
+    normals = skin.vertex_normals
+    sites = data["sites"]
+    lift = float(theme["lift"])
+    r_line = float(theme["line_radius"])
+    r_point = float(theme["point_radius"])
+
+    along = data.get("normals_along", {})
+
+    def on_skin(pts: np.ndarray, key: str = "") -> np.ndarray:
+        """Lift a polyline on the skin a little off it, toward the outside (``key``: the site's
+        line or mark, whose skin normals the injection data holds)."""
+        pts = np.atleast_2d(np.asarray(pts, float))
+        nrm = along.get(key)
+        if nrm is None or len(nrm) != len(pts):
+            nrm = normals[_nearest_vertices(skin, pts)]
+        return pts + nrm * lift
+
+    def needle_mark(key: str, side: str) -> None:
+        rep = data["needles"].get(f"{key}_{side}")
+        if rep is None:
+            return
+        entry, tip = np.asarray(rep["entry"], float), np.asarray(rep["tip"], float)
+        hub = entry - (tip - entry) / np.linalg.norm(tip - entry) * float(theme["hub_mm"])
+        out.marks.append(Mark(f"{key}_needle_{side}", "needle", np.vstack([hub, tip]), theme["needle_color"],
+                              legend=f"Needle track ({ov.needle_mm:g} mm)", radius=float(theme["needle_radius"])))
+        c = np.vstack([entry + (tip - entry) * t for t in (0.5, 0.35, 0.65)])
+        targets[f"{key}_needle_{side}"] = ("curve", c, float(theme["needle_radius"]))
+
+    safety_on = any(n.startswith("safety_map_") for n in ov.injection)  # colours the skin: no fill on it
+    for name in ov.injection:
+        base, side = name.rsplit("_", 1)
+        if base == "quadrants":
+            d = sites[f"dorsogluteal_{side}"]
+            for key in ("horizontal", "vertical", "iliac_crest"):
+                if key in d["lines"] and len(d["lines"][key]) > 1:
+                    line = on_skin(d["lines"][key], f"dorsogluteal_{side}|lines|{key}")
+                    out.marks.append(Mark(f"quadrant_{key}_{side}", "line", line, theme["quadrant_color"],
+                                          legend="Quadrant lines", radius=r_line))
+            for q in ("upper_outer_quadrant", "upper_inner_quadrant", "lower_outer_quadrant", "lower_inner_quadrant"):
+                site = sites[f"{q}_{side}"]
+                inside = data["inside"][f"{q}_{side}"]
+                faces = np.flatnonzero(inside[skin.faces].all(axis=1))
+                if q == "upper_outer_quadrant" and len(faces) and not safety_on:
+                    patch = skin.submesh(faces)
+                    lifted = type(patch)(patch.vertices + patch.vertex_normals * lift * 0.6, patch.faces)
+                    out.marks.append(Mark(f"{q}_{side}", "fill", lifted, theme["uoq_color"],
+                                          legend="Upper outer quadrant", opacity=float(theme["uoq_opacity"])))
+                if q == "upper_outer_quadrant" and site["outline"] is not None and len(site["outline"]) > 2:
+                    ring = on_skin(site["outline"], f"{q}_{side}|outline|")
+                    ring = np.vstack([ring, ring[:1]])
+                    out.marks.append(Mark(f"{q}_outline_{side}", "line", ring, theme["uoq_outline_color"],
+                                          radius=r_line * 1.25))
+                pts = skin.vertices[inside] + normals[inside] * lift
+                if len(pts):
+                    pts = pts[np.argsort(np.linalg.norm(pts - pts.mean(axis=0), axis=1), kind="stable")]
+                    targets[f"{q}_{side}"] = ("region", pts[:: max(1, len(pts) // 800)], 0.0)
+        elif base == "dorsogluteal_site":
+            d = sites[f"dorsogluteal_{side}"]
+            p = d["point"] + d["normal"] * lift
+            out.marks.append(Mark(f"dorsogluteal_{side}", "point", p, theme["point_color"],
+                                  legend="Injection point", radius=r_point))
+            targets[f"dorsogluteal_{side}"] = ("point", p[None], r_point)
+            needle_mark("dorsogluteal", side)
+        elif base == "psis_gt_line":
+            d = sites[f"dorsogluteal_{side}"]
+            line = on_skin(d["lines"]["psis_gt"], f"dorsogluteal_{side}|lines|psis_gt")
+            out.marks.append(Mark(f"psis_gt_line_{side}", "line", line, theme["psis_gt_color"],
+                                  legend="PSIS to greater trochanter", radius=r_line, dashed=True))
+            for key in ("psis", "greater_trochanter"):
+                if key in d["marks"]:
+                    mark = on_skin(d["marks"][key], f"dorsogluteal_{side}|marks|{key}")[0]
+                    out.marks.append(Mark(f"psis_gt_{key}_{side}", "point", mark, theme["psis_gt_color"],
+                                          radius=r_point * 0.7))
+            order_ = np.argsort(np.abs(np.arange(len(line)) - (len(line) - 1) / 2.0), kind="stable")
+            targets[f"psis_gt_line_{side}"] = ("curve", line[order_], r_line)
+        elif base == "ventrogluteal_site":
+            v = sites[f"ventrogluteal_{side}"]
+            for key in ("index_finger", "middle_finger"):
+                line = on_skin(v["lines"][key], f"ventrogluteal_{side}|lines|{key}")
+                out.marks.append(Mark(f"ventrogluteal_{key}_{side}", "line", line, theme["v_color"],
+                                      legend="Ventrogluteal V (index and middle finger)", radius=r_line * 1.2))
+            if v["outline"] is not None and len(v["outline"]) > 2:
+                tri = on_skin(v["outline"], f"ventrogluteal_{side}|outline|")
+                # the triangle of the V, translucent: the area the needle goes into
+                centre = tri.mean(axis=0)
+                verts = np.vstack([centre, tri])
+                k = len(tri)
+                faces = np.column_stack([np.zeros(k, np.int64), 1 + np.arange(k), 1 + (np.arange(k) + 1) % k])
+                from .mesh import Mesh
+
+                out.marks.append(Mark(f"ventrogluteal_v_{side}", "fill", Mesh(verts, faces), theme["v_color"],
+                                      opacity=float(theme["v_opacity"])))
+                targets[f"ventrogluteal_v_{side}"] = ("region", tri, 0.0)
+            for key in ("greater_trochanter", "asis", "iliac_tubercle"):
+                if key in v["marks"]:
+                    mark = on_skin(v["marks"][key], f"ventrogluteal_{side}|marks|{key}")
+                    out.marks.append(Mark(f"ventrogluteal_{key}_{side}", "point", mark[0], theme["mark_color"],
+                                          legend="Palpated bony landmarks", radius=r_point * 0.7))
+                    targets[f"ventrogluteal_{key}_{side}"] = ("point", mark, r_point * 0.7)
+            p = v["point"] + v["normal"] * lift
+            out.marks.append(Mark(f"ventrogluteal_{side}", "point", p, theme["point_color"],
+                                  legend="Injection point", radius=r_point))
+            targets[f"ventrogluteal_{side}"] = ("point", p[None], r_point)
+            needle_mark("ventrogluteal", side)
+        elif base == "safety_map":
+            d = np.asarray(data["safety"][side], float).copy()
+            sgn = 1.0 if side == "r" else -1.0
+            d[skin.vertices[:, 2] * sgn < -5.0] = np.nan  # the other side's skin keeps its colour
+            if out.safety is not None:  # both sides: the nearer structure of either side counts
+                d = np.fmin(out.safety.distances, d)
+            out.safety = SafetyMap(d, float(data["threshold"]), float(ov.needle_mm), float(theme["vmax"]))
+
+    if out.safety is not None:
+        _apply_safety_map(scene, out, skin, meshes, theme)
+
+
+def _apply_safety_map(scene: Scene, out: ResolvedScene, skin: Any, meshes: dict, theme: dict) -> None:
+    """Colour the skin by the safety map (the skin is added when the layers do not draw it)."""
+    colors = safety_colors(out.safety.distances, out.safety.threshold, out.safety.vmax, theme)
+    for k, it in enumerate(out.items):
+        if it.name == "skin":
+            out.items[k] = DrawItem(it.name, skin, it.style, it.color, it.opacity if it.opacity is not None else 1.0,
+                                    it.layer, it.cut, colors)
+            break
+    else:
+        out.items.append(DrawItem("skin", skin, "skin", None, 1.0, "Skin", None, colors))
+    # the colour bar explains the skin now: no legend entry of the skin's colour
+    plain = {it.layer for it in out.items if it.vertex_colors is None}
+    out.legend = [e for e in out.legend if e[0] in plain]
+    # the danger threshold as a line on the skin
+    normals = skin.vertex_normals
+    for k, (line, nrm) in enumerate(iso_lines(skin, out.safety.distances, out.safety.threshold, normals)):
+        out.marks.append(Mark(f"safety_threshold_{k}", "line", line + nrm * float(theme["lift"]),
+                              theme["threshold_color"], radius=float(theme["line_radius"]) * 0.8,
+                              legend=f"Danger threshold ({out.safety.threshold:g} mm)"))
+
+
+def safety_colors(d: np.ndarray, threshold: float, vmax: float, theme: dict | None = None) -> np.ndarray:
+    """RGB in [0, 1] per value of the diverging danger colour map (NaN: the skin colour).
+
+    Below ``threshold`` the colours run from dark red (touching a nerve or artery) to a pale
+    tint at the threshold; above it, through pale blue to dark blue at ``vmax`` and beyond.
+    """
+    theme = theme or load_theme()["injection"]
+    stops = np.array([s[0] for s in theme["colormap"]], float)  # fractions of threshold .. vmax
+    cols = np.array([parse_color(s[1]) for s in theme["colormap"]], float)
+    d = np.asarray(d, float)
+    # position on the map: 0 .. 0.5 for 0 .. threshold, 0.5 .. 1 for threshold .. vmax
+    t = np.where(d <= threshold, 0.5 * np.clip(d, 0.0, None) / threshold,
+                 0.5 + 0.5 * np.clip((d - threshold) / max(vmax - threshold, 1e-9), 0.0, 1.0))
+    rgb = np.column_stack([np.interp(t, stops, cols[:, k]) for k in range(3)])
+    skin_rgb = np.array(parse_color(load_theme()["styles"]["skin"]["color"]))
+    rgb[~np.isfinite(d)] = skin_rgb
+    return rgb
+
+
+def iso_lines(mesh: Any, values: np.ndarray, level: float, normals: np.ndarray | None = None) -> list:
+    """Polylines where the per-vertex ``values`` cross ``level`` on a triangle mesh (marching triangles).
+
+    Returns the pieces as ``(n, 3)`` arrays, longest first, pieces shorter than 10 mm left out;
+    with vertex ``normals``, ``(points, normals)`` pairs (the normals interpolated like the points).
+    """
+    v = np.asarray(mesh.vertices, float)
+    f = np.asarray(mesh.faces, np.int64)
+    s = np.asarray(values, float) - level
+    ok = np.isfinite(s)[f].all(axis=1)
+    f = f[ok]
+    above = s[f] > 0
+    cnt = above.sum(axis=1)
+    f = f[(cnt == 1) | (cnt == 2)]
+    if not len(f):
+        return []
+    segs = []
+    keys = []
+    nrm_of = {}
+    for a, b, c in f:
+        pts, ks = [], []
+        for i, j in ((a, b), (b, c), (c, a)):
+            if (s[i] > 0) != (s[j] > 0):
+                t = s[i] / (s[i] - s[j])
+                pts.append(v[i] + t * (v[j] - v[i]))
+                ks.append((min(i, j), max(i, j)))
+                if normals is not None:
+                    n = normals[i] + t * (normals[j] - normals[i])
+                    nrm_of[ks[-1]] = n / max(float(np.linalg.norm(n)), 1e-12)
+        if len(pts) == 2:
+            segs.append(pts)
+            keys.append(ks)
+    # chain segments through shared edges
+    from collections import defaultdict
+
+    by_edge: dict = defaultdict(list)
+    for n, ks in enumerate(keys):
+        for k in ks:
+            by_edge[k].append(n)
+    point_of = {}
+    for n, (ks, ps) in enumerate(zip(keys, segs)):
+        for k, p in zip(ks, ps):
+            point_of[k] = p
+    used = np.zeros(len(segs), bool)
+    lines = []
+    for start in range(len(segs)):
+        if used[start]:
+            continue
+        used[start] = True
+        chain = [keys[start][0], keys[start][1]]
+        for direction in (1, 0):
+            while True:
+                end = chain[-1] if direction else chain[0]
+                nxt = [n for n in by_edge[end] if not used[n]]
+                if not nxt:
+                    break
+                n = nxt[0]
+                used[n] = True
+                k2 = keys[n][1] if keys[n][0] == end else keys[n][0]
+                if direction:
+                    chain.append(k2)
+                else:
+                    chain.insert(0, k2)
+        pts = np.array([point_of[k] for k in chain])
+        if len(pts) > 2 and np.linalg.norm(np.diff(pts, axis=0), axis=1).sum() >= 10.0:
+            lines.append(pts if normals is None else (pts, np.array([nrm_of[k] for k in chain])))
+    lines.sort(key=lambda p: -len(p if normals is None else p[0]))
+    return lines
+
+
+def _nearest_vertices(mesh: Any, points: np.ndarray, chunk: int = 48) -> np.ndarray:
+    """Index of the vertex of ``mesh`` nearest each point (brute force on the GPU-less CPU, in
+    chunks: ``|p|^2 - 2 p.v + |v|^2`` as one matrix product; no k-d tree to import or build)."""
+    v = np.asarray(mesh.vertices, np.float64)
+    pts = np.atleast_2d(np.asarray(points, np.float64))
+    out = np.empty(len(pts), np.int64)
+    for lo in range(0, len(pts), chunk):
+        p = pts[lo : lo + chunk]
+        # only the vertices near this chunk: the box of its points, grown until it holds some
+        for margin in (8.0, 32.0, np.inf):
+            sel = np.flatnonzero(np.all((v >= p.min(axis=0) - margin) & (v <= p.max(axis=0) + margin), axis=1))
+            if len(sel):
+                break
+        w = v[sel]
+        d2 = (w * w).sum(axis=1)[None, :] - 2.0 * (p @ w.T)
+        idx = sel[np.argmin(d2, axis=1)]
+        if np.isfinite(margin):  # a point whose nearest vertex may lie outside the box: check all
+            far = np.sqrt(np.maximum(((v[idx] - p) ** 2).sum(axis=1), 0.0)) > margin
+            if far.any():
+                q = p[far]
+                d2 = (v * v).sum(axis=1)[None, :] - 2.0 * (q @ v.T)
+                idx[far] = np.argmin(d2, axis=1)
+        out[lo : lo + chunk] = idx
     return out
 
 
@@ -913,7 +1588,7 @@ def _structures(scene: Scene, model: Any, lm_names: list[str]) -> dict:
     patterns can only mean bones (judged by the knowledge base) is served from ``model.bones``.
     """
     bones = getattr(model, "bones", None)
-    if not isinstance(bones, dict) or not scene.layers:
+    if not isinstance(bones, dict) or not scene.layers or scene.overlays.injection:
         return dict(model.meshes)
     kb = _kb_names()
     landmarks = set(lm_names)
@@ -962,11 +1637,15 @@ def _drop_side_words(scene: Scene, labels: list[LabelItem]) -> list[LabelItem] |
     return out
 
 
-def _unknown_target(name: str, model_names: list[str], lm_names: list[str]) -> str:
+def _unknown_target(name: str, model_names: list[str], lm_names: list[str], extra: Iterable[str] = ()) -> str:
     kb = _kb_names()
     if name in kb:
         return f"{name!r} is not in the model yet; remove it or wait for its stage"
-    return f"unknown structure or landmark {name!r}{_suggest(name, [*model_names, *lm_names, *kb])}"
+    base = _base(name)
+    if base in INJECTION_TARGETS:
+        return (f"{name!r} is an injection mark that this scene does not draw; add the overlay that "
+                f"draws it to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})")
+    return f"unknown structure or landmark {name!r}{_suggest(name, [*model_names, *lm_names, *extra, *kb])}"
 
 
 def _target_points(model: Any, meshes: dict, lm_names: list[str], name: str) -> np.ndarray | None:
@@ -1003,6 +1682,8 @@ def _style_for(name: str, layer: Layer | None) -> str:
         return layer.style
     theme = load_theme()
     kind = _kb_kind(name)
+    if kind is None and _PART_RE.search(name) and _kb_kind(_PART_RE.sub(r"_\2", name)) == "muscle":
+        kind = "muscle_part"  # a part the knowledge base does not list (e.g. a middle part)
     if kind is not None and kind in theme["kinds"]:
         return theme["kinds"][kind]
     base = _base(name)
