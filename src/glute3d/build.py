@@ -8,11 +8,10 @@ deterministic: the same parameters give byte-identical files.  The skin
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .annotate import annotate
+from .atomic import write_atomically
 from .bones import BoneParameters, BoneSet, build_bones
 from .landmarks import Landmarks
 from .mesh import ply_bytes
@@ -31,20 +30,6 @@ def mesh_file_contents(params: BoneParameters | None = None) -> dict[str, bytes]
     files = {f"{name}.ply": ply_bytes(bones.meshes[name], name) for name in BONE_NAMES}
     files[LANDMARKS_FILE] = marks.to_json(bones.params.as_dict()).encode()
     return files
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so no half-written file is left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def build_mesh_files(out_dir: str | Path, params: BoneParameters | None = None, *, skin: bool = True) -> list[Path]:

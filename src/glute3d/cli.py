@@ -124,7 +124,7 @@ def _write_thumbnail(image: Any, path: Path) -> None:
 
     from PIL import Image
 
-    from .render import _write_bytes
+    from .atomic import write_atomically
 
     img = Image.fromarray(image)
     if img.mode == "RGBA":  # a transparent picture: on white
@@ -137,7 +137,7 @@ def _write_thumbnail(image: Any, path: Path) -> None:
         img = img.reduce(factor)
     buf = io.BytesIO()
     img.resize((THUMB_WIDTH, h), Image.Resampling.LANCZOS).save(buf, format="JPEG", quality=88)
-    _write_bytes(path, buf.getvalue())
+    write_atomically(path, buf.getvalue())
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -304,7 +304,7 @@ def _write_index(path: Path, entries: list[DeckEntry]) -> None:
     Every card shows the scene's number, title, a thumbnail linking to the full picture, and
     the caption; a scene that failed shows its error instead of a picture.
     """
-    from .render import _write_bytes
+    from .atomic import write_atomically
 
     cards = []
     for n, e in enumerate(entries, 1):
@@ -351,7 +351,7 @@ h1 {{ font-size: 1.5em; }}
 </body>
 </html>
 """
-    _write_bytes(path, doc.encode("utf-8"))
+    write_atomically(path, doc.encode("utf-8"))
 
 
 # =============================================================================== parser

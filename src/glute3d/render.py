@@ -30,7 +30,6 @@ import io
 import json
 import os
 import pickle
-import tempfile
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import write_atomically
 from .labels import Placement, choose_sides, layout_labels
 from .scene import ResolvedScene, Scene, display_name, load_theme, parse_color
 
@@ -164,7 +164,7 @@ class CachedModel:
             value = make()
             if path is not None:
                 try:
-                    _write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                    write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
                     _prune(self._folder)
                 except OSError:
                     pass  # a read-only cache folder only costs time
@@ -1569,22 +1569,6 @@ def render(
     return RenderResult(final, labels, notes)
 
 
-def _write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` through a temporary file in the same folder and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 #: zlib level of the PNGs: 1 writes a 1080p picture several times faster than the default 6, for
 #: files about a quarter larger (flat backgrounds compress well at any level).
 PNG_COMPRESS_LEVEL = 1
@@ -1602,7 +1586,7 @@ def write_png(image: np.ndarray, path: str | Path) -> Path:
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return _write_bytes(path, buf.getvalue())
+    return write_atomically(path, buf.getvalue())
 
 
 def render_to_file(scene: Scene, path: str | Path, model: Any = None, **kwargs: Any) -> RenderResult:
