@@ -262,13 +262,22 @@ def test_anterior_fibres_flex_and_rotate_in_posterior_fibres_extend_and_rotate_o
 def test_muscle_parts_name_their_parent() -> None:
     parts = structure_names(kind="muscle_part", sided_expanded=False)
     assert set(parts) == {
-        "gluteus_minimus_anterior", "gluteus_minimus_posterior",
+        "gluteus_minimus_anterior", "gluteus_minimus_middle", "gluteus_minimus_posterior",
         "gluteus_medius_anterior", "gluteus_medius_middle", "gluteus_medius_posterior",
+        "gluteus_maximus_superior", "gluteus_maximus_inferior",
     }
     for part in parts:
         parent = facts(part).data["parent"]
         assert part.startswith(parent) and facts(parent).kind == "muscle"
     assert "abduction" in movements("gluteus_medius_middle")
+
+
+def test_every_generated_muscle_part_is_in_the_knowledge_base() -> None:
+    from glute3d.muscles import muscle_specs
+
+    for name, spec in muscle_specs().items():
+        for part in spec.parts:
+            assert facts(f"{name}_{part}").kind == "muscle_part", f"{name}_{part}"
 
 
 def test_minimus_rotation_depends_on_hip_position_and_both_sources_are_recorded() -> None:
