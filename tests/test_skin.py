@@ -128,3 +128,28 @@ def test_committed_skin_file_is_fresh(model, skin):
     np.testing.assert_array_equal(stored.mesh.faces, fresh.mesh.faces)
     np.testing.assert_allclose(stored.mesh.vertices, fresh.mesh.vertices, atol=1e-4)
     assert (stored.top, stored.bottom) == pytest.approx((fresh.top, fresh.bottom))
+
+
+def test_skin_is_read_from_the_folder_the_model_came_from(tmp_path):
+    """A model loaded from another folder uses that folder's skin.ply, not ./meshes."""
+    import shutil
+
+    from glute3d.model import default_mesh_dir
+
+    src = default_mesh_dir()
+    for f in src.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    model = glute3d.load_model(tmp_path)
+    assert model.source == tmp_path
+    (tmp_path / "skin.ply").write_bytes(b"not a ply")       # unreadable there: regenerated, not ./meshes
+    other = glute3d.load_model(tmp_path)
+    from glute3d import skin as skin_module
+
+    calls = []
+    real = skin_module.generate_skin
+    skin_module.generate_skin = lambda m, *a, **k: calls.append(1) or real(m, *a, **k)
+    try:
+        other.skin
+    finally:
+        skin_module.generate_skin = real
+    assert calls, "the broken skin.ply of the model's own folder should have been used (and rejected)"

@@ -274,6 +274,7 @@ def posed(model: Model, pose: Pose) -> Model:
         bones=bones,
         landmarks=landmarks,
         parameters=neutral.parameters,
+        source=neutral.source,
         pose=pose,
         _cache={"neutral": neutral},
     )

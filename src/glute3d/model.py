@@ -36,11 +36,14 @@ class Model:
         Points, curves and regions of both sides.
     parameters : dict
         The bone parameters the files were generated with.
+    source : pathlib.Path or None
+        The folder the model files were read from (``None`` for a model built in memory).
     """
 
     bones: dict[str, Mesh]
     landmarks: Landmarks
     parameters: dict = field(default_factory=dict)
+    source: Path | None = None  # the folder the model files were read from
     # --- muscles and pose (owner: muscles.py / kinematics.py) ---
     pose: Any = None  # glute3d.kinematics.Pose of the femurs; None = neutral
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -148,6 +151,7 @@ class Model:
         shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
         shared["variants"] = chosen
         twin = type(neutral)(bones=neutral.bones, landmarks=neutral.landmarks, parameters=neutral.parameters,
+                             source=neutral.source,
                              _cache=shared)
         return twin if self.pose is None else twin.posed(self.pose)
 
@@ -227,4 +231,5 @@ def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = F
 
     text = (folder / LANDMARKS_FILE).read_text()
     bones = {n: read_ply(folder / f"{n}.ply") for n in BONE_NAMES}
-    return Model(bones=bones, landmarks=Landmarks.from_json(text), parameters=json.loads(text)["parameters"])
+    return Model(bones=bones, landmarks=Landmarks.from_json(text), parameters=json.loads(text)["parameters"],
+                 source=folder)

@@ -397,7 +397,8 @@ def skin_for(model: Model) -> Skin:
         from .model import default_mesh_dir
 
         skin = None
-        path = default_mesh_dir() / SKIN_FILE
+        folder = getattr(neutral, "source", None)
+        path = (Path(folder) if folder is not None else default_mesh_dir()) / SKIN_FILE
         if path.is_file():
             try:
                 skin = read_skin(path, neutral)
