@@ -8,12 +8,11 @@ own faces.  Left-side instances are mirror images of the right, computed once.
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 
 import numpy as np
 
 from .bones import BoneSet
+from .datafiles import load_data
 from .landmarks import Landmarks
 from .mesh import Mesh
 from .sdf import spline
@@ -24,8 +23,7 @@ MIRROR = np.array([1.0, 1.0, -1.0])
 
 def definitions() -> dict:
     """The parsed ``data/landmarks.toml``."""
-    with resources.files("glute3d.data").joinpath("landmarks.toml").open("rb") as fh:
-        return tomllib.load(fh)
+    return load_data("landmarks.toml")
 
 
 # ============================================================================ evaluation

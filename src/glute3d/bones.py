@@ -14,14 +14,13 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 
 import numpy as np
 
 from . import sdf
+from .datafiles import load_data
 from .mesh import Mesh
 from .meshing import mesh_sdf
 
@@ -76,8 +75,7 @@ class BoneParameters:
 
 def blueprint() -> dict:
     """The parsed ``data/bones.toml``."""
-    with resources.files("glute3d.data").joinpath("bones.toml").open("rb") as fh:
-        return tomllib.load(fh)
+    return load_data("bones.toml")
 
 
 def _unit(v) -> np.ndarray:

@@ -38,7 +38,6 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import PchipInterpolator
 from scipy.spatial import cKDTree
 
+from .datafiles import data_text
 from .mesh import Mesh, merge
 from .meshing import occupancy
 
@@ -219,14 +219,9 @@ def parse_specs(doc: Mapping[str, Any]) -> dict[str, MuscleSpec]:
     return specs
 
 
-@cache
-def _default_doc_text() -> str:
-    return resources.files("glute3d.data").joinpath("muscles.toml").read_text()
-
-
 def muscle_specs(path: str | Path | None = None) -> dict[str, MuscleSpec]:
     """The muscle specifications of ``path`` (default: the packaged ``data/muscles.toml``)."""
-    text = Path(path).read_text() if path is not None else _default_doc_text()
+    text = Path(path).read_text() if path is not None else data_text("muscles.toml")
     return parse_specs(tomllib.loads(text))
 
 

@@ -39,8 +39,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
-from importlib import resources
+from functools import cached_property
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt, gaussian_filter1d, maximum_filter1d
 from scipy.spatial import cKDTree
 
+from .datafiles import data_text
 from .mesh import Mesh, merge
 from .muscles import DistanceGrid, distance_grid
 
@@ -244,14 +244,9 @@ def parse_specs(doc: Mapping[str, Any]) -> dict[str, PathSpec]:
     return specs
 
 
-@cache
-def _default_doc_text() -> str:
-    return resources.files("glute3d.data").joinpath("paths.toml").read_text()
-
-
 def path_specs(path: str | FilePath | None = None) -> dict[str, PathSpec]:
     """The path specifications of ``path`` (default: the packaged ``data/paths.toml``)."""
-    text = FilePath(path).read_text() if path is not None else _default_doc_text()
+    text = FilePath(path).read_text() if path is not None else data_text("paths.toml")
     return parse_specs(tomllib.loads(text))
 
 

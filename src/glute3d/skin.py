@@ -34,8 +34,7 @@ import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +42,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from .datafiles import data_text
 from .mesh import Mesh, read_ply
 from .meshing import occupancy
 from .paths import ImplicitDistance, shaft_frame
@@ -63,11 +63,6 @@ class SkinDataError(ValueError):
 
 
 # ============================================================================ specification
-@cache
-def _default_text() -> str:
-    return resources.files("glute3d.data").joinpath("skin.toml").read_text()
-
-
 def skin_spec(path: str | Path | None = None) -> dict[str, Any]:
     """The parsed and checked ``skin.toml`` (default: the packaged one).
 
@@ -76,7 +71,7 @@ def skin_spec(path: str | Path | None = None) -> dict[str, Any]:
     SkinDataError
         A missing table or field; the message names it.
     """
-    text = Path(path).read_text() if path is not None else _default_text()
+    text = Path(path).read_text() if path is not None else data_text("skin.toml")
     doc = tomllib.loads(text)
     need = {
         "grid": ("spacing", "smoothing", "blend", "faces"),
@@ -360,7 +355,7 @@ def fingerprint(model: Model) -> str:
         hsh.update(np.round(model.bones[name].vertices / 0.05).astype(np.int64).tobytes())
     for name in sorted(model.muscles):
         hsh.update(np.round(model.muscles[name].mesh.vertices / 0.05).astype(np.int64).tobytes())
-    hsh.update(_default_text().encode())
+    hsh.update(data_text("skin.toml").encode())
     return hsh.hexdigest()[:16]
 
 
