@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 
 import glute3d
-from glute3d import injection
-from glute3d.kinematics import Pose
-from glute3d.paths import generate_paths
-from glute3d.skin import generate_skin
+from glute3d.teaching import injection
+from glute3d.anatomy.pose import Pose
+from glute3d.anatomy.skin import generate_skin
 
 
 def timed(label: str, fn):
@@ -25,12 +24,12 @@ def main() -> None:
     model = timed("load_model", glute3d.load_model)
     timed("muscles (rig + neutral)", lambda: model.muscles)
     timed("paths, neutral (rig + both sides)", lambda: model.paths)
-    timed("paths, neutral again (rig cached)", lambda: generate_paths(model))
+    timed("paths, flexed 30 (rig cached)", lambda: model.posed(Pose(flexion=30)).paths)
     flexed = model.posed(Pose(flexion=60))
     timed("muscles, flexed 60", lambda: flexed.muscles)
     timed("paths, flexed 60", lambda: flexed.paths)
     timed("skin (meshes/skin.ply, or generated if stale)", lambda: model.skin)
-    timed("skin, generated", lambda: generate_skin(model))
+    timed("skin, generated", lambda: generate_skin(model.skeleton, model.muscles))
     timed("skin, bent to flexion 60", lambda: flexed.skin)
     sites = timed("injection sites (both sides)", lambda: injection.sites(model))
     timed("needle report", lambda: injection.needle(model, sites["ventrogluteal_r"]))

@@ -32,8 +32,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import glute3d  # noqa: E402
-from glute3d.kinematics import SIDES, Pose, hip_transform  # noqa: E402
-from glute3d.muscles import MuscleRig  # noqa: E402
+from glute3d.anatomy.pose import SIDES, Pose, hip_transform  # noqa: E402
+from glute3d.anatomy.muscles import MuscleRig  # noqa: E402
 
 BUDGET_MS = 50.0
 
@@ -54,7 +54,7 @@ def main(repeats: int = 20) -> None:
     b = base.min()
 
     t0 = time.perf_counter()
-    rig = MuscleRig(model)
+    rig = MuscleRig(model.skeleton)
     rig.neutral()
     rig_ms = (time.perf_counter() - t0) * 1e3
 

@@ -67,8 +67,8 @@ PREPARE = r'''
 import json, sys
 from pathlib import Path
 import glute3d
-from glute3d.mesh import ply_bytes
-from glute3d.model import BONE_NAMES
+from glute3d.io.ply import ply_bytes
+from glute3d.anatomy.skeleton import BONE_NAMES
 from glute3d.render import cached_model
 from glute3d.scene import Scene, load_theme
 scene_path, mesh_dir, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])

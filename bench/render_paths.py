@@ -11,7 +11,7 @@ import numpy as np
 import pyvista as pv
 
 import glute3d
-from glute3d import injection
+from glute3d.teaching import injection
 
 pv.OFF_SCREEN = True
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")
@@ -24,7 +24,7 @@ mu = model.muscles
 P = model.paths
 
 
-from glute3d.paths import _bilinear
+from glute3d.anatomy.paths import _bilinear
 
 
 def at(name, q, s, face="superficial"):

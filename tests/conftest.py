@@ -67,8 +67,8 @@ class ToyModel:
     """
 
     def __init__(self) -> None:
-        from glute3d.landmarks import Landmarks
-        from glute3d.mesh import Mesh
+        from glute3d.anatomy.landmarks import Landmarks
+        from glute3d.geometry.mesh import Mesh
 
         def mesh(poly) -> Mesh:
             return Mesh.from_pyvista(poly.triangulate().clean())
@@ -91,7 +91,7 @@ class ToyModel:
         )
 
     def landmark(self, name: str):
-        from glute3d.landmarks import SurfacePatch
+        from glute3d.anatomy.landmarks import SurfacePatch
 
         lm = self.landmarks
         if name in lm.points:

@@ -273,7 +273,7 @@ def test_muscle_parts_name_their_parent() -> None:
 
 
 def test_every_generated_muscle_part_is_in_the_knowledge_base() -> None:
-    from glute3d.muscles import muscle_specs
+    from glute3d.anatomy.muscles import muscle_specs
 
     for name, spec in muscle_specs().items():
         for part in spec.parts:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glute3d.bones import BoneParameters, ParameterError, femur_mesh
-from glute3d.meshing import check_closed_manifold
+from glute3d.anatomy.bones import BoneParameters, ParameterError, femur_mesh
+from glute3d.geometry.meshing import check_closed_manifold
 
 @pytest.fixture(scope="module")
 def model():

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import glute3d
-from glute3d import injection
-from glute3d.injection import DANGER_MM, QUADRANTS, needle, safety_map, sites, tissue_at
-from glute3d.paths import point_segment_distance
+from glute3d.teaching import injection
+from glute3d.teaching.injection import DANGER_MM, QUADRANTS, needle, safety_map, sites, tissue_at
+from glute3d.anatomy.paths import point_segment_distance
 
 SIDES = ("r", "l")
 

@@ -11,20 +11,8 @@ import numpy as np
 import pytest
 
 from glute3d.anatomy import facts
-from glute3d.kinematics import (
-    AXES,
-    MOVEMENTS,
-    RANGES,
-    Pose,
-    PoseError,
-    actions,
-    hip_axes,
-    hip_rotation,
-    hip_transform,
-    lines_of_action,
-    moment_arms,
-    posed,
-)
+from glute3d.anatomy.pose import AXES, MOVEMENTS, RANGES, Pose, PoseError, hip_axes, hip_rotation, hip_transform
+from glute3d.teaching.actions import actions, lines_of_action, moment_arms
 
 MIRROR = np.diag([1.0, 1.0, -1.0])
 DOWN = np.array([0.0, -1.0, 0.0])  # from the hip toward the knee
@@ -134,7 +122,7 @@ def test_hip_transform_is_rigid_and_fixes_the_hip_centre():
 # =============================================================================== posed model
 def test_posed_moves_only_the_femurs(model):
     pose = Pose(flexion={"r": 60, "l": -15}, adduction={"r": 10}, rotation={"l": 20})
-    p = posed(model, pose)
+    p = model.posed(pose)
     assert p.pose is pose and p.neutral is model
     for name in ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx"):
         assert p.bones[name] is model.bones[name]
@@ -159,7 +147,7 @@ def test_posing_is_absolute_and_neutral_pose_restores(model):
     back = once.posed(Pose())
     assert np.allclose(back.bones["femur_l"].vertices, model.bones["femur_l"].vertices)
     with pytest.raises(PoseError, match="Pose"):
-        posed(model, {"flexion": 10})
+        model.posed({"flexion": 10})
 
 
 # =============================================================================== moment arms

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 import glute3d
-from glute3d.bones import BoneParameters, blueprint, coccyx_design, hip_bone_design, mesh_design, sacrum_design
-from glute3d.build import BONE_NAMES, LANDMARKS_FILE, mesh_file_contents
-from glute3d.mesh import ply_bytes, read_ply
+from glute3d.anatomy.bones import BoneParameters, blueprint, coccyx_design, hip_bone_design, mesh_design, sacrum_design
+from glute3d.anatomy.skeleton import BONE_NAMES
+from glute3d.io.modelfiles import LANDMARKS_FILE
+from glute3d.model.files import mesh_file_contents
+from glute3d.io.ply import ply_bytes, read_ply
 
-MESH_DIR = Path(__file__).resolve().parents[1] / "meshes"
+MESH_DIR = Path(__file__).resolve().parents[1] / "src" / "glute3d" / "meshes"
 REAL_BONES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "real-bones" / "opensim-gait2392"
 
 

@@ -14,9 +14,9 @@ import vtk
 from scipy.spatial import cKDTree
 from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
-from glute3d.kinematics import Pose, hip_transform
-from glute3d.mesh import Mesh, merge
-from glute3d.muscles import (
+from glute3d.anatomy.pose import Pose, hip_transform
+from glute3d.geometry.mesh import Mesh, merge
+from glute3d.anatomy.muscles import (
     MUSCLE_NAMES,
     DistanceGrid,
     Muscle,
@@ -191,7 +191,7 @@ def test_parts_tile_the_fibres(muscles):
 
 
 def test_generation_is_deterministic(model):
-    a = MuscleRig(model).build(names=["gluteus_medius"])
+    a = MuscleRig(model.skeleton).build(names=["gluteus_medius"])
     b = model.muscles
     assert set(a) == {"gluteus_minimus_r", "gluteus_minimus_l", "piriformis_r", "piriformis_l",
                       "gluteus_medius_r", "gluteus_medius_l"}

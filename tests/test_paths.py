@@ -9,19 +9,12 @@ import pytest
 
 import glute3d
 from glute3d.anatomy import facts
-from glute3d.kinematics import Pose
-from glute3d.mesh import merge
-from glute3d.paths import (
-    PATH_NAMES,
-    ImplicitDistance,
-    PathDataError,
-    generate_paths,
-    parse_specs,
-    path_specs,
-    point_segment_distance,
-    segment_segment_distance,
-    tube,
-)
+from glute3d.anatomy.pose import Pose
+from glute3d.geometry.mesh import merge
+from glute3d.anatomy.paths import PATH_NAMES, PathDataError, PathRig, parse_specs, path_specs
+from glute3d.geometry.curves import tube
+from glute3d.geometry.distance import ImplicitDistance, point_segment_distance, segment_segment_distance
+from glute3d.geometry.transforms import rigid_fit
 
 SIDES = ("r", "l")
 SUPRA = ("superior_gluteal_nerve", "superior_gluteal_artery")
@@ -252,10 +245,8 @@ def test_paths_follow_the_pose(model, flexed):
     c = nerve.branches["trunk"].centreline
     assert bone_distance(flexed, side)(c).min() > 0.4 * nerve.branches["trunk"].radius
     # behind the femur in the femur's own frame: below the lesser trochanter, the nerve stays behind the shaft
-    from glute3d.paths import _rigid_fit
-
     a, b = model.bones["femur_r"].vertices, flexed.bones["femur_r"].vertices
-    t = _rigid_fit(a[::500], b[::500])
+    t = rigid_fit(a[::500], b[::500])
     local = (c - t[:3, 3]) @ t[:3, :3]
     lesser = model.landmark("lesser_trochanter_r")
     thigh = local[local[:, 1] < lesser[1] - 40.0]
@@ -318,11 +309,12 @@ def test_sciatic_variant_fibular_division_pierces_piriformis(model, variant):
 
 # ------------------------------------------------------------------------------ performance
 def test_deterministic_and_fast(model, flexed):
-    generate_paths(flexed)  # rig built
+    rig = PathRig(model.skeleton)  # pose-independent: built once on the neutral skeleton
+    first = rig.build(flexed.skeleton, flexed.muscles)
     t0 = time.perf_counter()
-    again = generate_paths(flexed)
+    again = rig.build(flexed.skeleton, flexed.muscles)
     elapsed = time.perf_counter() - t0
-    for name, path in flexed.paths.items():
+    for name, path in first.items():
         for b, branch in path.branches.items():
             np.testing.assert_array_equal(branch.centreline, again[name].branches[b].centreline)
     assert elapsed < 2.0, f"paths of a posed model took {elapsed:.2f} s"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import IMAGES, RENDER_TEST, SCENES
-from glute3d.labels import choose_sides, layout_labels, stack_1d
+from glute3d.render.labels import choose_sides, layout_labels, stack_1d
 from glute3d.render import camera_frame, render, render_to_file, write_png
 from glute3d.scene import Camera, Scene, SceneError, iso_lines, load_theme, parse_color, safety_colors
 
@@ -104,7 +104,7 @@ def test_safety_colours_diverge_at_the_threshold():
 def test_iso_lines_on_a_plane():
     import pyvista as pv
 
-    from glute3d.mesh import Mesh
+    from glute3d.geometry.mesh import Mesh
 
     plane = Mesh.from_pyvista(pv.Plane(i_size=100, j_size=100, i_resolution=40, j_resolution=40).triangulate())
     values = np.asarray(plane.vertices)[:, 0] + 50.0  # 0 .. 100 across the plane

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import glute3d
-from glute3d.kinematics import Pose
-from glute3d.skin import SKIN_FILE, SkinDataError, fingerprint, read_skin, skin_spec
+from glute3d.anatomy.pose import Pose
+from glute3d.anatomy.skin import SKIN_FILE, SkinDataError, read_skin, skin_spec
 
-MESH_DIR = Path(__file__).resolve().parents[1] / "meshes"
+MESH_DIR = Path(__file__).resolve().parents[1] / "src" / "glute3d" / "meshes"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_outward_normals_and_a_gluteal_cleft(model, skin):
     buttocks = (v[:, 0] < -150) & (np.abs(v[:, 2]) > 40) & (v[:, 1] > model.landmark("ischial_tuberosity_r")[1])
     assert (mesh.vertex_normals[buttocks, 0] < 0).mean() > 0.95
     # the cleft: the skin on the midline lies deeper than over the buttocks at the same height
-    from glute3d.injection import _tools
+    from glute3d.teaching.injection import _tools
 
     tools = _tools(model)
     y = model.landmark("ischial_tuberosity_r")[1] + 40
@@ -119,12 +119,12 @@ def test_committed_skin_file_is_fresh(model, skin):
     assert path.is_file(), "meshes/skin.ply is missing: run `glute3d build-meshes`"
     stored = read_skin(path)
     header = path.read_bytes()[:300].decode("ascii", "replace")
-    assert f"fingerprint={fingerprint(model)}" in header, (
+    assert f"fingerprint={model.skin_fingerprint()}" in header, (
         "meshes/skin.ply is stale (the bones, muscles or skin.toml changed): run `glute3d build-meshes`"
     )
-    from glute3d.skin import generate_skin
+    from glute3d.anatomy.skin import generate_skin
 
-    fresh = generate_skin(model)  # deterministic: the same mesh again
+    fresh = generate_skin(model.skeleton, model.muscles)  # deterministic: the same mesh again
     np.testing.assert_array_equal(stored.mesh.faces, fresh.mesh.faces)
     np.testing.assert_allclose(stored.mesh.vertices, fresh.mesh.vertices, atol=1e-4)
     assert (stored.top, stored.bottom) == pytest.approx((fresh.top, fresh.bottom))
@@ -134,7 +134,7 @@ def test_skin_is_read_from_the_folder_the_model_came_from(tmp_path):
     """A model loaded from another folder uses that folder's skin.ply, not ./meshes."""
     import shutil
 
-    from glute3d.model import default_mesh_dir
+    from glute3d.io.modelfiles import default_mesh_dir
 
     src = default_mesh_dir()
     for f in src.iterdir():
@@ -143,13 +143,13 @@ def test_skin_is_read_from_the_folder_the_model_came_from(tmp_path):
     assert model.source == tmp_path
     (tmp_path / "skin.ply").write_bytes(b"not a ply")       # unreadable there: regenerated, not ./meshes
     other = glute3d.load_model(tmp_path)
-    from glute3d import skin as skin_module
+    from glute3d.model import model as model_module
 
     calls = []
-    real = skin_module.generate_skin
-    skin_module.generate_skin = lambda m, *a, **k: calls.append(1) or real(m, *a, **k)
+    real = model_module.generate_skin
+    model_module.generate_skin = lambda *a, **k: calls.append(1) or real(*a, **k)
     try:
         other.skin
     finally:
-        skin_module.generate_skin = real
+        model_module.generate_skin = real
     assert calls, "the broken skin.ply of the model's own folder should have been used (and rejected)"

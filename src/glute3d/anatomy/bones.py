@@ -19,10 +19,11 @@ from functools import cached_property
 
 import numpy as np
 
-from . import sdf
-from .datafiles import load_data
-from .mesh import Mesh
-from .meshing import mesh_sdf
+from glute3d.geometry import sdf
+from glute3d.io.datafiles import load_data
+from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.curves import smoothstep
+from glute3d.geometry.meshing import mesh_sdf
 
 PARAMETER_RANGES = {
     "scale": (0.7, 1.3),
@@ -90,11 +91,6 @@ def _frame_from_axis(axis) -> np.ndarray:
     x = _unit(np.cross(y, helper))
     z = np.cross(x, y)
     return np.column_stack([x, y, z])
-
-
-def _smoothstep(x, a, b):
-    t = np.clip((np.asarray(x, float) - a) / (b - a), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
 
 
 # ============================================================================ hip bone
@@ -310,8 +306,8 @@ def hip_bone_design(params: BoneParameters | None = None, bp: dict | None = None
         ht["wing"]
         + ht["crest_lip"] * np.exp(-v / ht["crest_width"])
         + ht["body"] * v**4
-        + ht["posterior"] * _smoothstep(u, 0.72, 1.0) * (0.4 + 0.6 * v)
-        + ht["anterior"] * (1 - _smoothstep(u, 0.0, 0.08))
+        + ht["posterior"] * smoothstep(u, 0.72, 1.0) * (0.4 + 0.6 * v)
+        + ht["anterior"] * (1 - smoothstep(u, 0.0, 0.08))
     ) * s
     sheet = IliumSheet(mid, normals, half)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mesh import Mesh
+from glute3d.geometry.mesh import Mesh
 
 
 @dataclass(frozen=True)

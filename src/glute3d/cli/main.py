@@ -70,26 +70,26 @@ def _prepare_out_dir(path: Path) -> Path:
 
 def _load_model(mesh_dir: str | None):
     """The model, wrapped so that its generated soft tissues come from the disk cache."""
-    from .model import load_model
-    from .render import cached_model
+    from glute3d.model.files import load_model
+    from glute3d.render.core import cached_model
 
     return cached_model(load_model(mesh_dir))
 
 
 def _model_files(mesh_dir: str | None) -> list[Path]:
-    from .model import default_mesh_dir
+    from glute3d.io.modelfiles import default_mesh_dir
 
     folder = Path(mesh_dir) if mesh_dir else default_mesh_dir()
     return sorted([*folder.glob("*.ply"), *folder.glob("*.json")])
 
 
 def _theme_file() -> Path:
-    return Path(__file__).resolve().parent / "data" / "theme.toml"
+    return Path(__file__).resolve().parents[1] / "data" / "theme.toml"
 
 
 # =============================================================================== commands
 def cmd_build_meshes(args: argparse.Namespace) -> int:
-    from .build import build_mesh_files
+    from glute3d.model.files import build_mesh_files
 
     out = _prepare_out_dir(Path(args.output))
     t0 = time.perf_counter()
@@ -103,8 +103,8 @@ THUMB_WIDTH = 480  # px, contact-sheet thumbnails
 
 def _render_one(scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool,
                 *, thumbnail: bool = False) -> tuple[Path, Any]:
-    from .render import render_to_file
-    from .scene import Scene
+    from glute3d.render.core import render_to_file
+    from glute3d.scene.core import Scene
 
     scene = Scene.from_file(scene_path)
     target = out_dir / f"{scene_path.stem}.png"
@@ -124,7 +124,7 @@ def _write_thumbnail(image: Any, path: Path) -> None:
 
     from PIL import Image
 
-    from .atomic import write_atomically
+    from glute3d.io.atomic import write_atomically
 
     img = Image.fromarray(image)
     if img.mode == "RGBA":  # a transparent picture: on white
@@ -143,7 +143,7 @@ def _write_thumbnail(image: Any, path: Path) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     out = _prepare_out_dir(Path(args.output))
     paths = [Path(p) for p in args.scenes]
-    from .scene import Scene, SceneError
+    from glute3d.scene.core import Scene, SceneError
 
     # check every scene's form before loading the model
     failed = 0
@@ -214,7 +214,7 @@ def _up_to_date(png: Path, scene: Path, inputs: list[Path]) -> bool:
 
 
 def cmd_deck(args: argparse.Namespace) -> int:
-    from .scene import Scene, SceneError
+    from glute3d.scene.core import Scene, SceneError
 
     scenes_dir = Path(args.scenes_dir)
     if not scenes_dir.is_dir():
@@ -242,7 +242,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
         entries.append(e)
 
     if any(e.variants for e in todo):
-        import glute3d.paths  # noqa: F401 - variant scenes need it: import once, before forking
+        import glute3d.anatomy.paths  # noqa: F401 - variant scenes need it: import once, before forking
 
     from tqdm import tqdm
 
@@ -304,7 +304,7 @@ def _write_index(path: Path, entries: list[DeckEntry]) -> None:
     Every card shows the scene's number, title, a thumbnail linking to the full picture, and
     the caption; a scene that failed shows its error instead of a picture.
     """
-    from .atomic import write_atomically
+    from glute3d.io.atomic import write_atomically
 
     cards = []
     for n, e in enumerate(entries, 1):

@@ -25,13 +25,11 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import functools
 import json
 import re
 import tomllib
-import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +45,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from glute3d.errors import DataFileError, did_you_mean, find_line
+from glute3d.io.validation import format_field_path, validation_error
 
 __all__ = [
     "CAMERA_PRESETS",
@@ -100,7 +101,7 @@ Vec3 = tuple[float, float, float]
 
 
 # =============================================================================== errors
-class SceneError(ValueError):
+class SceneError(DataFileError):
     """A scene that cannot be shown, with where the problem is and how to fix it.
 
     Parameters
@@ -120,27 +121,7 @@ class SceneError(ValueError):
     "scenes/x.toml: camera.preset: unknown preset 'top' (line 3)"
     """
 
-    def __init__(self, file: str | Path | None, field: str, message: str, line: int | None = None):
-        self.file = None if file is None else str(file)
-        self.field = field
-        self.message = message
-        self.line = line
-        self.path: tuple = ()
-        self.value: Any = None
-        super().__init__(str(self))
-
-    def located(self, file: str | Path | None, text: str | None) -> "SceneError":
-        """The same error, naming ``file`` and the line of the bad value in ``text``."""
-        line = self.line if self.line else (_find_line(text, self.path, self.value) if text else None)
-        out = SceneError(file, self.field, self.message, line=line)
-        out.path, out.value = self.path, self.value
-        return out
-
-    def __str__(self) -> str:
-        where = f" (line {self.line})" if self.line else ""
-        field_part = f"{self.field}: " if self.field else ""
-        text = f"{self.file or '<scene>'}: {field_part}{self.message}{where}"
-        return " ".join(text.split())  # always one line
+    placeholder = "<scene>"
 
 
 # =============================================================================== colours
@@ -433,10 +414,9 @@ class Overlays(_Model):
     def _injection(cls, v: list[str]) -> list[str]:
         for i, name in enumerate(v):
             if name not in INJECTION_OVERLAYS:
-                close = difflib.get_close_matches(name, INJECTION_OVERLAYS, n=2, cutoff=0.5)
-                hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+                hint = did_you_mean(name, INJECTION_OVERLAYS, 2, cutoff=0.5)
                 raise ValueError(
-                    f"[{i}] unknown injection overlay {name!r}; {hint}"
+                    f"[{i}] unknown injection overlay {name!r}{hint}; "
                     f"choose from {', '.join(INJECTION_OVERLAYS)}"
                 )
         return v
@@ -514,7 +494,7 @@ class Scene(_Model):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _scene_error(exc, None, None) from None
+            raise validation_error(exc, Scene, None, None, SceneError) from None
 
     def __eq__(self, other: object) -> bool:
         """Scenes are equal when their fields are (where they were read from does not count)."""
@@ -551,7 +531,7 @@ class Scene(_Model):
             inner = [e.get("ctx", {}).get("error") for e in exc.errors(include_url=False)]
             if inner and isinstance(inner[0], SceneError):  # raised by __init__ under validation
                 raise inner[0].located(source, text) from None
-            raise _scene_error(exc, source, text) from None
+            raise validation_error(exc, Scene, source, text, SceneError) from None
         scene._source = None if source is None else str(source)
         scene._text = text
         return scene
@@ -619,8 +599,8 @@ class Scene(_Model):
     # ------------------------------------------------------------------ errors with lines
     def error(self, path: Sequence[str | int], message: str, value: Any = None) -> SceneError:
         """A :class:`SceneError` for field ``path`` of this scene, with the TOML line if found."""
-        line = _find_line(self._text, tuple(path), value) if self._text else None
-        return SceneError(self._source, _format_path(path), message, line=line)
+        line = find_line(self._text, tuple(path), value) if self._text else None
+        return SceneError(self._source, format_field_path(path), message, line=line)
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, model: Any) -> "ResolvedScene":
@@ -751,7 +731,7 @@ def _is_glob(name: str) -> bool:
 
 def _kb_names() -> list[str]:
     try:
-        from .anatomy import structure_names
+        from glute3d.anatomy.knowledge import structure_names
 
         return structure_names()
     except Exception:  # pragma: no cover - knowledge base broken: names still checked on the model
@@ -760,7 +740,7 @@ def _kb_names() -> list[str]:
 
 def _kb_kind(name: str) -> str | None:
     try:
-        from .anatomy import facts
+        from glute3d.anatomy.knowledge import facts
 
         return facts(name).kind
     except Exception:
@@ -770,27 +750,15 @@ def _kb_kind(name: str) -> str | None:
 def display_name(name: str) -> str:
     """The display name of a structure or landmark (knowledge base, else the name humanised)."""
     try:
-        from .anatomy import facts
+        from glute3d.anatomy.knowledge import facts
 
         return facts(name).display
     except Exception:
-        from .anatomy import split_side
+        from glute3d.anatomy.knowledge import split_side
 
         base, side = split_side(name)
         text = base.replace("_", " ").capitalize()
         return f"{text}, {'right' if side == 'r' else 'left'}" if side else text
-
-
-def _suggest(name: str, valid: Iterable[str], n: int = 3) -> str:
-    """``"; did you mean 'x'?"`` with the closest valid names (only the best one if it is clear)."""
-    choices = list(dict.fromkeys(valid))
-    close = difflib.get_close_matches(name, choices, n=n, cutoff=0.6)
-    if not close:
-        return ""
-    score = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
-    if len(close) > 1 and score[0] >= 0.9 and score[0] - score[1] >= 0.02:
-        close = close[:1]
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?"
 
 
 def _match_structures(scene: Scene, path: tuple, names: list[str], model_names: list[str], optional: bool,
@@ -834,7 +802,7 @@ def _match_structures(scene: Scene, path: tuple, names: list[str], model_names: 
             )
         else:
             valid = [*model_names, *[n for n in kb if _kb_kind(n) not in ("point", "curve", "region")]]
-            raise scene.error(here, f"unknown structure {pattern!r}{_suggest(pattern, valid)}", pattern)
+            raise scene.error(here, f"unknown structure {pattern!r}{did_you_mean(pattern, valid)}", pattern)
     return out
 
 
@@ -848,7 +816,7 @@ def _landmark_kind(model: Any, name: str) -> str:
 
 
 def _base(name: str) -> str:
-    from .anatomy import split_side
+    from glute3d.anatomy.knowledge import split_side
 
     return split_side(name)[0]
 
@@ -866,17 +834,17 @@ def _apply_variants(scene: Scene, model: Any) -> Any:
         return model
     switch = getattr(model, "with_variant", None)
     try:
-        from .paths import VARIANTS
+        from glute3d.anatomy.paths import VARIANTS
     except ImportError:  # pragma: no cover - no paths stage
         VARIANTS = {}
     for key, value in scene.variants.items():
         if key not in VARIANTS:
-            raise scene.error(("variants", key), f"unknown variant switch {key!r}{_suggest(key, list(VARIANTS))}"
+            raise scene.error(("variants", key), f"unknown variant switch {key!r}{did_you_mean(key, list(VARIANTS))}"
                               f" (switches: {', '.join(VARIANTS) or 'none'})")
         allowed = VARIANTS[key][1]
         if value not in allowed:
             raise scene.error(("variants", key), f"unknown value {value!r} for variant {key!r}"
-                              f"{_suggest(value, allowed)} (choose from: {', '.join(allowed)})", value)
+                              f"{did_you_mean(value, allowed)} (choose from: {', '.join(allowed)})", value)
     if switch is None:
         raise scene.error(("variants",), "this model has no anatomical variants (model.with_variant); "
                           "remove [variants]")
@@ -897,7 +865,7 @@ def _apply_pose(scene: Scene, model: Any) -> Any:
             "have yet; remove [pose] or set flexion, adduction and rotation to 0",
         )
     try:
-        from .kinematics import Pose as JointPose
+        from glute3d.anatomy.pose import Pose as JointPose
 
         ang = {s: scene.pose.angles(s) for s in ("r", "l")}
         pose: Any = JointPose(**{name: {s: ang[s][k] for s in ("r", "l")}
@@ -997,13 +965,13 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
         elif pattern in lm_names:
             hits = [pattern]
         else:
-            raise scene.error(here, f"unknown landmark {pattern!r}{_suggest(pattern, lm_names)}", pattern)
+            raise scene.error(here, f"unknown landmark {pattern!r}{did_you_mean(pattern, lm_names)}", pattern)
         lm_overlays.extend(h for h in hits if h not in lm_overlays)
     for key in ov.colors:
         if key not in lm_names and key not in {_base(n) for n in lm_names}:
             raise scene.error(
                 ("overlays", "colors", key),
-                f"unknown landmark {key!r} in overlays.colors{_suggest(key, lm_names)}",
+                f"unknown landmark {key!r} in overlays.colors{did_you_mean(key, lm_names)}",
                 key,
             )
     for name in lm_overlays:
@@ -1033,7 +1001,7 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
             if isinstance(v, str):
                 if v not in lm_names:
                     raise scene.error(("overlays", "segments", i, key),
-                                      f"unknown landmark {v!r}{_suggest(v, lm_names)}", v)
+                                      f"unknown landmark {v!r}{did_you_mean(v, lm_names)}", v)
                 g = model.landmark(v)
                 v = g.centroid if hasattr(g, "centroid") else np.atleast_2d(g).mean(axis=0)
             ends.append(np.asarray(v, float))
@@ -1111,7 +1079,7 @@ def _resolve(scene: Scene, model: Any) -> ResolvedScene:
             branches = lines[name]["branches"]
             if lab.branch not in branches:
                 raise scene.error(("labels", j, "branch"), f"{name!r} has no branch {lab.branch!r}"
-                                  f"{_suggest(lab.branch, list(branches))} (branches: {', '.join(branches)})",
+                                  f"{did_you_mean(lab.branch, list(branches))} (branches: {', '.join(branches)})",
                                   lab.branch)
             c = branches[lab.branch]
             c = c[len(c) // 5:] if len(c) > 10 else c  # away from where it leaves its parent
@@ -1154,7 +1122,7 @@ def _near_candidates(scene: Scene, model: Any, lm_names: list[str], path: tuple,
     elif isinstance(near, str):
         if near not in lm_names:
             raise scene.error(path, f"unknown landmark or structure {near!r}"
-                              f"{_suggest(near, [*lm_names, *meshes])}", near)
+                              f"{did_you_mean(near, [*lm_names, *meshes])}", near)
         g = model.landmark(near)
         p = np.asarray(g.centroid if hasattr(g, "centroid") else np.atleast_2d(g).mean(axis=0), float)
     else:
@@ -1238,7 +1206,7 @@ def _foramina(model: Any) -> dict[str, np.ndarray]:
 
 
 def _target_display(name: str) -> str:
-    from .anatomy import split_side
+    from glute3d.anatomy.knowledge import split_side
 
     base, side = split_side(name)
     if base in FORAMEN_TARGETS:
@@ -1268,7 +1236,7 @@ def injection_data(model: Any, needle_mm: float) -> dict:
     fn = getattr(model, "injection_data", None)
     if callable(fn):
         return fn(needle_mm)
-    from . import injection
+    from glute3d.teaching import injection
 
     skin = model.skin.mesh
     normals = skin.vertex_normals
@@ -1406,7 +1374,7 @@ def _resolve_injection(scene: Scene, model: Any, out: ResolvedScene, meshes: dic
                 verts = np.vstack([centre, tri])
                 k = len(tri)
                 faces = np.column_stack([np.zeros(k, np.int64), 1 + np.arange(k), 1 + (np.arange(k) + 1) % k])
-                from .mesh import Mesh
+                from glute3d.geometry.mesh import Mesh
 
                 out.marks.append(Mark(f"ventrogluteal_v_{side}", "fill", Mesh(verts, faces), theme["v_color"],
                                       opacity=float(theme["v_opacity"])))
@@ -1620,7 +1588,7 @@ def _overlay_lifts(scene: Scene) -> dict[str, float]:
 
 def _drop_side_words(scene: Scene, labels: list[LabelItem]) -> list[LabelItem] | None:
     """Remove ", right" / ", left" from default texts when the scene asks for it."""
-    from .anatomy import split_side
+    from glute3d.anatomy.knowledge import split_side
 
     explicit = {i for i, L in enumerate(scene.labels) if L.text is not None}
     sides = {split_side(L.target)[1] for L in labels if L.index not in explicit} - {None}
@@ -1645,7 +1613,7 @@ def _unknown_target(name: str, model_names: list[str], lm_names: list[str], extr
     if base in INJECTION_TARGETS:
         return (f"{name!r} is an injection mark that this scene does not draw; add the overlay that "
                 f"draws it to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})")
-    return f"unknown structure or landmark {name!r}{_suggest(name, [*model_names, *lm_names, *extra, *kb])}"
+    return f"unknown structure or landmark {name!r}{did_you_mean(name, [*model_names, *lm_names, *extra, *kb])}"
 
 
 def _target_points(model: Any, meshes: dict, lm_names: list[str], name: str) -> np.ndarray | None:
@@ -1699,7 +1667,7 @@ def _resolve_cut(scene: Scene, model: Any, path: tuple, cut: CutAway, style: str
     if isinstance(cut.origin, str):
         if cut.origin not in lm_names:
             raise scene.error(
-                (*path, "origin"), f"unknown landmark {cut.origin!r}{_suggest(cut.origin, lm_names)}", cut.origin
+                (*path, "origin"), f"unknown landmark {cut.origin!r}{did_you_mean(cut.origin, lm_names)}", cut.origin
             )
         g = model.landmark(cut.origin)
         origin = np.asarray(g.centroid if hasattr(g, "centroid") else np.atleast_2d(g).mean(axis=0), float)
@@ -1710,206 +1678,6 @@ def _resolve_cut(scene: Scene, model: Any, path: tuple, cut: CutAway, style: str
 
 
 # =============================================================================== pydantic -> SceneError
-def _format_path(path: Sequence[str | int]) -> str:
-    s = ""
-    for p in path:
-        if isinstance(p, int):
-            s += f"[{p}]"
-        else:
-            s += ("." if s else "") + str(p)
-    return s
-
-
-def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation like ``list[Layer]`` or ``Camera | None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _unwrap_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _field_at(loc: Sequence[str | int]) -> tuple[type[BaseModel] | None, Any]:
-    """The model owning the last named part of ``loc`` and that field's FieldInfo."""
-    cls: type[BaseModel] | None = Scene
-    info = None
-    for part in loc:
-        if isinstance(part, int) or cls is None:
-            continue
-        info = cls.model_fields.get(part)
-        if info is None:
-            return cls, None
-        nxt = _unwrap_model(info.annotation)
-        if nxt is None:
-            return cls, info
-        cls = nxt
-    return cls, info
-
-
-def _bounds(info: Any) -> tuple[float | None, float | None]:
-    lo = hi = None
-    for m in getattr(info, "metadata", []):
-        lo = getattr(m, "ge", getattr(m, "gt", lo))
-        hi = getattr(m, "le", getattr(m, "lt", hi))
-    return lo, hi
-
-
-def _scene_error(exc: ValidationError, source: str | Path | None, text: str | None) -> SceneError:
-    errors = exc.errors(include_url=False)
-    e = errors[0]
-    loc = tuple(e["loc"])
-    typ = e["type"]
-    value = e.get("input")
-    ctx = e.get("ctx") or {}
-    path = loc
-    if typ == "extra_forbidden":
-        parent = loc[:-1]
-        key = str(loc[-1])
-        owner, info = _field_at(parent)
-        owner = _unwrap_model(info.annotation) if info is not None else owner
-        allowed = list(owner.model_fields) if owner is not None else []
-        msg = f"unknown field {key!r}{_suggest(key, allowed)}"
-        if allowed:
-            msg += f" (allowed: {', '.join(allowed)})"
-        value = None
-        line_path = loc
-    elif typ == "missing":
-        msg = f"missing required field {str(loc[-1])!r}"
-        line_path = loc[:-1]
-        value = None
-    elif typ == "literal_error":
-        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        msg = f"invalid value {value!r}{_suggest(str(value), expected) if isinstance(value, str) else ''}"
-        if expected:
-            msg += f" (choose from: {', '.join(expected)})"
-        line_path = loc
-    elif typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        _, info = _field_at(loc)
-        lo, hi = _bounds(info)
-        if lo is not None and hi is not None:
-            msg = f"{value!r} is out of range; must be between {lo:g} and {hi:g}"
-        else:
-            msg = f"{value!r} is out of range: {e['msg'].lower()}"
-        line_path = loc
-    elif typ == "value_error":
-        msg = str(ctx.get("error", e["msg"]))
-        m = re.match(r"^\[(\d+)\] ", msg)
-        if m:  # list validators report the index of the bad element first
-            path = (*loc, int(m.group(1)))
-            msg = msg[m.end():]
-            value = value[int(m.group(1))] if isinstance(value, list) else value
-        if isinstance(value, dict):
-            value = None
-        line_path = path
-    else:
-        msg = e["msg"][0].lower() + e["msg"][1:]
-        if not isinstance(value, (dict, list)):
-            msg += f", got {value!r}"
-        else:
-            value = None
-        line_path = loc
-    if len(errors) > 1:
-        msg += f" [and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''}]"
-    line = _find_line(text, tuple(line_path), value) if text else None
-    err = SceneError(source, _format_path(path), msg, line=line)
-    err.path, err.value = tuple(line_path), value
-    return err
-
-
-# =============================================================================== TOML line finding
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-
-def _headers(lines: list[str]) -> list[tuple[int, str, str]]:
-    out = []
-    for n, line in enumerate(lines):
-        m = _HEADER_RE.match(line)
-        if m:
-            name = ".".join(part.strip().strip("\"'") for part in m.group(2).split("."))
-            out.append((n, m.group(1), name))
-    return out
-
-
-def _find_line(text: str | None, path: tuple, value: Any = None) -> int | None:
-    """Best guess of the 1-based line of ``path`` (and its bad ``value``) in TOML ``text``."""
-    if not text:
-        return None
-    lines = text.splitlines()
-    heads = _headers(lines)
-    start, end = 0, len(lines)
-    prefix: list[str] = []
-    i = 0
-    top_level_end = heads[0][0] if heads else len(lines)
-    in_table = False
-    while i < len(path):
-        key = path[i]
-        if not isinstance(key, str):
-            break
-        dotted = ".".join([*prefix, key])
-        if i + 1 < len(path) and isinstance(path[i + 1], int):
-            found = [h for h in heads if h[1] == "[[" and h[2] == dotted and start <= h[0] < end]
-            idx = path[i + 1]
-            if idx < len(found):
-                start = found[idx][0]
-                end = next(
-                    (h[0] for h in heads if h[0] > start and not h[2].startswith(dotted + ".")), len(lines)
-                )
-                prefix.append(key)
-                in_table = True
-                i += 2
-                continue
-            break
-        found = [h for h in heads if h[1] == "[" and h[2] == dotted and start <= h[0] < end]
-        if found:
-            start = found[0][0]
-            end = next((h[0] for h in heads if h[0] > start and not h[2].startswith(dotted + ".")), len(lines))
-            prefix.append(key)
-            in_table = True
-            i += 1
-            continue
-        break
-    if not in_table and i < len(path) and isinstance(path[i], str):
-        if _key_in(lines, path[i], 0, top_level_end) is not None:
-            end = top_level_end  # a top-level key: look before the first table
-    rest = [p for p in path[i:] if isinstance(p, str)]
-    region = range(start, end)
-    if value is not None and not isinstance(value, (dict, list, tuple)):
-        needles = [f'"{value}"', f"'{value}'"] if isinstance(value, str) else []
-        key_lines = [n for n in region if rest and re.search(rf"(^|[\s{{,]){re.escape(rest[0])}\s*=", lines[n])]
-        for n in region:
-            if any(nd in lines[n] for nd in needles):
-                return n + 1
-        if not isinstance(value, str):
-            for n in key_lines:
-                if re.search(rf"=\s*[^#]*{re.escape(_toml_number(value))}", lines[n]):
-                    return n + 1
-    for key in reversed(rest):
-        n = _key_in(lines, key, start, end)
-        if n is not None:
-            return n + 1
-    if value is not None and isinstance(value, str):  # anywhere in the file
-        for n, line in enumerate(lines):
-            if f'"{value}"' in line or f"'{value}'" in line:
-                return n + 1
-    return start + 1 if in_table else None
-
-
-def _key_in(lines: list[str], key: str, start: int, end: int) -> int | None:
-    pat = re.compile(rf"(^|[\s{{,]){re.escape(key)}\s*=")
-    for n in range(start, end):
-        if pat.search(lines[n].split("#", 1)[0]):
-            return n
-    return None
-
-
-def _toml_number(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # =============================================================================== TOML writing

@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_atomically
-from .labels import Placement, choose_sides, layout_labels
-from .scene import ResolvedScene, Scene, display_name, load_theme, parse_color
+from glute3d.io.atomic import write_atomically
+from glute3d.render.labels import Placement, choose_sides, layout_labels
+from glute3d.scene.core import ResolvedScene, Scene, display_name, load_theme, parse_color
 
 __all__ = ["CachedModel", "RenderResult", "build_plotter", "cache_dir", "cached_model", "camera_frame",
            "release_plotters", "render", "render_to_file", "write_png"]
@@ -63,11 +63,9 @@ _VIEW_ANGLE = 30.0  # degrees, perspective projection
 
 # =============================================================================== soft-tissue cache
 #: Files whose contents decide the generated soft tissues (with the bones and landmarks).
-_TISSUE_SOURCES = (
-    "muscles.py", "paths.py", "skin.py", "kinematics.py", "injection.py", "mesh.py", "model.py",
-    "landmarks.py", "data/muscles.toml", "data/paths.toml", "data/skin.toml",
-)
-_CACHE_FORMAT = 2
+_TISSUE_SOURCES = ("anatomy/*.py", "geometry/*.py", "io/*.py", "model/*.py", "teaching/*.py", "sides.py",
+                   "data/muscles.toml", "data/paths.toml", "data/skin.toml")
+_CACHE_FORMAT = 3
 
 
 def cache_dir() -> Path | None:
@@ -183,7 +181,7 @@ class CachedModel:
     @property
     def meshes(self) -> dict:
         """Bones (from the model) and the generated soft tissues (from the cache)."""
-        from .mesh import Mesh
+        from glute3d.geometry.mesh import Mesh
 
         bones = self._model.bones
 
@@ -203,7 +201,7 @@ class CachedModel:
 
     def part_meshes(self) -> dict:
         """Muscle parts by sided name, e.g. ``gluteus_minimus_anterior_r``."""
-        from .mesh import Mesh
+        from glute3d.geometry.mesh import Mesh
 
         def make() -> dict:
             out = {}
@@ -215,14 +213,14 @@ class CachedModel:
 
     def path_centrelines(self) -> dict:
         """Nerve and artery centrelines and exits (see :func:`glute3d.scene.path_centrelines`)."""
-        from .scene import path_centrelines
+        from glute3d.scene.core import path_centrelines
 
         return self._cached("centrelines", lambda: path_centrelines(self._model))
 
     def injection_data(self, needle_mm: float) -> dict:
         """Injection sites, needle reports and safety distances (see :func:`glute3d.scene.injection_data`)."""
-        from .mesh import Mesh
-        from .scene import injection_data
+        from glute3d.geometry.mesh import Mesh
+        from glute3d.scene.core import injection_data
 
         def make() -> dict:
             data = dict(injection_data(self._model, needle_mm))
@@ -269,20 +267,16 @@ def _model_fingerprint(model: Any) -> str:
             h.update(f"{k}:{bone}".encode())
             h.update(np.ascontiguousarray(faces).tobytes())
     h.update(json.dumps(getattr(neutral, "parameters", {}), sort_keys=True, default=str).encode())
-    pkg = Path(__file__).resolve().parent
-    for rel in _TISSUE_SOURCES:
-        p = pkg / rel
-        h.update(rel.encode())
-        h.update(p.read_bytes() if p.is_file() else b"-")
-    try:
-        from .model import default_mesh_dir
-
-        skin = default_mesh_dir() / "skin.ply"
-        if skin.is_file():
-            st = skin.stat()
-            h.update(f"skin:{st.st_size}:{st.st_mtime_ns}".encode())
-    except Exception:  # pragma: no cover
-        pass
+    pkg = Path(__file__).resolve().parents[1]  # the glute3d package
+    for pattern in _TISSUE_SOURCES:
+        for p in sorted(pkg.glob(pattern)):
+            h.update(p.relative_to(pkg).as_posix().encode())
+            h.update(p.read_bytes())
+    source = getattr(neutral, "source", None)
+    skin = Path(source) / "skin.ply" if source is not None else None
+    if skin is not None and skin.is_file():
+        st = skin.stat()
+        h.update(f"skin:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
@@ -305,7 +299,7 @@ def cached_model(model: Any) -> Any:
     """
     if isinstance(model, CachedModel):
         return model
-    from .model import Model
+    from glute3d.model.model import Model
 
     if not isinstance(model, Model):
         return model
@@ -744,7 +738,7 @@ def _cut(poly, cut):
 
 
 def _overlay_rgb(o, theme: dict, res: ResolvedScene) -> tuple[float, float, float]:
-    from .anatomy import split_side
+    from glute3d.anatomy.knowledge import split_side
 
     if o.color:
         return parse_color(o.color)
@@ -1333,7 +1327,7 @@ def _draw_colorbar(dr, img, res: ResolvedScene, lay: _Layout, theme: dict, top: 
     """The safety map's colour bar in mm, with the danger threshold marked."""
     from PIL import Image
 
-    from .scene import safety_colors
+    from glute3d.scene.core import safety_colors
 
     sm = res.safety
     w, _ = lay.size
@@ -1516,7 +1510,7 @@ def render(
     if size is not None and tuple(size) != tuple(scene.resolution):
         scene = scene.with_resolution(*size)
     if model is None:
-        from .model import load_model
+        from glute3d.model.files import load_model
 
         model = load_model()
     model = cached_model(model)

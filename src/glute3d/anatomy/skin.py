@@ -36,26 +36,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from .datafiles import data_text
-from .mesh import Mesh, read_ply
-from .meshing import occupancy
-from .paths import ImplicitDistance, shaft_frame
+from glute3d.io.datafiles import data_text
+from glute3d.geometry.mesh import Mesh
+from glute3d.io.ply import ply_bytes, read_ply
+from glute3d.geometry.meshing import occupancy
+from glute3d.anatomy.skeleton import Skeleton
+from glute3d.geometry.curves import smoothstep
+from glute3d.geometry.distance import ImplicitDistance
+from glute3d.geometry.transforms import rigid_fit
+from glute3d.sides import SIDE_SIGN, SIDES, mirror_for
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import Model
-
-__all__ = ["SKIN_FILE", "Skin", "SkinDataError", "generate_skin", "skin_for", "skin_spec"]
+__all__ = ["SKIN_FILE", "Skin", "SkinDataError", "bend", "fingerprint", "generate_skin", "read_skin", "skin_ply_bytes", "skin_spec"]
 
 #: File name of the pre-built skin in ``meshes/`` (optional; generated when absent or stale).
 SKIN_FILE = "skin.ply"
-_MIRROR = np.array([1.0, 1.0, -1.0])
-SIDES = ("r", "l")
 
 
 class SkinDataError(ValueError):
@@ -135,7 +135,7 @@ class Skin:
                 tri = _cap(loop, y)
                 if tri is not None:
                     caps.append(tri)
-        from .mesh import merge
+        from glute3d.geometry.mesh import merge
 
         closed = merge([self.mesh, *caps])
         return _weld(closed)
@@ -157,7 +157,7 @@ def _cap(edges: Any, y: float) -> Mesh | None:
     """Triangulate the boundary loops lying in the plane ``y`` (VTK contour triangulator)."""
     import vtk
 
-    from .mesh import Mesh as _Mesh
+    from glute3d.geometry.mesh import Mesh as _Mesh
 
     tri = vtk.vtkContourTriangulator()
     tri.SetInputData(edges)
@@ -185,12 +185,12 @@ def _weld(mesh: Mesh, tol: float = 1e-4) -> Mesh:
 
 
 # ============================================================================ generation
-def _landmark(model: Model, name: str, side: str) -> np.ndarray:
+def _landmark(model: Skeleton, name: str, side: str) -> np.ndarray:
     full = name if name == "gluteal_cleft_top" else f"{name}_{side}"
     return np.asarray(model.landmark(full), float)
 
 
-def _cut_levels(model: Model, spec: Mapping[str, Any]) -> tuple[float, float]:
+def _cut_levels(model: Skeleton, spec: Mapping[str, Any]) -> tuple[float, float]:
     top = spec["cut"]["top"]
     bottom = spec["cut"]["bottom"]
     t = max(_landmark(model, top["landmark"], s)[1] for s in SIDES) + float(top["offset"])
@@ -198,7 +198,7 @@ def _cut_levels(model: Model, spec: Mapping[str, Any]) -> tuple[float, float]:
     return float(t), float(b)
 
 
-def _thickness(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
+def _thickness(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
     th = spec["thickness"]
     out = np.full(len(pts), float(th["base"]))
     for bump in th.get("bumps", ()):
@@ -222,7 +222,7 @@ def _thickness(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.nda
                 total = sum(weights.values())
                 c = sum(w * _landmark(model, n, side) for n, w in weights.items()) / total
                 off = np.asarray(bump.get("offset", (0.0, 0.0, 0.0)), float)
-                c = c + (off * _MIRROR if side == "l" else off)
+                c = c + off * mirror_for(side)
                 d = np.linalg.norm(pts - c, axis=1)
             out += delta * np.exp(-((d / sigma) ** 2))
     return out
@@ -240,7 +240,7 @@ def _smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
     return b + (a - b) * h - k * h * (1.0 - h)
 
 
-def _trunk(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
+def _trunk(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
     t = spec["trunk"]
     front = max(_landmark(model, t["front"]["landmark"], s)[0] for s in SIDES) + float(t["front"]["offset"])
     back = min(_landmark(model, t["back"]["landmark"], s)[0] for s in SIDES) + float(t["back"]["offset"])
@@ -257,11 +257,9 @@ def _trunk(model: Model, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray
     return (q - 1.0) * min(ax, side, cap)
 
 
-def _thigh(model: Model, spec: Mapping[str, Any], pts: np.ndarray, side: str) -> np.ndarray:
+def _thigh(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray, side: str) -> np.ndarray:
     th = spec["thigh"]
-    v = model.bones[f"femur_{side}"].vertices
-    lesser = _landmark(model, "lesser_trochanter", side)
-    c, axis, post, medial, _ = shaft_frame(v, lesser, side)
+    c, axis, post, medial, _ = model.shaft_frame(side)
     shift = -post * float(th["anterior"]) + medial * float(th["medial"])
     a = c - axis * float(th["top_below"]) + shift
     b = c - axis * float(th["bottom_below"]) + shift
@@ -271,13 +269,15 @@ def _thigh(model: Model, spec: Mapping[str, Any], pts: np.ndarray, side: str) ->
     return np.linalg.norm(pts - (a + t[:, None] * ab), axis=1) - (ra + (rb - ra) * t)
 
 
-def generate_skin(model: Model, spec: Mapping[str, Any] | None = None) -> Skin:
-    """Generate the skin of a model at neutral pose (a few seconds).
+def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> Skin:
+    """Generate the skin over a skeleton and its muscles at neutral pose (a few seconds).
 
     Parameters
     ----------
-    model : Model
-        The model; its neutral pose is used (bones and muscles).
+    model : Skeleton
+        Bones and landmarks at neutral pose.
+    muscles : mapping of str to Muscle
+        The muscles at neutral pose.
     spec : mapping, optional
         Parsed ``skin.toml``; the packaged one by default.
 
@@ -287,12 +287,11 @@ def generate_skin(model: Model, spec: Mapping[str, Any] | None = None) -> Skin:
     """
     import pyvista as pv
 
-    model = getattr(model, "neutral", model)
     spec = spec or skin_spec()
     g = spec["grid"]
     h = float(g["spacing"])
     top, bottom = _cut_levels(model, spec)
-    bodies = [*model.bones.values(), *(m.mesh for m in model.muscles.values())]
+    bodies = [*model.bones.values(), *(m.mesh for m in muscles.values())]
     allv = np.vstack([b.vertices for b in bodies])
     pad = 70.0
     lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
@@ -344,88 +343,56 @@ def generate_skin(model: Model, spec: Mapping[str, Any] | None = None) -> Skin:
 
 
 # ============================================================================ pose and files
-def fingerprint(model: Model) -> str:
+def fingerprint(model: Skeleton, muscles: Mapping[str, Any]) -> str:
     """What the skin depends on: bones, muscle bodies (neutral) and ``skin.toml``, hashed.
 
     Coordinates are rounded to 0.05 mm so platform-level float noise does not count.
     """
-    model = getattr(model, "neutral", model)
     hsh = hashlib.sha256()
     for name in sorted(model.bones):
         hsh.update(np.round(model.bones[name].vertices / 0.05).astype(np.int64).tobytes())
-    for name in sorted(model.muscles):
-        hsh.update(np.round(model.muscles[name].mesh.vertices / 0.05).astype(np.int64).tobytes())
+    for name in sorted(muscles):
+        hsh.update(np.round(muscles[name].mesh.vertices / 0.05).astype(np.int64).tobytes())
     hsh.update(data_text("skin.toml").encode())
     return hsh.hexdigest()[:16]
 
 
-def skin_ply_bytes(skin: Skin, model: Model) -> bytes:
-    """The skin as binary PLY, with its fingerprint and cut levels in the header comment."""
-    from .mesh import ply_bytes
-
-    data = ply_bytes(skin.mesh, f"skin fingerprint={fingerprint(model)} top={skin.top!r} bottom={skin.bottom!r}")
+def skin_ply_bytes(skin: Skin, print_: str) -> bytes:
+    """The skin as binary PLY, with its fingerprint (see :func:`fingerprint`) and cut levels in the header."""
+    data = ply_bytes(skin.mesh, f"skin fingerprint={print_} top={skin.top!r} bottom={skin.bottom!r}")
     return data
 
 
-def read_skin(path: str | Path, model: Model | None = None) -> Skin | None:
-    """Read a skin file; ``None`` if ``model`` is given and the file was made for another model."""
+def read_skin(path: str | Path, expected: str | None = None) -> Skin | None:
+    """Read a skin file; ``None`` if its fingerprint is not ``expected`` (when given)."""
     import re
 
     p = Path(path)
     head = p.read_bytes()[:400].decode("ascii", "replace")
     info = dict(re.findall(r"(fingerprint|top|bottom)=([-+0-9.a-f]+)", head))
-    if model is not None and info.get("fingerprint") != fingerprint(model):
+    if expected is not None and info.get("fingerprint") != expected:
         return None
     return Skin(read_ply(p), float(info["top"]), float(info["bottom"]))
 
 
-def skin_for(model: Model) -> Skin:
-    """The skin of ``model``: cached on its neutral model; bent with the femurs when posed.
-
-    The neutral skin is read from ``meshes/skin.ply`` when that file exists and was
-    made from the same bones, muscles and ``skin.toml`` (see :func:`fingerprint`);
-    otherwise it is generated (a few seconds).
-    """
-    neutral = getattr(model, "neutral", model)
-    base = neutral._cache
-    if "skin" not in base:
-        from .model import default_mesh_dir
-
-        skin = None
-        folder = getattr(neutral, "source", None)
-        path = (Path(folder) if folder is not None else default_mesh_dir()) / SKIN_FILE
-        if path.is_file():
-            try:
-                skin = read_skin(path, neutral)
-            except (ValueError, KeyError, IndexError):
-                skin = None
-        base["skin"] = skin if skin is not None else generate_skin(neutral)
-    skin = base["skin"]
-    if neutral is model or getattr(model, "pose", None) is None:
-        return skin
-    return bend(skin, neutral, model)
-
-
-def bend(skin: Skin, neutral: Model, posed: Model) -> Skin:
+def bend(skin: Skin, neutral: Skeleton, posed: Skeleton) -> Skin:
     """Bend the neutral skin with the femurs of ``posed`` (linear blend skinning).
 
     A vertex follows its femur with a weight that rises from 0 a few centimetres
     above the hip centre to 1 at the level of the lesser trochanter, and fades to
     0 toward the midline (the perineum stays with the pelvis).
     """
-    from .paths import _rigid_fit
-
     v = skin.mesh.vertices
     out = v.copy()
-    for side, sign in (("r", 1.0), ("l", -1.0)):
+    for side, sign in SIDE_SIGN.items():
         a = neutral.bones[f"femur_{side}"].vertices
         b = posed.bones[f"femur_{side}"].vertices
         pick = np.linspace(0, len(a) - 1, 6).astype(int)
-        t = _rigid_fit(a[pick], b[pick])
+        t = rigid_fit(a[pick], b[pick])
         hc = _landmark(neutral, "hip_center", side)
         lt = _landmark(neutral, "lesser_trochanter", side)
         w = np.clip((hc[1] + 30.0 - v[:, 1]) / (hc[1] + 30.0 - lt[1]), 0.0, 1.0)
-        w = w * w * (3 - 2 * w)
+        w = smoothstep(w, 0.0, 1.0)
         w *= np.clip((sign * v[:, 2] - 10.0) / 40.0, 0.0, 1.0)
         moved = v @ t[:3, :3].T + t[:3, 3]
         out += w[:, None] * (moved - v)

@@ -62,13 +62,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .mesh import Mesh
-from .paths import ImplicitDistance, segment_segment_distance
+from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.distance import ImplicitDistance, segment_segment_distance
+from glute3d.sides import SIDES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Model
-    from .paths import NeurovascularPath
-    from .skin import Skin
+    from glute3d.model.model import Model
+    from glute3d.anatomy.paths import NeurovascularPath
+    from glute3d.anatomy.skin import Skin
 
 __all__ = [
     "DANGER_MM",
@@ -97,7 +98,6 @@ DORSOGLUTEAL_BELOW_CREST = 60.0
 FASCIA_MM = 1.5
 #: Quadrant names, in the order upper outer, upper inner, lower outer, lower inner.
 QUADRANTS = ("upper_outer_quadrant", "upper_inner_quadrant", "lower_outer_quadrant", "lower_inner_quadrant")
-SIDES = ("r", "l")
 
 
 # ============================================================================ results
@@ -478,7 +478,7 @@ def _tissue_fields(model: Model) -> dict[str, ImplicitDistance]:
     cache = model._cache
     if "injection_fields" not in cache:
         fields = {name: ImplicitDistance(m.mesh) for name, m in model.muscles.items()}
-        from .mesh import merge
+        from glute3d.geometry.mesh import merge
 
         fields["bone"] = ImplicitDistance(merge(list(model.bones.values())))
         cache["injection_fields"] = fields

@@ -41,22 +41,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FilePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt, gaussian_filter1d, maximum_filter1d
 from scipy.spatial import cKDTree
 
-from .datafiles import data_text
-from .mesh import Mesh, merge
-from .muscles import DistanceGrid, distance_grid
+from glute3d.io.datafiles import data_text
+from glute3d.geometry.mesh import Mesh, merge
+from glute3d.anatomy.skeleton import ShaftFrame, Skeleton
+from glute3d.geometry.curves import catmull_rom, resample, tube
+from glute3d.geometry.distance import DistanceGrid, MeshDistance, distance_grid, point_segment_distance
+from glute3d.geometry.transforms import rigid_fit
+from glute3d.sides import SIDES, mirror_for
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import Model
 
 __all__ = [
     "PATH_NAMES",
-    "SIDES",
     "VARIANTS",
     "Branch",
     "NeurovascularPath",
@@ -64,13 +65,8 @@ __all__ = [
     "PathRig",
     "generate_paths",
     "path_specs",
-    "point_segment_distance",
-    "segment_segment_distance",
-    "tube",
 ]
 
-SIDES = ("r", "l")
-PELVIS_BONES = ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx")
 #: The paths of ``data/paths.toml``, in file order.
 PATH_NAMES = (
     "superior_gluteal_nerve",
@@ -86,7 +82,6 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
 _KINDS = ("nerve", "artery")
 _STEP = 2.0  # mm between centreline samples
 _ITERATIONS = 6  # relaxation passes (planes, bones, muscles)
-_MIRROR = np.array([1.0, 1.0, -1.0])
 
 
 class PathDataError(ValueError):
@@ -377,180 +372,9 @@ class NeurovascularPath:
 
 
 # ============================================================================ geometry helpers
-def point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from points ``p`` to segments ``a``-``b`` (broadcasting over leading axes)."""
-    ab = b - a
-    t = np.clip(np.einsum("...i,...i->...", p - a, ab) / np.maximum(np.einsum("...i,...i->...", ab, ab), 1e-12), 0, 1)
-    return np.linalg.norm(p - (a + t[..., None] * ab), axis=-1)
-
-
-def segment_segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
-    """Shortest distance between segments ``p0``-``p1`` and ``q0``-``q1`` (broadcasting).
-
-    Vectorised form of the clamped closest-points method of Ericson (*Real-Time
-    Collision Detection*, 5.1.9); degenerate (zero-length) segments are handled.
-    """
-    d1 = p1 - p0
-    d2 = q1 - q0
-    r = p0 - q0
-    a = np.einsum("...i,...i->...", d1, d1)
-    e = np.einsum("...i,...i->...", d2, d2)
-    f = np.einsum("...i,...i->...", d2, r)
-    c = np.einsum("...i,...i->...", d1, r)
-    b = np.einsum("...i,...i->...", d1, d2)
-    eps = 1e-12
-    denom = a * e - b * b
-    s = np.where(denom > eps, np.clip((b * f - c * e) / np.maximum(denom, eps), 0.0, 1.0), 0.0)
-    s = np.where(a > eps, s, 0.0)
-    t = np.where(e > eps, (b * s + f) / np.maximum(e, eps), 0.0)
-    # t outside [0, 1]: clamp it and recompute s
-    s = np.where((t < 0.0) & (a > eps), np.clip(-c / np.maximum(a, eps), 0.0, 1.0), s)
-    s = np.where((t > 1.0) & (a > eps), np.clip((b - c) / np.maximum(a, eps), 0.0, 1.0), s)
-    t = np.clip(t, 0.0, 1.0)
-    # when the second segment is a point, s comes from projecting it on the first
-    s = np.where((e <= eps) & (a > eps), np.clip(-c / np.maximum(a, eps), 0.0, 1.0), s)
-    cp = p0 + s[..., None] * d1
-    cq = q0 + t[..., None] * d2
-    return np.linalg.norm(cp - cq, axis=-1)
-
-
-def _catmull_rom(points: np.ndarray, step: float = _STEP) -> tuple[np.ndarray, np.ndarray]:
-    """Centripetal Catmull-Rom curve through ``points``; also the sample index of each point."""
-    p = np.asarray(points, float)
-    if len(p) == 2:
-        p = np.vstack([p[0], p.mean(0), p[1]])
-        through = np.array([0, 2])
-    else:
-        through = np.arange(len(p))
-    ext = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
-    out, index = [p[:1]], [0]
-    for i in range(len(p) - 1):
-        q0, q1, q2, q3 = ext[i], ext[i + 1], ext[i + 2], ext[i + 3]
-        t0 = 0.0
-        t1 = t0 + max(np.linalg.norm(q1 - q0), 1e-6) ** 0.5
-        t2 = t1 + max(np.linalg.norm(q2 - q1), 1e-6) ** 0.5
-        t3 = t2 + max(np.linalg.norm(q3 - q2), 1e-6) ** 0.5
-        n = max(2, int(np.ceil(np.linalg.norm(q2 - q1) / step)))
-        t = np.linspace(t1, t2, n + 1)[1:, None]
-        a1 = (t1 - t) / (t1 - t0) * q0 + (t - t0) / (t1 - t0) * q1
-        a2 = (t2 - t) / (t2 - t1) * q1 + (t - t1) / (t2 - t1) * q2
-        a3 = (t3 - t) / (t3 - t2) * q2 + (t - t2) / (t3 - t2) * q3
-        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
-        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
-        c = (t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2
-        out.append(c)
-        index.append(index[-1] + n)
-    idx = np.asarray(index)[through] if len(points) == 2 else np.asarray(index)
-    return np.vstack(out), idx
-
-
-def _rigid_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The 4x4 rigid transform taking ``src`` points onto ``dst`` (Kabsch)."""
-    cs, cd = src.mean(0), dst.mean(0)
-    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    t = np.eye(4)
-    t[:3, :3] = rot
-    t[:3, 3] = cd - rot @ cs
-    return t
-
-
-def tube(centreline: np.ndarray, radius: float, *, sides: int | None = None) -> Mesh:
-    """Sweep a circle along a centreline into a closed tube with flat end caps.
-
-    Parameters
-    ----------
-    centreline : numpy.ndarray
-        ``(n, 3)`` points, ``n >= 2``.
-    radius : float
-        Tube radius, mm.
-    sides : int, optional
-        Vertices per ring; default grows with the radius (10 to 24).
-
-    Returns
-    -------
-    Mesh
-        Closed and outward-oriented (rotation-minimising frames, so no twist).
-    """
-    c = np.asarray(centreline, float)
-    keep = np.concatenate([[True], np.linalg.norm(np.diff(c, axis=0), axis=1) > 1e-6])
-    c = c[keep]
-    n = len(c)
-    k = sides or int(np.clip(round(6 + 2.2 * radius), 10, 24))
-    tang = np.gradient(c, axis=0)
-    tang /= np.maximum(np.linalg.norm(tang, axis=1, keepdims=True), 1e-12)
-    # rotation-minimising frames by the double-reflection method (Wang et al. 2008)
-    ref = np.array([0.0, 0.0, 1.0]) if abs(tang[0, 2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-    u = np.zeros((n, 3))
-    u[0] = np.cross(tang[0], ref)
-    u[0] /= np.linalg.norm(u[0])
-    for i in range(n - 1):
-        v1 = c[i + 1] - c[i]
-        c1 = v1 @ v1
-        r_l = u[i] - (2.0 / c1) * (v1 @ u[i]) * v1
-        t_l = tang[i] - (2.0 / c1) * (v1 @ tang[i]) * v1
-        v2 = tang[i + 1] - t_l
-        c2 = v2 @ v2
-        u[i + 1] = r_l - (2.0 / c2) * (v2 @ r_l) * v2 if c2 > 1e-12 else r_l
-    w = np.cross(tang, u)
-    ang = np.linspace(0.0, 2.0 * np.pi, k, endpoint=False)
-    ring = np.cos(ang)[None, :, None] * u[:, None, :] + np.sin(ang)[None, :, None] * w[:, None, :]
-    verts = (c[:, None, :] + radius * ring).reshape(-1, 3)
-    verts = np.vstack([verts, c[0], c[-1]])
-    idx = np.arange(n * k).reshape(n, k)
-    a, b = idx[:-1], np.roll(idx[:-1], -1, axis=1)
-    a2, b2 = idx[1:], np.roll(idx[1:], -1, axis=1)
-    side = np.concatenate([np.stack([a, b, b2], -1).reshape(-1, 3), np.stack([a, b2, a2], -1).reshape(-1, 3)])
-    s0, s1 = n * k, n * k + 1
-    cap0 = np.stack([np.full(k, s0), np.roll(idx[0], -1), idx[0]], -1)
-    cap1 = np.stack([np.full(k, s1), idx[-1], np.roll(idx[-1], -1)], -1)
-    faces = np.concatenate([side, cap0, cap1]).astype(np.int64)
-    t = verts[faces]
-    vol = np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum()
-    return Mesh(verts, faces if vol > 0 else faces[:, ::-1].copy())
 
 
 # ============================================================================ distance fields
-class ImplicitDistance:
-    """Signed distance to a closed mesh, vectorised (negative inside).
-
-    The magnitude is VTK's implicit poly-data distance; the sign comes from a
-    ray-parity inside test (``vtkSelectEnclosedPoints``), because the sign VTK
-    derives from the nearest face's normal is wrong near the sharp rims of thin
-    muscle bodies.
-    """
-
-    def __init__(self, mesh: Mesh):
-        import vtk
-
-        poly = mesh.to_pyvista()
-        self._fn = vtk.vtkImplicitPolyDataDistance()
-        self._fn.SetInput(poly)
-        self._sel = vtk.vtkSelectEnclosedPoints()
-        self._sel.CheckSurfaceOff()
-        self._sel.SetTolerance(1e-7)
-        self._sel.Initialize(poly)
-
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        import vtk
-        from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-
-        shape = np.shape(points)[:-1]
-        pts = np.ascontiguousarray(np.asarray(points, float).reshape(-1, 3))
-        if not len(pts):
-            return np.zeros(shape)
-        arr = numpy_to_vtk(pts, deep=True)
-        out = vtk.vtkDoubleArray()
-        self._fn.FunctionValue(arr, out)
-        dist = np.abs(vtk_to_numpy(out).astype(float))
-        test = self._sel.IsInsideSurface
-        inside = np.fromiter((test(x, y, z) for x, y, z in pts.tolist()), bool, len(pts))
-        return np.where(inside, -dist, dist).reshape(shape)
-
-    def contains(self, points: np.ndarray) -> np.ndarray:
-        """Which points lie inside the mesh, ``(n,)`` bool."""
-        return self(points) < 0.0
 
 
 # ============================================================================ rig
@@ -567,41 +391,39 @@ class PathRig:
         Spacing of the bone distance grids, mm.
     """
 
-    def __init__(self, model: Model, specs: Mapping[str, PathSpec] | None = None, *, spacing: float = 2.5):
-        model = getattr(model, "neutral", model)
+    def __init__(self, skeleton: Skeleton, specs: Mapping[str, PathSpec] | None = None, *, spacing: float = 2.5,
+                 pelvis: DistanceGrid | None = None, femur: Mapping[str, DistanceGrid] | None = None):
         self.specs = dict(specs) if specs is not None else path_specs()
-        rig = getattr(model, "_cache", {}).get("muscle_rig")
-        pelvis = getattr(rig, "pelvis", None)
-        if not isinstance(pelvis, DistanceGrid):
-            pelvis = distance_grid(merge([model.bones[b] for b in PELVIS_BONES if b in model.bones]), spacing=spacing)
-        self.pelvis: DistanceGrid = pelvis
+        self.pelvis: DistanceGrid = pelvis if pelvis is not None else distance_grid(
+            merge(skeleton.pelvis_meshes()), spacing=spacing)
         self.femur: dict[str, DistanceGrid] = {}
         self.femur_neutral: dict[str, np.ndarray] = {}
-        self.shaft: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self.shaft: dict[str, ShaftFrame] = {}
         for side in SIDES:
-            mesh = model.bones[f"femur_{side}"]
+            mesh = skeleton.bones[f"femur_{side}"]
             v = mesh.vertices
-            lesser = model.landmark(f"lesser_trochanter_{side}")
-            shared = getattr(rig, "femur", {}).get(side) if isinstance(getattr(rig, "femur", None), dict) else None
-            if isinstance(shared, DistanceGrid):
-                self.femur[side] = shared  # the muscles' grid of the upper femur (neutral frame)
+            lesser = skeleton.point(f"lesser_trochanter_{side}")
+            if femur is not None and side in femur:
+                self.femur[side] = femur[side]  # the muscles' grid of the upper femur (neutral frame)
             else:
                 lower = v[v[:, 1] > lesser[1] - 320.0]
                 self.femur[side] = distance_grid(mesh, spacing=spacing, margin=24.0, lower=lower.min(0),
                                                  upper=lower.max(0))
             pick = np.linspace(0, len(v) - 1, 6).astype(int)
             self.femur_neutral[side] = v[pick]
-            self.shaft[side] = shaft_frame(v, lesser, side)
+            self.shaft[side] = skeleton.shaft_frame(side)
 
     # ------------------------------------------------------------------ generation
-    def build(self, model: Model, *, variants: Mapping[str, str] | None = None, sides: Sequence[str] = SIDES,
-              names: Sequence[str] | None = None) -> dict[str, NeurovascularPath]:
-        """Generate the paths of ``model`` (any pose).
+    def build(self, skeleton: Skeleton, muscles: Mapping[str, Any], *, variants: Mapping[str, str] | None = None,
+              sides: Sequence[str] = SIDES, names: Sequence[str] | None = None) -> dict[str, NeurovascularPath]:
+        """Generate the paths in the pose of ``skeleton``.
 
         Parameters
         ----------
-        model : Model
-            The model (neutral or posed) whose landmarks and muscles the waypoints use.
+        skeleton : Skeleton
+            Bones and landmarks (neutral or posed) that the waypoints use.
+        muscles : mapping of str to Muscle
+            The muscles generated in the same pose (sided name to muscle).
         variants : mapping of str to str, optional
             Variant switches, e.g. ``{"sciatic": "fibular_pierces_piriformis"}``.
         sides : sequence of {"r", "l"}
@@ -619,10 +441,9 @@ class PathRig:
         unknown = [n for n in wanted if n not in self.specs]
         if unknown:
             raise KeyError(f"unknown path(s) {unknown}; known: {list(self.specs)}")
-        muscles = model.muscles
         out: dict[str, NeurovascularPath] = {}
         for side in sides:
-            ctx = _Context(self, model, muscles, side)
+            ctx = _Context(self, skeleton, muscles, side)
             for name in wanted:
                 spec = self.specs[name]
                 variant = variant_of.get(name, "normal")
@@ -635,189 +456,15 @@ class PathRig:
         return out
 
 
-def shaft_frame(v: np.ndarray, lesser: np.ndarray,
-                side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """The femoral shaft below the lesser trochanter (neutral femur).
-
-    Parameters
-    ----------
-    v : numpy.ndarray
-        ``(n, 3)`` femur vertices.
-    lesser : numpy.ndarray
-        ``(3,)`` the lesser trochanter.
-    side : {"r", "l"}
-
-    Returns
-    -------
-    tuple
-        The axis point at the lesser trochanter's level, the upward unit axis, the
-        posterior and the medial unit vectors (perpendicular to the axis) and the
-        shaft radius (mm).
-    """
-    shaft = v[(v[:, 1] < lesser[1] - 25.0) & (v[:, 1] > lesser[1] - 260.0)]
-    c = shaft.mean(0)
-    _, _, vt = np.linalg.svd(shaft - c, full_matrices=False)
-    axis = vt[0] if vt[0][1] > 0 else -vt[0]
-    post = np.array([-1.0, 0.0, 0.0])
-    post -= (post @ axis) * axis
-    post /= np.linalg.norm(post)
-    medial = np.array([0.0, 0.0, -1.0 if side == "r" else 1.0])
-    medial -= (medial @ axis) * axis + (medial @ post) * post
-    medial /= np.linalg.norm(medial)
-    rel = shaft - c
-    radial = rel - np.outer(rel @ axis, axis)
-    radius = float(np.percentile(np.linalg.norm(radial, axis=1), 75))
-    # place the reference point at the lesser trochanter's level on the axis
-    c = c + ((lesser - c) @ axis) * axis
-    return c, axis, post, medial, radius
-
-
-class MeshDistance:
-    """Signed distance to a closed triangle mesh, in numpy (negative inside).
-
-    Exact point-triangle distances to the candidate faces near each query (the
-    faces of the nearest vertex and of the nearest face centres), signed with
-    the angle-weighted pseudo-normal of the closest feature (Baerentzen and
-    Aanaes 2005).  Where that says "inside", the sign is
-    checked with a ray-parity test (folds near the thin rims of muscle bodies
-    can fool the pseudo-normal).  A few microseconds a point.
-    """
-
-    def __init__(self, mesh: Mesh, *, candidates: int = 10):
-        import vtk
-
-        self._sel = vtk.vtkSelectEnclosedPoints()
-        self._sel.CheckSurfaceOff()
-        self._sel.SetTolerance(1e-7)
-        self._sel.Initialize(mesh.to_pyvista())
-        v, f = mesh.vertices, mesh.faces
-        self.v, self.f = v, f
-        t = v[f]
-        fn = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
-        self.fn = fn / np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
-        # angle-weighted vertex normals
-        vn = np.zeros_like(v)
-        for k in range(3):
-            e1 = t[:, (k + 1) % 3] - t[:, k]
-            e2 = t[:, (k + 2) % 3] - t[:, k]
-            ln = np.linalg.norm(e1, axis=1) * np.linalg.norm(e2, axis=1)
-            cos = np.einsum("ij,ij->i", e1, e2) / np.maximum(ln, 1e-12)
-            ang = np.where(ln > 1e-12, np.arccos(np.clip(cos, -1.0, 1.0)), 0.0)
-            np.add.at(vn, f[:, k], self.fn * ang[:, None])
-        self.vn = vn
-        # edge normals: sum of the two adjacent face normals; face edge k joins corners k and k+1
-        pairs = np.sort(np.stack([f, np.roll(f, -1, axis=1)], axis=-1).reshape(-1, 2), axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        en = np.zeros((len(uniq), 3))
-        np.add.at(en, inv.ravel(), np.repeat(self.fn, 3, axis=0))
-        self.en = en
-        self.face_edge = inv.reshape(-1, 3)
-        # vertex -> incident faces (padded)
-        order = np.argsort(f.ravel(), kind="stable")
-        vid = f.ravel()[order]
-        counts = np.bincount(vid, minlength=len(v))
-        width = int(counts.max()) if len(counts) else 1
-        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        rank = np.arange(len(vid)) - start[vid]
-        self.vfaces = np.full((len(v), width), -1, np.int64)
-        self.vfaces[vid, rank] = order // 3
-        self.vtree = cKDTree(v)
-        self.ftree = cKDTree(t.mean(axis=1))
-        self.k = candidates
-        self.lo, self.hi = v.min(0), v.max(0)
-
-    def __call__(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Signed distance ``(n,)`` and unit gradient ``(n, 3)`` at ``points`` ``(n, 3)``."""
-        p = np.asarray(points, float).reshape(-1, 3)
-        _, iv = self.vtree.query(p)
-        _, jf = self.ftree.query(p, k=min(self.k, len(self.f)))
-        cand = np.concatenate([self.vfaces[iv], np.atleast_2d(jf).reshape(len(p), -1)], axis=1)
-        cand = np.where(cand < 0, cand[:, :1], cand)
-        a, b, c = (self.v[self.f[cand, k]] for k in range(3))
-        q, region = _closest_on_triangles(p[:, None, :], a, b, c)
-        d2 = np.einsum("ijk,ijk->ij", p[:, None, :] - q, p[:, None, :] - q)
-        best = np.argmin(d2, axis=1)
-        rows = np.arange(len(p))
-        face = cand[rows, best]
-        reg = region[rows, best]
-        qb = q[rows, best]
-        # pseudo-normal of the closest feature: 0 face, 1..3 vertex a, b, c, 4..6 edge ab, bc, ca
-        corner = self.f[face]
-        normal = self.fn[face].copy()
-        for k in range(3):
-            m = reg == 1 + k
-            normal[m] = self.vn[corner[m, k]]
-            m = reg == 4 + k
-            normal[m] = self.en[self.face_edge[face[m], k]]
-        diff = p - qb
-        dist = np.sqrt(d2[rows, best])
-        sign = np.where(np.einsum("ij,ij->i", diff, normal) < 0.0, -1.0, 1.0)
-        check = np.flatnonzero(sign < 0)
-        if len(check):
-            test = self._sel.IsInsideSurface
-            inside = np.fromiter((test(x, y, z) for x, y, z in p[check].tolist()), bool, len(check))
-            sign[check] = np.where(inside, -1.0, 1.0)
-        g = np.where(dist[:, None] > 1e-6, diff / np.maximum(dist, 1e-12)[:, None] * sign[:, None], normal)
-        g /= np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
-        return sign * dist, g
-
-
-def _closest_on_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Closest points on triangles (Ericson 5.1.5, vectorised) and the feature hit.
-
-    Returns the points and a region code: 0 interior, 1..3 vertex a, b, c,
-    4 edge ab, 5 edge bc, 6 edge ca.
-    """
-    ab, ac, ap = b - a, c - a, p - a
-    d1 = np.einsum("...i,...i->...", ab, ap)
-    d2 = np.einsum("...i,...i->...", ac, ap)
-    bp = p - b
-    d3 = np.einsum("...i,...i->...", ab, bp)
-    d4 = np.einsum("...i,...i->...", ac, bp)
-    cp = p - c
-    d5 = np.einsum("...i,...i->...", ab, cp)
-    d6 = np.einsum("...i,...i->...", ac, cp)
-    vc = d1 * d4 - d3 * d2
-    vb = d5 * d2 - d1 * d6
-    va = d3 * d6 - d5 * d4
-    tiny = 1e-30
-    in_a = (d1 <= 0) & (d2 <= 0)
-    in_b = (d3 >= 0) & (d4 <= d3)
-    in_ab = (vc <= 0) & (d1 >= 0) & (d3 <= 0)
-    in_c = (d6 >= 0) & (d5 <= d6)
-    in_ac = (vb <= 0) & (d2 >= 0) & (d6 <= 0)
-    in_bc = (va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0)
-    denom = va + vb + vc
-    v = np.where(np.abs(denom) > tiny, vb / np.where(np.abs(denom) > tiny, denom, 1.0), 1.0 / 3.0)
-    w = np.where(np.abs(denom) > tiny, vc / np.where(np.abs(denom) > tiny, denom, 1.0), 1.0 / 3.0)
-    q = a + ab * v[..., None] + ac * w[..., None]
-    region = np.zeros(d1.shape, np.int8)
-    t_bc = (d4 - d3) / np.maximum((d4 - d3) + (d5 - d6), tiny)
-    t_ac = d2 / np.where(np.abs(d2 - d6) > tiny, d2 - d6, tiny)
-    t_ab = d1 / np.where(np.abs(d1 - d3) > tiny, d1 - d3, tiny)
-    # apply in reverse priority so that the first matching test of Ericson's order wins
-    for mask, point, code in (
-        (in_bc, b + (c - b) * t_bc[..., None], 5),
-        (in_ac, a + ac * t_ac[..., None], 6),
-        (in_c, c, 3),
-        (in_ab, a + ab * t_ab[..., None], 4),
-        (in_b, b, 2),
-        (in_a, a, 1),
-    ):
-        q = np.where(mask[..., None], point, q)
-        region = np.where(mask, np.int8(code), region)
-    return q, region
-
-
 class _Context:
     """Waypoint evaluation and distance fields for one model (pose) and one side."""
 
-    def __init__(self, rig: PathRig, model: Model, muscles: Mapping[str, Any], side: str):
-        self.rig, self.model, self.muscles, self.side = rig, model, muscles, side
-        self.mirror = _MIRROR if side == "l" else np.ones(3)
-        posed = model.bones[f"femur_{side}"].vertices
+    def __init__(self, rig: PathRig, skeleton: Skeleton, muscles: Mapping[str, Any], side: str):
+        self.rig, self.skeleton, self.muscles, self.side = rig, skeleton, muscles, side
+        self.mirror = mirror_for(side)
+        posed = skeleton.bones[f"femur_{side}"].vertices
         pick = np.linspace(0, len(posed) - 1, 6).astype(int)
-        self.femur_t = _rigid_fit(rig.femur_neutral[side], posed[pick])
+        self.femur_t = rigid_fit(rig.femur_neutral[side], posed[pick])
         self._fields: dict[str, MeshDistance] = {}
         self._faces: dict[tuple[str, str], Any] = {}
 
@@ -889,7 +536,7 @@ class _Context:
     # ---------------------------------------------------------------- waypoints
     def landmark(self, name: str) -> np.ndarray:
         full = name if name == "gluteal_cleft_top" else f"{name}_{self.side}"
-        return np.asarray(self.model.landmark(full), float)
+        return np.asarray(self.skeleton.landmark(full), float)
 
     def weighted(self, weights: Mapping[str, float]) -> np.ndarray:
         total = sum(weights.values())
@@ -909,7 +556,7 @@ class _Context:
             off = np.asarray(d.get("offset", (0.0, 0.0, 0.0)), float) * self.mirror
             frame = d.get("frame", "auto")
             if frame == "auto":
-                bones = {self.model.landmark_bone(n if n == "gluteal_cleft_top" else f"{n}_{self.side}")
+                bones = {self.skeleton.landmark_bone(n if n == "gluteal_cleft_top" else f"{n}_{self.side}")
                          for n in d["landmarks"]}
                 frame = "femur" if bones == {f"femur_{self.side}"} else "pelvis"
             if frame == "femur":
@@ -1095,7 +742,7 @@ def _generate_branch(ctx: _Context, spec: BranchSpec, done: Mapping[str, Branch]
         planes = [planes[0] if planes and planes[0] is not None else None, *planes]
         exits = [False, *exits]
     ctrl = np.vstack(wps)
-    pts, idx = _catmull_rom(ctrl)
+    pts, idx = catmull_rom(ctrl, _STEP)
     n = len(pts)
 
     fixed = np.zeros(n, bool)
@@ -1181,16 +828,7 @@ def _generate_branch(ctx: _Context, spec: BranchSpec, done: Mapping[str, Branch]
         pts[free] += np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
     solved_pts = [pts[i] for i in (idx[1:] if spec.parent is not None else idx)]
     exit_pt = next((pts[idx[k]].copy() for k, e in enumerate(exits) if e), None)
-    return Branch(spec.name, _resample(pts, _STEP), r, spec.parent, exit_pt, spec.risk), solved_pts
-
-
-def _resample(pts: np.ndarray, step: float) -> np.ndarray:
-    """The polyline resampled at equal arc-length steps (about ``step`` mm), ends kept."""
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    arc = np.concatenate([[0.0], np.cumsum(seg)])
-    n = max(2, int(round(arc[-1] / step)) + 1)
-    at = np.linspace(0.0, arc[-1], n)
-    return np.column_stack([np.interp(at, arc, pts[:, k]) for k in range(3)])
+    return Branch(spec.name, resample(pts, _STEP), r, spec.parent, exit_pt, spec.risk), solved_pts
 
 
 # ============================================================================ grid sampling
@@ -1230,25 +868,29 @@ def _bilinear(grid: np.ndarray, q: float, s: float) -> tuple[np.ndarray, np.ndar
 
 
 # ============================================================================ entry point
-def generate_paths(model: Model, *, variants: Mapping[str, str] | None = None, sides: Sequence[str] = SIDES,
-                   names: Sequence[str] | None = None) -> dict[str, NeurovascularPath]:
-    """Generate the nerve and artery paths of ``model`` (the rig is cached on its neutral model).
+def generate_paths(skeleton: Skeleton, muscles: Mapping[str, Any], *, variants: Mapping[str, str] | None = None,
+                   sides: Sequence[str] = SIDES, names: Sequence[str] | None = None,
+                   rig: PathRig | None = None) -> dict[str, NeurovascularPath]:
+    """Generate the nerve and artery paths for a skeleton and its muscles (one pose).
 
     Parameters
     ----------
-    model : Model
-        Neutral or posed model.
+    skeleton : Skeleton
+        Bones and landmarks, neutral or posed.
+    muscles : mapping of str to Muscle
+        The muscles in the same pose.
     variants : mapping of str to str, optional
         Variant switches (see `VARIANTS`), e.g. ``{"sciatic": "fibular_pierces_piriformis"}``.
     sides : sequence of {"r", "l"}
     names : sequence of str, optional
         Sideless path names (`PATH_NAMES`); default all.
+    rig : PathRig, optional
+        A rig built on the neutral skeleton (reuse it across poses); built here when absent,
+        in which case ``skeleton`` must be neutral.
 
     Returns
     -------
     dict of str to NeurovascularPath
     """
-    base = getattr(model, "neutral", model)._cache
-    if "path_rig" not in base:
-        base["path_rig"] = PathRig(model)
-    return base["path_rig"].build(model, variants=variants, sides=sides, names=names)
+    rig = rig if rig is not None else PathRig(skeleton)
+    return rig.build(skeleton, muscles, variants=variants, sides=sides, names=names)

@@ -30,6 +30,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from glute3d.sides import SIDE_WORDS, SIDES, split_side, with_side
+
 __all__ = [
     "KINDS",
     "SEED_STEMS",
@@ -65,9 +67,7 @@ KINDS: frozenset[str] = frozenset(
 )
 
 #: Side suffixes, in the order names are expanded.
-SIDES: tuple[str, str] = ("r", "l")
 
-_SIDE_WORDS = {"r": "right", "l": "left"}
 _REQUIRED = {"display": str, "latin": str, "kind": str, "sided": bool}
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _ID_RES = {"fma": re.compile(r"^FMA:\d+$"), "uberon": re.compile(r"^UBERON:\d{7}$")}
@@ -107,66 +107,6 @@ class UnknownStructureError(KeyError):
     def __str__(self) -> str:
         # KeyError would print the repr of its argument; show the plain message instead.
         return self.message
-
-
-def split_side(name: str) -> tuple[str, str | None]:
-    """Split a structure name into its sideless base and its side.
-
-    Parameters
-    ----------
-    name : str
-        A canonical name, with or without a ``_r`` / ``_l`` suffix.
-
-    Returns
-    -------
-    tuple of (str, str or None)
-        The base name and ``"r"``, ``"l"`` or ``None``.
-
-    Examples
-    --------
-    >>> split_side("gluteus_minimus_r")
-    ('gluteus_minimus', 'r')
-    >>> split_side("sacrum")
-    ('sacrum', None)
-    """
-    base, sep, suffix = name.rpartition("_")
-    if sep and base and suffix in SIDES:
-        return base, suffix
-    return name, None
-
-
-def with_side(base: str, side: str | None) -> str:
-    """Join a sideless base name and a side into a canonical name.
-
-    Parameters
-    ----------
-    base : str
-        Sideless canonical name, e.g. ``"gluteus_medius"``.
-    side : {"r", "l"} or None
-        The side; ``None`` returns `base` unchanged.
-
-    Returns
-    -------
-    str
-        ``f"{base}_{side}"``, or `base` when `side` is ``None``.
-
-    Raises
-    ------
-    ValueError
-        If `side` is not ``"r"``, ``"l"`` or ``None``, or `base` already carries a side.
-
-    Examples
-    --------
-    >>> with_side("gluteus_medius", "l")
-    'gluteus_medius_l'
-    """
-    if side is None:
-        return base
-    if side not in SIDES:
-        raise ValueError(f"side must be 'r', 'l' or None, got {side!r}")
-    if split_side(base)[1] is not None:
-        raise ValueError(f"{base!r} already has a side suffix; pass the sideless base name")
-    return f"{base}_{side}"
 
 
 def _freeze(value: Any) -> Any:
@@ -431,7 +371,7 @@ def facts(name: str) -> Facts:
         if side is None or base not in kb or not kb[base]["sided"]:
             raise UnknownStructureError(name, _suggest(name))
     entry = kb[base]
-    display = entry["display"] if side is None else f"{entry['display']}, {_SIDE_WORDS[side]}"
+    display = entry["display"] if side is None else f"{entry['display']}, {SIDE_WORDS[side]}"
     return Facts(
         name=name,
         base=base,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import map_coordinates
 
-from .mesh import Mesh
-from .sdf import SDF
+from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.sdf import SDF
 
 
 def sample_grid(

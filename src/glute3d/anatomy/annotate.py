@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bones import BoneSet
-from .datafiles import load_data
-from .landmarks import Landmarks
-from .mesh import Mesh
-from .sdf import spline
+from glute3d.anatomy.bones import BoneSet
+from glute3d.io.datafiles import load_data
+from glute3d.anatomy.landmarks import Landmarks
+from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.sdf import spline
 
 SIDES = ("r", "l")
 MIRROR = np.array([1.0, 1.0, -1.0])

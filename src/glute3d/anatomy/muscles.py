@@ -39,23 +39,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from scipy import ndimage
 from scipy.interpolate import PchipInterpolator
 from scipy.spatial import cKDTree
 
-from .datafiles import data_text
-from .mesh import Mesh, merge
-from .meshing import occupancy
+from glute3d.io.datafiles import data_text
+from glute3d.geometry.mesh import Mesh, merge
+from glute3d.anatomy.skeleton import Skeleton
+from glute3d.geometry.curves import catmull_rom_basis, smoothstep
+from glute3d.geometry.distance import DistanceGrid, distance_grid
+from glute3d.sides import SIDE_SIGN, SIDES
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import Model
-
-SIDES = ("r", "l")
-SIDE_SIGN = {"r": 1.0, "l": -1.0}
-PELVIS_BONES = ("hip_bone_r", "hip_bone_l", "sacrum", "coccyx")
 MUSCLE_NAMES = ("gluteus_minimus", "piriformis", "gluteus_medius", "tensor_fasciae_latae", "gluteus_maximus")
 
 
@@ -228,118 +224,6 @@ def muscle_specs(path: str | Path | None = None) -> dict[str, MuscleSpec]:
 # ============================================================================ distance grids
 
 
-@dataclass(frozen=True)
-class DistanceGrid:
-    """Signed distance to a closed mesh sampled on a regular grid (negative inside).
-
-    Attributes
-    ----------
-    origin : numpy.ndarray
-        ``(3,)`` position of node ``(0, 0, 0)``.
-    spacing : float
-        Node spacing, mm.
-    values : numpy.ndarray
-        ``(nx, ny, nz)`` float32 distances, mm.
-    """
-
-    origin: np.ndarray
-    spacing: float
-    values: np.ndarray
-
-    def __call__(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Trilinear distance and its gradient at ``points`` ``(n, 3)``.
-
-        Points outside the grid get a large distance (``1e3``) and zero gradient.
-        """
-        nx, ny, nz = self.values.shape
-        hi = np.array([nx - 2, ny - 2, nz - 2])
-        q = (points - self.origin) * (1.0 / self.spacing)
-        i = np.floor(q).astype(np.intp)
-        outside = ((i < 0) | (i > hi)).any(axis=1)
-        i = np.minimum(np.maximum(i, 0), hi)
-        f = np.minimum(np.maximum(q - i, 0.0), 1.0).T
-        base = i[:, 0] * (ny * nz) + i[:, 1] * nz + i[:, 2]
-        offs = np.array([0, 1, nz, nz + 1, ny * nz, ny * nz + 1, ny * nz + nz, ny * nz + nz + 1])
-        c = self.values.ravel()[base[None, :] + offs[:, None]]
-        fx, fy, fz = f
-        gx_, gy_, gz_ = 1.0 - fx, 1.0 - fy, 1.0 - fz
-        c00 = c[0] * gz_ + c[1] * fz
-        c01 = c[2] * gz_ + c[3] * fz
-        c10 = c[4] * gz_ + c[5] * fz
-        c11 = c[6] * gz_ + c[7] * fz
-        c0 = c00 * gy_ + c01 * fy
-        c1 = c10 * gy_ + c11 * fy
-        d = c0 * gx_ + c1 * fx
-        ez0 = (c[1] - c[0]) * gy_ + (c[3] - c[2]) * fy
-        ez1 = (c[5] - c[4]) * gy_ + (c[7] - c[6]) * fy
-        g = np.stack([c1 - c0, (c01 - c00) * gx_ + (c11 - c10) * fx, ez0 * gx_ + ez1 * fx])
-        g /= np.maximum(np.sqrt((g * g).sum(axis=0)), 1e-9)
-        if outside.any():
-            d[outside] = 1e3
-            g[:, outside] = 0.0
-        return d, g.T
-
-
-def _surface_samples(mesh: Mesh, step: float) -> np.ndarray:
-    """Points covering the surface at most about ``step`` apart (triangles split until small)."""
-    tri = mesh.triangles
-    out = [mesh.vertices]
-    while len(tri):
-        edge = np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
-        small = edge <= 2.0 * step
-        out.append(tri[small].mean(axis=1))
-        big = tri[~small]
-        a, b, c = big[:, 0], big[:, 1], big[:, 2]
-        ab, bc, ca = 0.5 * (a + b), 0.5 * (b + c), 0.5 * (c + a)
-        out.append(np.concatenate([ab, bc, ca]))
-        tri = np.concatenate([np.stack(t, axis=1) for t in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))])
-    return np.concatenate(out)
-
-
-def distance_grid(
-    mesh: Mesh | Sequence[Mesh], *, spacing: float = 2.0, margin: float = 20.0,
-    lower: Sequence[float] | None = None, upper: Sequence[float] | None = None,
-) -> DistanceGrid:
-    """Sample the signed distance to closed meshes on a grid.
-
-    Inside/outside comes from VTK scan conversion of each mesh (a node is
-    inside if it is inside any); distances are exact (nearest surface sample)
-    within three nodes of the surface and from a Euclidean distance transform
-    farther out.
-
-    Parameters
-    ----------
-    mesh : Mesh or sequence of Mesh
-        Closed, outward-oriented triangle meshes (e.g. the bones of the pelvis).
-    spacing : float
-        Node spacing, mm.
-    margin : float
-        Grid extends this far beyond the mesh (or beyond ``lower``/``upper``).
-    lower, upper : array_like, optional
-        Box to cover instead of the mesh's bounding box (e.g. only the upper femur).
-    """
-    parts = [mesh] if isinstance(mesh, Mesh) else list(mesh)
-    mesh = merge(parts)
-    v = mesh.vertices
-    lo = (np.asarray(lower, float) if lower is not None else v.min(0)) - margin
-    hi = (np.asarray(upper, float) if upper is not None else v.max(0)) + margin
-    dims = np.ceil((hi - lo) / spacing).astype(int) + 1
-    inside = np.zeros(tuple(dims), bool)
-    for part in parts:  # one scan conversion per closed mesh: touching meshes must not cancel out
-        inside |= occupancy(part, lo, spacing, dims)
-    out_d = ndimage.distance_transform_edt(~inside) * spacing - 0.5 * spacing
-    in_d = ndimage.distance_transform_edt(inside) * spacing - 0.5 * spacing
-    sdf = np.where(inside, -in_d, out_d)
-    band = np.abs(sdf) < 3.0 * spacing
-    idx = np.argwhere(band)
-    if len(idx):
-        dist, _ = cKDTree(_surface_samples(mesh, 0.5 * spacing)).query(
-            lo + idx * spacing, distance_upper_bound=4.0 * spacing)
-        dist = np.where(np.isfinite(dist), dist, np.abs(sdf[band]))
-        sdf[band] = np.where(inside[band], -dist, dist)
-    return DistanceGrid(lo, float(spacing), sdf.astype(np.float32))
-
-
 # ============================================================================ result
 @dataclass(frozen=True)
 class Muscle:
@@ -451,27 +335,6 @@ def body_mesh(deep: np.ndarray, superficial: np.ndarray) -> Mesh:
 
 
 # ============================================================================ curves
-def _catmull_rom_basis(knots: np.ndarray, n: int) -> np.ndarray:
-    """``(n, k)`` matrix mapping ``k`` control points to ``n`` samples of a Catmull-Rom curve."""
-    k = len(knots)
-    t = knots
-    m = np.zeros((k, k))  # tangent of each control point as a combination of control points
-    m[0, 0], m[0, 1] = -1 / (t[1] - t[0]), 1 / (t[1] - t[0])
-    m[-1, -2], m[-1, -1] = -1 / (t[-1] - t[-2]), 1 / (t[-1] - t[-2])
-    for i in range(1, k - 1):
-        m[i, i - 1], m[i, i + 1] = -1 / (t[i + 1] - t[i - 1]), 1 / (t[i + 1] - t[i - 1])
-    u = np.linspace(t[0], t[-1], n)
-    seg = np.clip(np.searchsorted(t, u, side="right") - 1, 0, k - 2)
-    h = t[seg + 1] - t[seg]
-    x = (u - t[seg]) / h
-    h00, h10 = 2 * x**3 - 3 * x**2 + 1, x**3 - 2 * x**2 + x
-    h01, h11 = -2 * x**3 + 3 * x**2, x**3 - x**2
-    b = np.zeros((n, k))
-    rows = np.arange(n)
-    b[rows, seg] += h00
-    b[rows, seg + 1] += h01
-    b += (h10 * h)[:, None] * m[seg] + (h11 * h)[:, None] * m[seg + 1]
-    return b
 
 
 def _smooth_rows(a: np.ndarray, axis: int, times: int = 1) -> np.ndarray:
@@ -683,8 +546,8 @@ class MuscleRig:
 
     Parameters
     ----------
-    model : Model
-        The model at neutral pose (a posed model's ``neutral`` is used).
+    skeleton : Skeleton
+        Bones and landmarks at neutral pose.
     specs : dict of str to MuscleSpec, optional
         Defaults to :func:`muscle_specs`.
     spacing : float
@@ -693,17 +556,17 @@ class MuscleRig:
     Examples
     --------
     >>> import glute3d
-    >>> rig = MuscleRig(glute3d.load_model())
+    >>> rig = MuscleRig(glute3d.load_model().skeleton)
     >>> muscles = rig.build()          # neutral pose; both sides
     >>> sorted(muscles)[:2]
     ['gluteus_maximus_l', 'gluteus_maximus_r']
     """
 
-    def __init__(self, model: Model, specs: Mapping[str, MuscleSpec] | None = None, *, spacing: float = 2.0):
-        model = getattr(model, "neutral", model)
+    def __init__(self, skeleton: Skeleton, specs: Mapping[str, MuscleSpec] | None = None, *, spacing: float = 2.0):
+        model = skeleton
         self.specs = dict(specs) if specs is not None else muscle_specs()
         self.hip_centers = {s: np.asarray(model.hip_centers[s], float) for s in SIDES}
-        self.pelvis = distance_grid([model.bones[b] for b in PELVIS_BONES if b in model.bones], spacing=spacing)
+        self.pelvis = distance_grid(model.pelvis_meshes(), spacing=spacing)
         self.femur: dict[str, DistanceGrid] = {}
         self.prepared: dict[tuple[str, str], _Prepared] = {}
         self._neutral: dict[str, Muscle] | None = None
@@ -718,7 +581,7 @@ class MuscleRig:
                 self.prepared[name, side] = self._prepare(model, spec, side)
 
     # ------------------------------------------------------------------ preparation
-    def _raw_targets(self, model: Model, side: str) -> list[np.ndarray]:
+    def _raw_targets(self, model: Skeleton, side: str) -> list[np.ndarray]:
         out = []
         for spec in self.specs.values():
             for t in spec.insertion:
@@ -735,7 +598,7 @@ class MuscleRig:
             p = p - (d - lift)[:, None] * g
         return p, grid(p)[1]
 
-    def _prepare(self, model: Model, spec: MuscleSpec, side: str) -> _Prepared:
+    def _prepare(self, model: Skeleton, spec: MuscleSpec, side: str) -> _Prepared:
         sign = SIDE_SIGN[side]
         mirror = np.array([1.0, 1.0, sign])
         n_f, n_s = spec.fibres, spec.samples
@@ -801,7 +664,7 @@ class MuscleRig:
         via_offsets = [np.asarray(v.offset) * mirror for v in spec.via]
         outward = mean_n / np.linalg.norm(mean_n)
         return _Prepared(spec, side, origin, origin_n, insertion, insertion_n, on_surface, waypoints, via_offsets,
-                         outward, _shaft_frame(model, side)[1], _smoothstep(s, *spec.follow), profile, edge, edge / edge.sum(), parts, s)
+                         outward, model.shaft_frame(side).axis, smoothstep(s, *spec.follow), profile, edge, edge / edge.sum(), parts, s)
 
     # ------------------------------------------------------------------ generation
     def neutral(self) -> dict[str, Muscle]:
@@ -939,7 +802,7 @@ def _initial_fibres(prep: _Prepared, fld: _Field, ins: np.ndarray, ins_n: np.nda
     poly = np.stack(ctrl, axis=1)
     chord = np.linalg.norm(np.diff(poly, axis=1), axis=2).mean(0)
     knots = np.concatenate([[0.0], np.cumsum(np.maximum(chord, 1e-3))])
-    basis = _catmull_rom_basis(knots, len(prep.s))
+    basis = catmull_rom_basis(knots, len(prep.s))
     return np.einsum("sk,fkd->fsd", basis, poly)
 
 
@@ -1016,12 +879,6 @@ def _wrap_and_skin(prep: _Prepared, fld: _Field, fib: np.ndarray, clear_fs: np.n
     sup = _relaxed_offset(deep, normals, thick)
     name = f"{spec.name}_{prep.side}"
     return Muscle(name, prep.side, fib, deep, sup, normals, thick, prep.weights, prep.parts, body_mesh(deep, sup))
-
-
-def _smoothstep(x: np.ndarray, a: float, b: float) -> np.ndarray:
-    """0 below ``a``, 1 above ``b``, smooth (C1) in between."""
-    t = np.clip((np.asarray(x, float) - a) / max(b - a, 1e-9), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 def _relaxed_offset(deep: np.ndarray, normals: np.ndarray, thick: np.ndarray, *, passes: int = 6) -> np.ndarray:
@@ -1163,21 +1020,11 @@ def _axis_samples(points: np.ndarray, n: int) -> np.ndarray:
     return points[best].mean(axis=1)
 
 
-def _shaft_frame(model: Model, side: str) -> tuple[np.ndarray, np.ndarray]:
-    """A point on the femoral shaft axis and its direction toward the hip (femur neutral frame)."""
-    v = model.bones[f"femur_{side}"].vertices
-    lesser = model.landmark(f"lesser_trochanter_{side}")
-    shaft = v[(v[:, 1] < lesser[1] - 30.0) & (v[:, 1] > lesser[1] - 200.0)]
-    c = shaft.mean(0)
-    _, _, vt = np.linalg.svd(shaft - c, full_matrices=False)
-    return c, (vt[0] if vt[0][1] > 0 else -vt[0])
-
-
-def _band_samples(model: Model, side: str, t: Target, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _band_samples(model: Skeleton, side: str, t: Target, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Points of the iliotibial tract lateral to the femoral shaft (femur neutral frame)."""
     v = model.bones[f"femur_{side}"].vertices
     tip = model.landmark(f"greater_trochanter_tip_{side}")
-    c, axis = _shaft_frame(model, side)
+    c, axis = model.shaft_frame(side)[:2]
     lat = np.array([0.0, 0.0, SIDE_SIGN[side]])
     lat = lat - (lat @ axis) * axis
     lat /= np.linalg.norm(lat)

@@ -1,0 +1,270 @@
+"""The assembled model: the skeleton, and the soft tissue generated on it, in any pose.
+
+:class:`Model` owns the caches; the generators (``glute3d.anatomy``) receive only a
+:class:`~glute3d.anatomy.skeleton.Skeleton` and, where they need them, the muscles.
+Every drawable structure is reached through :meth:`Model.structure`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from glute3d.anatomy.landmarks import Landmarks, SurfacePatch
+from glute3d.anatomy.muscles import Muscle, MuscleRig, muscle_specs
+from glute3d.anatomy.paths import NeurovascularPath, PathRig, check_variants, path_specs
+from glute3d.anatomy.pose import Pose, PoseError, hip_transform
+from glute3d.anatomy.skeleton import Skeleton
+from glute3d.anatomy.skin import Skin, bend, fingerprint, generate_skin, read_skin
+from glute3d.errors import did_you_mean
+from glute3d.geometry.mesh import Mesh
+from glute3d.io.modelfiles import SKIN_FILE
+from glute3d.sides import SIDES
+
+__all__ = ["STRUCTURE_KINDS", "Model"]
+
+#: Kinds of drawable structure, in drawing order (deep to superficial).
+STRUCTURE_KINDS = ("bone", "muscle", "muscle_part", "nerve", "artery", "skin")
+
+
+@dataclass
+class Model:
+    """Bones and landmarks in the pelvis frame (mm; X anterior, Y superior, Z right), and the soft
+    tissue generated on them (muscles, nerves and arteries, skin), in one pose.
+
+    Attributes
+    ----------
+    bones : dict of str to Mesh
+        ``hip_bone_r``, ``hip_bone_l``, ``sacrum``, ``coccyx``, ``femur_r``, ``femur_l``.
+    landmarks : Landmarks
+        Points, curves and regions of both sides.
+    parameters : dict
+        The bone parameters the files were generated with.
+    source : pathlib.Path or None
+        The folder the model files were read from (``None`` for a model built in memory).
+    pose : Pose or None
+        The hip pose (``None``: neutral).
+
+    Examples
+    --------
+    >>> import glute3d
+    >>> model = glute3d.load_model()
+    >>> model.structure("gluteus_minimus_r").n_faces > 0
+    True
+    >>> model.structure_names("nerve")[:2]
+    ['inferior_gluteal_nerve_l', 'inferior_gluteal_nerve_r']
+    """
+
+    bones: dict[str, Mesh]
+    landmarks: Landmarks
+    parameters: dict = field(default_factory=dict)
+    source: Path | None = None
+    pose: Pose | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ skeleton
+    @cached_property
+    def skeleton(self) -> Skeleton:
+        """The bones and landmarks in this model's pose (what the generators are given)."""
+        return Skeleton(self.bones, self.landmarks, self.parameters)
+
+    def landmark(self, name: str) -> np.ndarray | SurfacePatch:
+        """A landmark by name: a point as ``(3,)``, a curve as ``(n, 3)``, a region as a patch.
+
+        Raises
+        ------
+        KeyError
+            Unknown name; the message lists the closest landmark names.
+        """
+        return self.skeleton.landmark(name)
+
+    def region(self, name: str) -> SurfacePatch:
+        """The surface patch of region ``name``."""
+        return self.skeleton.region(name)
+
+    def landmark_bone(self, name: str) -> str:
+        """The bone a point or curve lies on (the first bone of a region)."""
+        return self.skeleton.landmark_bone(name)
+
+    @property
+    def hip_centers(self) -> dict[str, np.ndarray]:
+        """The femoral head centres by side."""
+        return self.skeleton.hip_centers
+
+    # ------------------------------------------------------------------ pose and variants
+    @property
+    def neutral(self) -> Model:
+        """The model at neutral pose this one was posed from (itself when not posed)."""
+        return self._cache.get("neutral", self)
+
+    def posed(self, pose: Pose) -> Model:
+        """A copy with both femurs (meshes and landmarks) and everything on them moved to ``pose``.
+
+        The pose is absolute: posing a posed model starts again from its neutral model.
+        The copy shares the pelvis and every pose-independent cache with this model.
+        """
+        if not isinstance(pose, Pose):
+            msg = f"pose must be a glute3d.Pose, got {type(pose).__name__}"
+            raise PoseError(msg, field="pose", value=pose, allowed="Pose")
+        neutral = self.neutral
+        moved = neutral.skeleton.moved(self._femur_transforms(pose))
+        return Model(bones=moved.bones, landmarks=moved.landmarks, parameters=neutral.parameters,
+                     source=neutral.source, pose=pose, _cache={"neutral": neutral})
+
+    def _femur_transforms(self, pose: Pose | None) -> dict[str, np.ndarray]:
+        centres = self.neutral.hip_centers
+        return {s: hip_transform(pose or Pose(), s, centres[s]) for s in SIDES}
+
+    @property
+    def variants(self) -> dict[str, str]:
+        """Anatomical variant switches, e.g. ``{"sciatic": "normal"}`` (see ``glute3d.anatomy.paths.VARIANTS``)."""
+        return check_variants(self.neutral._cache.get("variants"))
+
+    def with_variant(self, **switches: str) -> Model:
+        """A copy with anatomical variants switched; the pose is kept.
+
+        Examples
+        --------
+        >>> variant = load_model().with_variant(sciatic="fibular_pierces_piriformis")
+        >>> sorted(variant.paths["sciatic_nerve_r"].branches)
+        ['common_fibular_division', 'tibial_division']
+        """
+        chosen = check_variants({**self.variants, **switches})
+        neutral = self.neutral
+        shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
+        shared["variants"] = chosen
+        twin = Model(bones=neutral.bones, landmarks=neutral.landmarks, parameters=neutral.parameters,
+                     source=neutral.source, _cache=shared)
+        return twin if self.pose is None else twin.posed(self.pose)
+
+    # ------------------------------------------------------------------ generated soft tissue
+    @property
+    def muscles(self) -> dict[str, Muscle]:
+        """Sided name to :class:`~glute3d.anatomy.muscles.Muscle`, generated for this pose (cached)."""
+        if "muscles" not in self._cache:
+            self._cache["muscles"] = self._muscle_rig().build(self._femur_transforms(self.pose))
+        return self._cache["muscles"]
+
+    def _muscle_rig(self) -> MuscleRig:
+        base = self.neutral._cache
+        if "muscle_rig" not in base:
+            base["muscle_rig"] = MuscleRig(self.neutral.skeleton)
+        return base["muscle_rig"]
+
+    @property
+    def paths(self) -> dict[str, NeurovascularPath]:
+        """Sided name to :class:`~glute3d.anatomy.paths.NeurovascularPath` (nerves and arteries), for this pose."""
+        if "paths" not in self._cache:
+            base = self.neutral._cache
+            if "path_rig" not in base:
+                muscles = self._muscle_rig()
+                base["path_rig"] = PathRig(self.neutral.skeleton, pelvis=muscles.pelvis, femur=muscles.femur)
+            self._cache["paths"] = base["path_rig"].build(self.skeleton, self.muscles, variants=self.variants)
+        return self._cache["paths"]
+
+    @property
+    def skin(self) -> Skin:
+        """The :class:`~glute3d.anatomy.skin.Skin`: neutral envelope, bent with the femurs when posed.
+
+        The neutral skin is read from the model folder's ``skin.ply`` when that file was made
+        from the same bones, muscles and ``skin.toml`` (its fingerprint matches); otherwise it
+        is generated (a few seconds).
+        """
+        neutral = self.neutral
+        base = neutral._cache
+        if "skin" not in base:
+            base["skin"] = neutral._read_skin() or generate_skin(neutral.skeleton, neutral.muscles)
+        if neutral is self or self.pose is None:
+            return base["skin"]
+        return bend(base["skin"], neutral.skeleton, self.skeleton)
+
+    def skin_fingerprint(self) -> str:
+        """What the neutral skin depends on, hashed (see :func:`glute3d.anatomy.skin.fingerprint`)."""
+        neutral = self.neutral
+        return fingerprint(neutral.skeleton, neutral.muscles)
+
+    def _read_skin(self) -> Skin | None:
+        if self.source is None:
+            return None
+        path = Path(self.source) / SKIN_FILE
+        if not path.is_file():
+            return None
+        try:
+            return read_skin(path, self.skin_fingerprint())
+        except (ValueError, KeyError, IndexError):
+            return None
+
+    # ------------------------------------------------------------------ one accessor for everything drawable
+    def structure_names(self, kind: str | None = None) -> list[str]:
+        """Names of every drawable structure, or of one kind (see `STRUCTURE_KINDS`), sorted.
+
+        Known from the data, without generating anything.
+
+        Raises
+        ------
+        ValueError
+            Unknown kind.
+        """
+        if kind is not None and kind not in STRUCTURE_KINDS:
+            raise ValueError(f"unknown structure kind {kind!r}{did_you_mean(kind, STRUCTURE_KINDS)} "
+                             f"(choose from {', '.join(STRUCTURE_KINDS)})")
+        names: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
+        names["bone"] = list(self.bones)
+        for name, spec in muscle_specs().items():
+            for side in SIDES:
+                names["muscle"].append(f"{name}_{side}")
+                names["muscle_part"] += [f"{name}_{part}_{side}" for part in spec.parts]
+        for name, pspec in path_specs().items():
+            names[pspec.kind] += [f"{name}_{side}" for side in SIDES]
+        names["skin"] = ["skin"]
+        kinds = [kind] if kind is not None else list(STRUCTURE_KINDS)
+        return sorted(n for k in kinds for n in names[k])
+
+    def structure_kind(self, name: str) -> str:
+        """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""
+        for kind in STRUCTURE_KINDS:
+            if name in self.structure_names(kind):
+                return kind
+        raise KeyError(f"unknown structure {name!r}{did_you_mean(name, self.structure_names())}")
+
+    def structure(self, name: str) -> Mesh:
+        """The mesh of any drawable structure in this pose: bone, muscle, muscle part, nerve, artery or skin.
+
+        Raises
+        ------
+        KeyError
+            Unknown name; the message lists the closest structure names.
+        """
+        kind = self.structure_kind(name)
+        if kind == "bone":
+            return self.bones[name]
+        if kind == "muscle":
+            return self.muscles[name].mesh
+        if kind == "muscle_part":
+            return self.muscle_parts()[name]
+        if kind == "skin":
+            return self.skin.mesh
+        return self.paths[name].mesh
+
+    def muscle_parts(self) -> dict[str, Mesh]:
+        """Every muscle part's closed body, by sided part name (e.g. ``gluteus_minimus_anterior_r``)."""
+        if "parts" not in self._cache:
+            out: dict[str, Mesh] = {}
+            for m in self.muscles.values():
+                out.update(m.part_meshes())
+            self._cache["parts"] = out
+        return self._cache["parts"]
+
+    @property
+    def meshes(self) -> dict[str, Mesh]:
+        """Every whole structure by name: bones, muscles (deep to superficial), nerves and arteries, skin."""
+        return {
+            **self.bones,
+            **{name: m.mesh for name, m in self.muscles.items()},
+            **{name: p.mesh for name, p in self.paths.items()},
+            "skin": self.skin.mesh,
+        }
+
