@@ -260,3 +260,93 @@ def test_project_scenes_are_valid(capsys):
 
     for p in sorted(SCENES.glob("*.toml")):
         Scene.from_file(p)
+
+
+# =============================================================================== version, list, doctor
+def test_version(capsys):
+    import glute3d
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"glute3d {glute3d.__version__}"
+
+
+def test_list_structures_of_a_kind(capsys):
+    assert main(["list", "structures", "--kind", "nerve"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    names = {name for name, kind in rows}
+    assert {kind for _, kind in rows} == {"nerve"}
+    assert {"superior_gluteal_nerve_r", "sciatic_nerve_l"} <= names
+    assert not any(n.startswith("gluteus") for n in names)
+
+
+def test_list_everything_the_model_can_draw(capsys):
+    import glute3d
+
+    assert main(["list", "structures"]) == 0
+    names = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    model = glute3d.load_model()
+    assert sorted(names) == model.structure_names()
+    for name in ("gluteus_minimus_anterior_r", "femur_l", "skin", "superior_gluteal_artery_r"):
+        assert name in names
+
+
+def test_list_unknown_kind_is_one_line(capsys):
+    assert main(["list", "structures", "--kind", "nerv"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "'nerve'" in line and "muscle_part" in line
+
+
+def test_list_landmarks_presets_and_scenes(capsys):
+    assert main(["list", "landmarks"]) == 0
+    rows = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert rows["asis_r"] == "point" and rows["anterior_gluteal_line_r"] == "curve"
+    assert main(["list", "presets"]) == 0
+    assert "posterolateral" in capsys.readouterr().out.split()
+    assert main(["list", "scenes", str(SCENES)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(list(SCENES.glob("*.toml")))
+    assert any("Superior gluteal nerve" in line for line in out)
+
+
+def test_list_scenes_of_a_missing_folder(tmp_path, capsys):
+    assert main(["list", "scenes", str(tmp_path / "none")]) == 1
+    assert "list scenes DIR" in one_error_line(capsys.readouterr().err)
+
+
+def test_doctor_names_the_model_files_and_the_cache(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLUTE3D_CACHE", str(tmp_path / "cache"))
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "model files:" in out and "found" in out
+    assert str(tmp_path / "cache") in out
+
+
+# =============================================================================== installed, from anywhere
+def test_installed_package_works_from_another_folder(tmp_path):
+    """The model files ship with the package: no checkout, no ./meshes needed (run in an empty folder)."""
+    scene = scene_file(tmp_path / "lecture", "hip.toml", GOOD)
+    env = {**os.environ, "GLUTE3D_CACHE": str(tmp_path / "cache")}
+    env.pop("GLUTE3D_MESHES", None)
+    code = ("import glute3d, pathlib; m = glute3d.load_model(); "
+            "print(m.source, len(m.structure_names('bone')))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    source, n_bones = proc.stdout.split()
+    assert Path(source).name == "meshes" and Path(source).parent.name == "glute3d" and n_bones == "6"
+    exe = Path(sys.executable).with_name("glute3d")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "glute3d.cli"]
+    proc = subprocess.run([*cmd, "render", str(scene.relative_to(tmp_path)), "-o", "out", *SMALL], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "hip.png").stat().st_size > 1000
+
+
+def test_meshes_environment_variable_points_elsewhere(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GLUTE3D_MESHES", str(tmp_path / "mine"))
+    scene = scene_file(tmp_path, "s.toml", GOOD)
+    assert main(["render", str(scene), "-o", str(tmp_path / "o"), *SMALL]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "$GLUTE3D_MESHES" in line and str(tmp_path / "mine") in line and "build-meshes" in line

@@ -1,0 +1,198 @@
+"""``glute3d deck``: every scene of a folder, rendered in lecture order, and an HTML contact sheet."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from glute3d.cli.common import PROG, CliError, load_cached_model, model_files, one_line, prepare_out_dir, theme_file
+from glute3d.cli.render_cmd import render_one, thumb_path
+
+__all__ = ["DeckEntry", "cmd_deck"]
+
+
+@dataclass
+class DeckEntry:
+    scene: Path
+    png: Path
+    title: str = ""
+    caption: str = ""
+    status: str = "rendered"  # rendered | up to date | failed
+    error: str = ""
+    seconds: float = 0.0
+    variants: bool = False  # the scene switches anatomical variants on
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(mesh_dir: str | None) -> None:
+    if "model" not in _WORKER:
+        model = load_cached_model(mesh_dir)
+        preload = getattr(model, "preload", None)
+        if callable(preload):
+            preload()  # the soft tissues, when they are in the cache already (milliseconds)
+        _WORKER["model"] = model
+
+
+def _deck_job(scene: str, out_dir: str, size: tuple[int, int] | None, aa: bool) -> tuple[str, str, float]:
+    """Render one scene in a worker; returns ``(scene, error or "", seconds)``."""
+    t0 = time.perf_counter()
+    try:
+        render_one(Path(scene), Path(out_dir), _WORKER["model"], size, aa, thumbnail=True)
+    except Exception as exc:  # reported per scene, the deck goes on
+        return scene, one_line(exc), time.perf_counter() - t0
+    return scene, "", time.perf_counter() - t0
+
+
+def _up_to_date(png: Path, scene: Path, inputs: list[Path]) -> bool:
+    if not png.is_file() or not thumb_path(png).is_file():
+        return False
+    newest = max([scene.stat().st_mtime, *[p.stat().st_mtime for p in inputs if p.exists()]])
+    return png.stat().st_mtime > newest
+
+
+def cmd_deck(args: argparse.Namespace) -> int:
+    from glute3d.scene import Scene, SceneError
+
+    scenes_dir = Path(args.scenes_dir)
+    if not scenes_dir.is_dir():
+        raise CliError(f"{scenes_dir}: no such folder of scenes; give the folder holding the *.toml scenes")
+    scenes = sorted(scenes_dir.glob("*.toml"))
+    if not scenes:
+        raise CliError(f"{scenes_dir}: no scene files (*.toml) in this folder")
+    out = prepare_out_dir(Path(args.output))
+    inputs = [*model_files(args.meshes), theme_file()]
+    entries: list[DeckEntry] = []
+    todo: list[DeckEntry] = []
+    for s in scenes:
+        e = DeckEntry(scene=s, png=out / f"{s.stem}.png")
+        try:
+            sc = Scene.from_file(s)
+            e.title, e.caption, e.variants = sc.title, sc.caption, bool(sc.variants)
+        except SceneError as exc:
+            e.status, e.error = "failed", one_line(exc)
+            entries.append(e)
+            continue
+        if not args.force and _up_to_date(e.png, s, inputs):
+            e.status = "up to date"
+        else:
+            todo.append(e)
+        entries.append(e)
+
+    if any(e.variants for e in todo):
+        import glute3d.anatomy.paths  # noqa: F401 - variant scenes need it: import once, before forking
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc="deck", unit="scene", file=sys.stderr, disable=None, leave=True)
+    size, aa = args.size, not args.no_aa
+    by_scene = {str(e.scene): e for e in todo}
+    try:
+        if todo and args.jobs > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            if method == "fork":
+                # loaded once and shared with the forked workers (no render window exists yet)
+                _worker_init(args.meshes)
+                import pyvista
+
+                pyvista.Plotter  # noqa: B018 - import the plotting modules once, before forking
+            with ProcessPoolExecutor(
+                max_workers=min(args.jobs, len(todo)),
+                mp_context=mp.get_context(method),
+                initializer=_worker_init,
+                initargs=(args.meshes,),
+            ) as pool:
+                futures = [pool.submit(_deck_job, str(e.scene), str(out), size, aa) for e in todo]
+                for fut in as_completed(futures):
+                    scene, error, seconds = fut.result()
+                    _finish(by_scene[scene], error, seconds, bar, args.verbose)
+        elif todo:
+            _worker_init(args.meshes)
+            for e in todo:
+                scene, error, seconds = _deck_job(str(e.scene), str(out), size, aa)
+                _finish(e, error, seconds, bar, args.verbose)
+    finally:
+        bar.close()
+    index = out / "index.html"
+    _write_index(index, entries)
+    failed = [e for e in entries if e.status == "failed"]
+    for e in failed:
+        print(f"{PROG}: error: {e.error}", file=sys.stderr)
+    n_new = sum(e.status == "rendered" for e in entries)
+    n_old = sum(e.status == "up to date" for e in entries)
+    print(f"deck: {n_new} rendered, {n_old} up to date, {len(failed)} failed; contact sheet {index}")
+    return 1 if failed else 0
+
+
+def _finish(e: DeckEntry, error: str, seconds: float, bar, verbose: bool = False) -> None:
+    e.seconds = seconds
+    if error:
+        e.status, e.error = "failed", error
+    if verbose:
+        bar.write(f"{e.scene.name}: {seconds:.3f} s{' (failed)' if error else ''}", file=sys.stderr)
+    bar.update(1)
+
+
+def _write_index(path: Path, entries: list[DeckEntry]) -> None:
+    """An HTML contact sheet of the deck in lecture order (file-name order), written atomically.
+
+    Every card shows the scene's number, title, a thumbnail linking to the full picture, and
+    the caption; a scene that failed shows its error instead of a picture.
+    """
+    from glute3d.io.atomic import write_atomically
+
+    cards = []
+    for n, e in enumerate(entries, 1):
+        title = html.escape(e.title or e.scene.stem)
+        caption = html.escape(e.caption)
+        name = html.escape(e.scene.name)
+        if e.status == "failed":
+            body = f'<div class="error">{html.escape(e.error)}</div>'
+        else:
+            src = html.escape(e.png.name)
+            thumb = thumb_path(e.png)
+            small = html.escape(f"thumbs/{thumb.name}") if thumb.is_file() else src
+            body = (f'<a href="{src}" title="open the full picture"><img src="{small}" alt="{title}" '
+                    f'loading="lazy"></a>')
+        cards.append(
+            f'<figure class="card" id="{html.escape(e.scene.stem)}">{body}<figcaption>'
+            f'<h2><span class="n">{n}</span> {title}</h2>'
+            f"<p>{caption}</p><p class=\"file\">{name}</p></figcaption></figure>"
+        )
+    doc = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>glute3d lecture deck</title>
+<style>
+body {{ font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em; background: #f4f4f2; color: #1a1a1a; }}
+h1 {{ font-size: 1.5em; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 1.2em; }}
+.card {{ margin: 0; background: white; border: 1px solid #ddd; border-radius: 6px; padding: 0.6em; }}
+.card img {{ width: 100%; height: auto; display: block; }}
+.card h2 {{ font-size: 1.0em; margin: 0.5em 0 0.2em; }}
+.card .n {{ color: #888; font-weight: normal; }}
+.card p {{ font-size: 0.85em; margin: 0.2em 0; color: #444; }}
+.card p.file {{ color: #888; font-family: monospace; }}
+.error {{ color: #a00; font-family: monospace; font-size: 0.85em; padding: 1em; background: #fff4f4; }}
+</style>
+</head>
+<body>
+<h1>glute3d lecture deck: {len(entries)} scenes</h1>
+<div class="grid">
+{chr(10).join(cards)}
+</div>
+</body>
+</html>
+"""
+    write_atomically(path, doc.encode("utf-8"))
