@@ -9,8 +9,9 @@ import pytest
 
 import glute3d
 from glute3d.teaching import injection
+from glute3d.teaching.skin_surface import skin_surface
 from glute3d.teaching.injection import DANGER_MM, QUADRANTS, needle, safety_map, sites, tissue_at
-from glute3d.anatomy.paths import point_segment_distance
+from glute3d.geometry.distance import point_segment_distance
 
 SIDES = ("r", "l")
 
@@ -31,7 +32,7 @@ def sciatic_map(model):
 
 
 def skin_normals(model):
-    return injection._tools(model).normals
+    return skin_surface(model).normals
 
 
 def test_sites_lie_on_the_skin_with_outward_normals(model, all_sites):

@@ -1,0 +1,2 @@
+"""Geometry primitives, pure and vectorised: meshes, signed-distance functions, meshing, distances,
+curves and rigid transforms.  Knows nothing of anatomy."""

@@ -1,0 +1,1 @@
+"""Files: packaged data files and their validation, model files (PLY, JSON), atomic writes."""

@@ -1,0 +1,1 @@
+"""Teaching analyses computed on a model: muscle actions (moment arms), injection sites, needles, safety."""

@@ -65,11 +65,11 @@ import numpy as np
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.distance import ImplicitDistance, segment_segment_distance
 from glute3d.sides import SIDES
+from glute3d.teaching.skin_surface import SkinSurface, skin_surface
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
     from glute3d.anatomy.paths import NeurovascularPath
-    from glute3d.anatomy.skin import Skin
 
 __all__ = [
     "DANGER_MM",
@@ -216,81 +216,6 @@ class NeedleReport:
 
 
 # ============================================================================ skin geometry
-class _SkinTools:
-    """Ray casts, closest points and smooth normals on one skin mesh (cached per skin)."""
-
-    def __init__(self, skin: Skin):
-        import vtk
-
-        self.skin = skin
-        self.mesh = skin.mesh
-        self.poly = skin.mesh.to_pyvista()
-        self.obb = vtk.vtkOBBTree()
-        self.obb.SetDataSet(self.poly)
-        self.obb.BuildLocator()
-        self.normals = _smooth_normals(skin.mesh, 8.0)
-        from scipy.spatial import cKDTree
-
-        self.tree = cKDTree(skin.mesh.vertices)
-
-    def cast(self, origin: np.ndarray, direction: np.ndarray, reach: float = 600.0) -> np.ndarray | None:
-        """First skin point met going from ``origin`` along ``direction``."""
-        import vtk
-
-        d = np.asarray(direction, float)
-        d = d / np.linalg.norm(d)
-        pts = vtk.vtkPoints()
-        self.obb.IntersectWithLine(tuple(origin), tuple(origin + reach * d), pts, None)
-        if pts.GetNumberOfPoints() == 0:
-            return None
-        return np.array(pts.GetPoint(0))
-
-    def from_behind(self, y: float, z: float) -> np.ndarray | None:
-        """The skin point seen from behind at height ``y`` and lateral position ``z``."""
-        x0 = float(self.mesh.vertices[:, 0].min()) - 50.0
-        return self.cast(np.array([x0, y, z]), np.array([1.0, 0.0, 0.0]))
-
-    def closest(self, p: np.ndarray) -> np.ndarray:
-        _, pt = self.poly.find_closest_cell(np.atleast_2d(p), return_closest_point=True)
-        return np.asarray(pt, float).reshape(-1, 3)[0]
-
-    def normal_at(self, p: np.ndarray) -> np.ndarray:
-        """Smoothed outward normal near ``p``."""
-        idx = self.tree.query_ball_point(p, 6.0)
-        if not idx:
-            idx = [int(self.tree.query(p)[1])]
-        n = self.normals[idx].mean(axis=0)
-        return n / np.linalg.norm(n)
-
-    def on_skin(self, chord: np.ndarray, outward: np.ndarray) -> np.ndarray:
-        """Points of a chord moved onto the skin along ``outward`` (``(3,)`` or ``(n, 3)``)."""
-        out = []
-        dirs = np.broadcast_to(outward, chord.shape)
-        for p, d in zip(chord, dirs):
-            d = d / np.linalg.norm(d)
-            hit = self.cast(p + 250.0 * d, -d)
-            out.append(hit if hit is not None else self.closest(p))
-        return np.asarray(out)
-
-
-def _smooth_normals(mesh: Mesh, radius: float) -> np.ndarray:
-    from scipy.spatial import cKDTree
-
-    vn = mesh.vertex_normals
-    tree = cKDTree(mesh.vertices)
-    pairs = tree.query_pairs(radius, output_type="ndarray")
-    acc = vn.copy()
-    np.add.at(acc, pairs[:, 0], vn[pairs[:, 1]])
-    np.add.at(acc, pairs[:, 1], vn[pairs[:, 0]])
-    return acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-12)
-
-
-def _tools(model: Model) -> _SkinTools:
-    skin = model.skin
-    cache = skin._cache
-    if "tools" not in cache:
-        cache["tools"] = _SkinTools(skin)
-    return cache["tools"]
 
 
 # ============================================================================ sites
@@ -319,7 +244,7 @@ def _crest_from_behind(model: Model, side: str) -> np.ndarray:
     return zy
 
 
-def _dorsogluteal(model: Model, tools: _SkinTools, side: str) -> dict[str, Site]:
+def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site]:
     sgn = 1.0 if side == "r" else -1.0
     v = tools.mesh.vertices
     cleft = _lm(model, "gluteal_cleft_top", side)
@@ -395,7 +320,7 @@ def _dorsogluteal(model: Model, tools: _SkinTools, side: str) -> dict[str, Site]
     return out
 
 
-def _ventrogluteal(model: Model, tools: _SkinTools, side: str) -> Site:
+def _ventrogluteal(model: Model, tools: SkinSurface, side: str) -> Site:
     gt = tools.closest(_lm(model, "greater_trochanter_tip", side))
     asis = tools.closest(_lm(model, "asis", side))
     tub = tools.closest(_lm(model, "iliac_tubercle", side))
@@ -432,7 +357,7 @@ def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
         ``horizontal``, ``vertical`` and ``psis_gt``) and the four quadrants
         ``upper_outer_quadrant_<side>``, ... (with their boxes).
     """
-    tools = _tools(model)
+    tools = skin_surface(model)
     key = ("sites", tuple(sides))
     if key in tools.skin._cache:
         return dict(tools.skin._cache[key])
@@ -531,7 +456,7 @@ def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_N
     length = float(needle_mm)
     if not np.isfinite(length) or length <= 0.0:
         raise ValueError(f"needle_mm must be a positive length in mm, got {needle_mm!r}")
-    tools = _tools(model)
+    tools = skin_surface(model)
     if isinstance(site_or_point, Site):
         entry, normal = np.asarray(site_or_point.point, float), np.asarray(site_or_point.normal, float)
     else:
@@ -586,7 +511,7 @@ def safety_map(model: Model, needle_mm: float = DEFAULT_NEEDLE_MM, *, kinds: Seq
     length = float(needle_mm)
     if not np.isfinite(length) or length <= 0.0:
         raise ValueError(f"needle_mm must be a positive length in mm, got {needle_mm!r}")
-    tools = _tools(model)
+    tools = skin_surface(model)
     paths = _structures(model)
     a, b, r, who, all_names = _segments(model, step=3.0)
     keep = np.array([paths[n].kind in kinds and (names is None or n in names) for n in all_names])
@@ -604,3 +529,6 @@ def safety_map(model: Model, needle_mm: float = DEFAULT_NEEDLE_MM, *, kinds: Seq
         d = segment_segment_distance(v[lo:hi, None, :], tip[lo:hi, None, :], a[None], b[None]) - r[None]
         out[lo:hi] = d.min(axis=1)
     return tools.mesh, out
+
+
+_tools = skin_surface  # the old private name, until every caller uses skin_surface
