@@ -49,7 +49,7 @@ def did_you_mean(name: str, candidates: Iterable[str], n: int = 3, *, cutoff: fl
 
     Examples
     --------
-    >>> did_you_mean("asis_x", ["asis_r", "asis_l", "psis_r"])
+    >>> did_you_mean("asis_x", ["asis_r", "asis_l", "ischial_spine_r"])
     "; did you mean 'asis_r' or 'asis_l'?"
     >>> did_you_mean("zzz", ["asis_r"])
     ''

@@ -128,7 +128,8 @@ class Model:
 
         Examples
         --------
-        >>> variant = load_model().with_variant(sciatic="fibular_pierces_piriformis")
+        >>> import glute3d
+        >>> variant = glute3d.load_model().with_variant(sciatic="fibular_pierces_piriformis")
         >>> sorted(variant.paths["sciatic_nerve_r"].branches)
         ['common_fibular_division', 'tibial_division']
         """

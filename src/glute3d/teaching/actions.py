@@ -91,6 +91,7 @@ def moment_arms(fibres: np.ndarray, hip_center: np.ndarray, axes: np.ndarray, *,
     --------
     A fibre pulling straight up on a point lateral to the hip abducts it:
 
+    >>> from glute3d.anatomy.pose import AXES
     >>> f = np.array([[[0.0, 50.0, 50.0], [0.0, 0.0, 50.0]]])
     >>> moment_arms(f, np.zeros(3), AXES["r"]).round(1)
     array([[  0., -50.,   0.]])

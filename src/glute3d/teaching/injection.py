@@ -46,7 +46,7 @@ shown as dangerous.
 Examples
 --------
 >>> import glute3d
->>> from glute3d import injection
+>>> from glute3d.teaching import injection
 >>> model = glute3d.load_model()
 >>> site = injection.sites(model)["ventrogluteal_r"]
 >>> report = injection.needle(model, site)
