@@ -90,3 +90,45 @@ def test_load_model_names_the_damaged_file(tmp_path, capsys):
     assert main(["--meshes", str(tmp_path), "render", str(scene), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "femur_l.ply" in err[0] and "build-meshes" in err[0]
+
+
+# =============================================================================== landmarks.json
+def _model_folder(tmp_path):
+    for f in packaged_mesh_dir().iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / "landmarks.json"
+
+
+def _edit_json(path, change):
+    import json
+
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+LANDMARK_CASES = {
+    "truncated": (lambda p: p.write_text(p.read_text()[:5000]), "not valid JSON"),
+    "garbled": (lambda p: p.write_bytes(b"\xff\xfe" + p.read_bytes()[2:]), "landmarks.json"),
+    "missing table": (lambda p: _edit_json(p, lambda d: d.pop("curves")), "curves"),
+    "nan point": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(xyz=[float("nan"), 0, 0])),
+                  "points.asis_r.xyz"),
+    "short point": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(xyz=[1, 2])), "points.asis_r.xyz"),
+    "unknown bone": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(bone="hip_bone_x")),
+                     "hip_bone_x"),
+    "face out of range": (lambda p: _edit_json(p, lambda d: d["regions"]["gt_lateral_facet_r"][0]["faces"].append(10**7)),
+                          "regions.gt_lateral_facet_r[0].faces"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LANDMARK_CASES))
+def test_damaged_landmark_file_is_one_clear_error(case, tmp_path):
+    from glute3d.io.modelfiles import LandmarkFileError
+
+    damage, words = LANDMARK_CASES[case]
+    path = _model_folder(tmp_path)
+    damage(path)
+    with pytest.raises(LandmarkFileError) as exc:
+        glute3d.load_model(tmp_path)
+    text = str(exc.value)
+    assert "\n" not in text and "landmarks.json" in text and words in text and "build-meshes" in text

@@ -15,10 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from glute3d.errors import DataFileError
 from glute3d.geometry.mesh import Mesh
 from glute3d.io.ply import read_ply
+from glute3d.io.validation import validation_error
 
-__all__ = ["ENV_VAR", "LANDMARKS_FILE", "SKIN_FILE", "ModelFilesError", "default_mesh_dir", "packaged_mesh_dir",
+__all__ = ["ENV_VAR", "LANDMARKS_FILE", "SKIN_FILE", "LandmarkDocument", "LandmarkFileError", "ModelFilesError",
+           "check_landmarks", "default_mesh_dir", "packaged_mesh_dir",
            "read_model_files"]
 
 #: Environment variable naming the folder of the model files.
@@ -31,6 +37,95 @@ SKIN_FILE = "skin.ply"
 
 class ModelFilesError(FileNotFoundError):
     """The model files are missing or incomplete; the message says where and how to make them."""
+
+
+class LandmarkFileError(DataFileError):
+    """``landmarks.json`` is damaged: the message names the file, the field and the fix."""
+
+
+_FIX = "regenerate the model files with `glute3d build-meshes -o DIR` (or reinstall glute3d)"
+
+
+def _finite(rows: list) -> list:
+    arr = np.asarray(rows, dtype=float)
+    if not np.isfinite(arr).all() or (arr.size and np.abs(arr).max() > 1e5):
+        raise ValueError("coordinates must be finite millimetres")
+    return rows
+
+
+class _Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bone: str
+    xyz: tuple[float, float, float]
+
+    @field_validator("xyz")
+    @classmethod
+    def _finite_point(cls, v: tuple) -> tuple:
+        return tuple(_finite(list(v)))
+
+
+class _Curve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bone: str
+    xyz: list[tuple[float, float, float]]
+
+    @field_validator("xyz")
+    @classmethod
+    def _two_points(cls, v: list) -> list:
+        if len(v) < 2:
+            raise ValueError("a curve needs at least two points")
+        return _finite(v)
+
+
+class _RegionPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bone: str
+    faces: list[int]
+
+
+class LandmarkDocument(BaseModel):
+    """The form of ``landmarks.json`` (written by ``glute3d build-meshes``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    units: str
+    frame: str
+    parameters: dict[str, float]
+    points: dict[str, _Point]
+    curves: dict[str, _Curve]
+    regions: dict[str, list[_RegionPart]]
+
+
+def check_landmarks(path: Path, text: str, bones: dict[str, Mesh]) -> dict[str, Any]:
+    """Parse and check ``landmarks.json``: its form, finite coordinates, bones that exist, faces in range.
+
+    Raises
+    ------
+    LandmarkFileError
+        One line naming the file, the field (and line) and the fix.
+    """
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LandmarkFileError(path, "", f"not valid JSON ({exc.msg}); {_FIX}", line=exc.lineno) from None
+    try:
+        LandmarkDocument.model_validate(doc)
+    except ValidationError as exc:
+        err = validation_error(exc, LandmarkDocument, path, None, LandmarkFileError)
+        raise LandmarkFileError(path, err.field, f"{err.message}; {_FIX}") from None
+    for table in ("points", "curves"):
+        for name, entry in doc[table].items():
+            if entry["bone"] not in bones:
+                raise LandmarkFileError(path, f"{table}.{name}.bone", f"unknown bone {entry['bone']!r}; {_FIX}")
+    for name, parts in doc["regions"].items():
+        for i, part in enumerate(parts):
+            mesh = bones.get(part["bone"])
+            if mesh is None:
+                raise LandmarkFileError(path, f"regions.{name}[{i}].bone", f"unknown bone {part['bone']!r}; {_FIX}")
+            faces = np.asarray(part["faces"], np.int64)
+            if faces.size and (faces.min() < 0 or faces.max() >= mesh.n_faces):
+                raise LandmarkFileError(path, f"regions.{name}[{i}].faces",
+                                        f"face indices outside 0..{mesh.n_faces - 1} of {part['bone']}; {_FIX}")
+    return doc
 
 
 def packaged_mesh_dir() -> Path:
@@ -80,6 +175,9 @@ def read_model_files(folder: str | Path, bone_names: Sequence[str]) -> tuple[dic
             f"run `glute3d build-meshes -o {folder}` to generate them, or point --meshes (or ${ENV_VAR}) "
             f"at a folder that has them"
         )
-    text = (folder / LANDMARKS_FILE).read_text(encoding="utf-8")
+    try:
+        text = (folder / LANDMARKS_FILE).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LandmarkFileError(folder / LANDMARKS_FILE, "", f"not UTF-8 text; {_FIX}") from None
     bones = {n: read_ply(folder / f"{n}.ply") for n in bone_names}
-    return bones, json.loads(text), text
+    return bones, check_landmarks(folder / LANDMARKS_FILE, text, bones), text
