@@ -56,12 +56,14 @@ def _finite(rows: list) -> list:
 class _Point(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bone: str
-    xyz: tuple[float, float, float]
+    xyz: list[float]
 
     @field_validator("xyz")
     @classmethod
-    def _finite_point(cls, v: tuple) -> tuple:
-        return tuple(_finite(list(v)))
+    def _finite_point(cls, v: list) -> list:
+        if len(v) != 3:
+            raise ValueError(f"a point is 3 coordinates [x, y, z], got {len(v)}")
+        return _finite(v)
 
 
 class _Curve(BaseModel):
