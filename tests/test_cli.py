@@ -215,13 +215,60 @@ def test_deck_writes_index_and_skips_up_to_date(tmp_path, capsys):
     assert "0 rendered, 2 up to date" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")} == stamps
 
-    time.sleep(0.02)
-    a.write_text(a.read_text())  # touched: newer than its PNG
+    a.write_text(a.read_text())  # touched, but the same text: still up to date
+    assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0
+    assert "0 rendered, 2 up to date" in capsys.readouterr().out
+
+    a.write_text(a.read_text().replace("from the side", "seen from the side"))  # changed
     assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0
     assert "1 rendered, 1 up to date" in capsys.readouterr().out
 
-    assert main(["deck", str(scenes), "-o", str(out), "--no-aa", "--force"]) == 0
+    # other options: every picture again (another size, anti-aliasing on)
+    assert main(["deck", str(scenes), "-o", str(out), "--no-aa", "--size", "320x200"]) == 0
     assert "2 rendered, 0 up to date" in capsys.readouterr().out
+    from PIL import Image as _Image
+
+    with _Image.open(out / "a.png") as png:
+        assert png.size == (320, 200)
+    assert main(["deck", str(scenes), "-o", str(out), "--size", "320x200"]) == 0
+    assert "2 rendered, 0 up to date" in capsys.readouterr().out
+
+    # a lost picture is rendered again; a damaged manifest only costs time
+    (out / "b.png").unlink()
+    (out / ".glute3d-deck.json").write_text("{not json")
+    assert main(["deck", str(scenes), "-o", str(out), "--size", "320x200"]) == 0
+    assert "2 rendered, 0 up to date" in capsys.readouterr().out
+
+    assert main(["deck", str(scenes), "-o", str(out), "--size", "320x200", "--force"]) == 0
+    assert "2 rendered, 0 up to date" in capsys.readouterr().out
+
+
+def test_deck_is_stale_when_the_model_changes(tmp_path, capsys):
+    import shutil
+
+    from glute3d.io.modelfiles import packaged_mesh_dir
+
+    scenes = tmp_path / "scenes"
+    scene_file(scenes, "a.toml", GOOD)
+    meshes = tmp_path / "meshes"
+    shutil.copytree(packaged_mesh_dir(), meshes)
+    out = tmp_path / "deck"
+    args = ["--meshes", str(meshes), "deck", str(scenes), "-o", str(out), "--no-aa"]
+    assert main(args) == 0
+    capsys.readouterr()
+    landmarks = meshes / "landmarks.json"
+    landmarks.write_text(landmarks.read_text().replace('"units": "mm"', '"units": "mm" '))
+    assert main(args) == 0
+    assert "1 rendered, 0 up to date" in capsys.readouterr().out
+
+
+def test_render_refuses_scenes_that_would_overwrite_each_other(tmp_path, capsys):
+    one = scene_file(tmp_path / "one", "hip.toml", GOOD)
+    two = scene_file(tmp_path / "two", "hip.toml", GOOD)
+    assert main(["render", str(one), str(two), "-o", str(tmp_path / "o"), *SMALL]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "hip.png" in line and "rename" in line
+    assert not (tmp_path / "o" / "hip.png").exists()
 
 
 def test_deck_reports_bad_scenes_and_goes_on(tmp_path, capsys):

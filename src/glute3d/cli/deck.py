@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glute3d.cli.common import PROG, CliError, load_cached_model, model_files, one_line, prepare_out_dir, theme_file
+from glute3d.cli.freshness import Stamps, inputs_fingerprint
 from glute3d.cli.render_cmd import render_one, thumb_path
 
 __all__ = ["DeckEntry", "cmd_deck"]
@@ -26,6 +27,7 @@ class DeckEntry:
     error: str = ""
     seconds: float = 0.0
     variants: bool = False  # the scene switches anatomical variants on
+    done: bool = False  # rendered (or failed) in this run
 
 
 _WORKER: dict[str, Any] = {}
@@ -50,13 +52,6 @@ def _deck_job(scene: str, out_dir: str, size: tuple[int, int] | None, aa: bool) 
     return scene, "", time.perf_counter() - t0
 
 
-def _up_to_date(png: Path, scene: Path, inputs: list[Path]) -> bool:
-    if not png.is_file() or not thumb_path(png).is_file():
-        return False
-    newest = max([scene.stat().st_mtime, *[p.stat().st_mtime for p in inputs if p.exists()]])
-    return png.stat().st_mtime > newest
-
-
 def cmd_deck(args: argparse.Namespace) -> int:
     from glute3d.scene import Scene, SceneError
 
@@ -67,7 +62,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
     if not scenes:
         raise CliError(f"{scenes_dir}: no scene files (*.toml) in this folder")
     out = prepare_out_dir(Path(args.output))
-    inputs = [*model_files(args.meshes), theme_file()]
+    stamps = Stamps(out, inputs_fingerprint(model_files(args.meshes), theme_file(), args.size, not args.no_aa))
     entries: list[DeckEntry] = []
     todo: list[DeckEntry] = []
     for s in scenes:
@@ -79,7 +74,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
             e.status, e.error = "failed", one_line(exc)
             entries.append(e)
             continue
-        if not args.force and _up_to_date(e.png, s, inputs):
+        if not args.force and stamps.up_to_date(s, [e.png, thumb_path(e.png)]):
             e.status = "up to date"
         else:
             todo.append(e)
@@ -122,6 +117,12 @@ def cmd_deck(args: argparse.Namespace) -> int:
                 _finish(e, error, seconds, bar, args.verbose)
     finally:
         bar.close()
+        for e in todo:
+            if e.done and e.status == "rendered":
+                stamps.record(e.scene)
+            else:
+                stamps.forget(e.scene)
+        stamps.save()
     index = out / "index.html"
     _write_index(index, entries)
     failed = [e for e in entries if e.status == "failed"]
@@ -134,7 +135,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
 
 
 def _finish(e: DeckEntry, error: str, seconds: float, bar, verbose: bool = False) -> None:
-    e.seconds = seconds
+    e.seconds, e.done = seconds, True
     if error:
         e.status, e.error = "failed", error
     if verbose:

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from glute3d.cli.common import PROG, load_cached_model, one_line, prepare_out_dir
+from glute3d.cli.common import PROG, CliError, load_cached_model, one_line, prepare_out_dir
+from glute3d.cli.freshness import clashing_names
 
 __all__ = ["cmd_build_meshes", "cmd_render", "render_one", "thumb_path"]
 
@@ -70,6 +71,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.scenes]
     from glute3d.scene import Scene, SceneError
 
+    clashes = clashing_names(paths)
+    if clashes:
+        raise CliError(f"scenes would overwrite each other's picture: {'; '.join(clashes)}; rename one of them")
     # check every scene's form before loading the model
     failed = 0
     good: list[Path] = []
