@@ -95,7 +95,9 @@ def stack_1d(desired: np.ndarray, heights: np.ndarray, gap: float, lo: float, hi
     return s + offsets
 
 
-def choose_sides(anchor_x: np.ndarray, prefer: list[str], center_x: float, heights: np.ndarray, capacity: float) -> list[str]:
+def choose_sides(
+    anchor_x: np.ndarray, prefer: list[str], center_x: float, heights: np.ndarray, capacity: float
+) -> list[str]:
     """Pick the margin of every label.
 
     ``"auto"`` labels go to the side of their anchor; if one side then holds more than
@@ -137,7 +139,7 @@ def choose_sides(anchor_x: np.ndarray, prefer: list[str], center_x: float, heigh
             sides[i] = "left" if load_l <= load_r else "right"
     for _ in range(len(sides)):
         load = {s: float(sum(h[i] for i in range(len(sides)) if sides[i] == s)) for s in ("left", "right")}
-        full = max(load, key=load.get)
+        full = max(load, key=lambda s: load[s])
         other = "right" if full == "left" else "left"
         if load[full] <= capacity:
             break
@@ -223,8 +225,13 @@ def layout_labels(
             w, h = wh[i]
             box = (edge - w, top, edge, top + h) if side == "left" else (edge, top, edge + w, top + h)
             start = (sx, top + fl[i] / 2.0)
-            out[i] = Placement(i, side, tuple(float(v) for v in box), (float(start[0]), float(start[1])),
-                               (float(a[i, 0]), float(a[i, 1])))
+            out[i] = Placement(
+                i,
+                side,
+                (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                (float(start[0]), float(start[1])),
+                (float(a[i, 0]), float(a[i, 1])),
+            )
     return [p for p in out if p is not None]
 
 

@@ -1,0 +1,166 @@
+"""Untangling the labels after the render: which margin and which anchor point each label takes.
+
+:func:`glute3d.render.labels.layout_labels` stacks the labels of each margin beside the model;
+here a coordinate descent over each label's margin and anchor (among the alternatives the
+z-buffer allows) lowers :func:`layout_cost`: leader length, crossings, and leaders passing
+close to other anchors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from glute3d.render.camera import CameraFrame
+from glute3d.render.labels import Placement, layout_labels
+from glute3d.render.layout import Layout
+
+if TYPE_CHECKING:
+    from glute3d.scene import ResolvedScene
+
+__all__ = ["layout_cost", "place_labels"]
+
+
+def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Sign of the turn a -> b -> c, broadcast over leading axes."""
+    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+
+def layout_cost(
+    placements: list[Placement],
+    clear: float,
+    center_x: float | None = None,
+    far_penalty: float = 0.0,
+    *,
+    hard_only: bool = False,
+) -> float:
+    """How tangled a label layout is: leader lengths, crossings, leaders grazing other anchors.
+
+    A label in the margin away from its anchor (across ``center_x``) costs ``far_penalty``.
+    ``hard_only``: count only crossings and leaders through other anchors.
+
+    Examples
+    --------
+    >>> a = Placement(0, "left", (0, 0, 10, 10), (10.0, 5.0), (50.0, 50.0))
+    >>> b = Placement(1, "left", (0, 40, 10, 50), (10.0, 45.0), (50.0, 0.0))
+    >>> layout_cost([a, b], 5.0, hard_only=True)  # the two leaders cross
+    2000.0
+    """
+    if not placements:
+        return 0.0
+    seg = np.array([(p.start[0], p.start[1], p.anchor[0], p.anchor[1]) for p in placements], float)
+    s0, s1 = seg[:, :2], seg[:, 2:]
+    d = s1 - s0
+    cost = 0.0 if hard_only else float(np.linalg.norm(d, axis=1).sum())
+    P0, P1 = s0[:, None, :], s1[:, None, :]
+    Q0, Q1 = s0[None, :, :], s1[None, :, :]
+    cross = (_orient(Q0, Q1, P0) * _orient(Q0, Q1, P1) < 0) & (_orient(P0, P1, Q0) * _orient(P0, P1, Q1) < 0)
+    cost += 2000.0 * float(np.triu(cross, 1).sum())
+    # distance of every anchor j to every leader i
+    L2 = np.maximum((d * d).sum(1), 1e-9)[:, None]
+    t = np.clip(((s1[None, :, :] - s0[:, None, :]) * d[:, None, :]).sum(-1) / L2, 0.0, 1.0)
+    gap = np.linalg.norm(s0[:, None, :] + t[..., None] * d[:, None, :] - s1[None, :, :], axis=-1)
+    np.fill_diagonal(gap, np.inf)
+    cost += 600.0 * float((gap < clear).sum())  # a leader through another anchor: confusing
+    if hard_only:
+        return cost
+    cost += 150.0 * float(((gap >= clear) & (gap < 3.0 * clear)).sum())  # close by: crowded
+    if center_x is not None and far_penalty:
+        far = [(p.side == "left") != (p.anchor[0] < center_x) for p in placements]
+        cost += far_penalty * sum(far)
+    return cost
+
+
+class _Search:
+    """The state of the coordinate descent: sides, anchors, the best layout and its cost."""
+
+    def __init__(self, res: ResolvedScene, lay: Layout, frame: CameraFrame, anchors: np.ndarray) -> None:
+        w, h = lay.size
+        self.res, self.lay = res, lay
+        self.area = (lay.pad, lay.pad + lay.top_h, w - lay.pad, h - lay.pad - lay.bottom_h)
+        bx0, by0, bx1, by1 = frame.model_box
+        self.model_box = (max(bx0, self.area[0]), by0, min(bx1, self.area[2]), by1)
+        self.anchors = anchors.copy()
+        self.sides = list(lay.sides)
+        self.clear = 0.8 * lay.label_px
+        self.cx, self.far_penalty = (self.model_box[0] + self.model_box[2]) / 2.0, 0.12 * w
+        self.placements = self.layout()
+        self.best = self.cost(self.placements)
+
+    def layout(self) -> list[Placement]:
+        lay = self.lay
+        return layout_labels(
+            self.anchors,
+            lay.label_sizes,
+            self.sides,
+            model_box=self.model_box,
+            area=self.area,
+            gap=lay.gap,
+            spacing=0.35 * lay.label_px,
+            first_line=np.full(len(self.res.labels), lay.label_px * lay.leading),
+        )
+
+    def cost(self, placements: list[Placement]) -> float:
+        return layout_cost(placements, self.clear, self.cx, self.far_penalty)
+
+    def try_other_sides(self) -> bool:
+        """Move labels to the other margin where that untangles leaders or brings a label to
+        the side of its anchor (if it fits that column); whether anything improved."""
+        lay, improved = self.lay, False
+        capacity = self.area[3] - self.area[1]
+        for i, lab in enumerate(self.res.labels):
+            other = "right" if self.sides[i] == "left" else "left"
+            load = sum(
+                lay.label_sizes[j, 1] + 0.35 * lay.label_px for j in range(len(self.sides)) if self.sides[j] == other
+            )
+            if (
+                lab.side != "auto"
+                or lay.label_sizes[i, 0] > lay.columns[other]
+                or load + lay.label_sizes[i, 1] > capacity
+            ):
+                continue
+            hard = layout_cost(self.placements, self.clear, hard_only=True)
+            self.sides[i] = other
+            trial = self.layout()
+            c = self.cost(trial)
+            width = self.model_box[2] - self.model_box[0]
+            clearly = abs(self.anchors[i, 0] - self.cx) > 0.1 * width  # not on the midline
+            near_side = clearly and (other == "left") == (self.anchors[i, 0] < self.cx)
+            if c + 1e-6 < self.best and (near_side or layout_cost(trial, self.clear, hard_only=True) < hard):
+                self.best, self.placements, improved = c, trial, True
+            else:
+                self.sides[i] = "right" if other == "left" else "left"
+        return improved
+
+    def try_anchor_options(self, options: list[np.ndarray]) -> bool:
+        """Move each anchor to the alternative (of about 12 tried) that lowers the cost most."""
+        improved = False
+        for i, opts in enumerate(options):
+            if len(opts) < 2:
+                continue
+            keep = self.anchors[i].copy()
+            for o in opts[:: max(1, len(opts) // 12)]:
+                self.anchors[i] = o
+                trial = self.layout()
+                c = self.cost(trial)
+                if c + 1e-6 < self.best:
+                    self.best, keep, self.placements, improved = c, o.copy(), trial, True
+            self.anchors[i] = keep
+        return improved
+
+
+def place_labels(
+    res: ResolvedScene, lay: Layout, frame: CameraFrame, anchors: np.ndarray, options: list[np.ndarray]
+) -> list[Placement]:
+    """Lay the labels out, then move them between margins and their anchors along their
+    targets (among ``options``) to untangle the leaders."""
+    if not res.labels:
+        return []
+    search = _Search(res, lay, frame, anchors)
+    for _ in range(2):  # coordinate descent over the side and the anchor of each label
+        improved = search.try_other_sides()
+        improved = search.try_anchor_options(options) or improved
+        if not improved:
+            break
+    return search.placements
