@@ -8,14 +8,13 @@ own faces.  Left-side instances are mirror images of the right, computed once.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from glute3d.anatomy.bones import BoneSet
-from glute3d.io.datafiles import load_data
 from glute3d.anatomy.landmarks import Landmarks
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.sdf import spline
+from glute3d.io.datafiles import load_data
 
 SIDES = ("r", "l")
 MIRROR = np.array([1.0, 1.0, -1.0])
@@ -91,8 +90,12 @@ def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
     defs = defs or definitions()
     dp = design_points(bones)
     meshes = bones.meshes
-    right_mesh = {"hip_bone": meshes["hip_bone_r"], "femur": meshes["femur_r"],
-                  "sacrum": meshes["sacrum"], "coccyx": meshes["coccyx"]}
+    right_mesh = {
+        "hip_bone": meshes["hip_bone_r"],
+        "femur": meshes["femur_r"],
+        "sacrum": meshes["sacrum"],
+        "coccyx": meshes["coccyx"],
+    }
     surfaces = {k: _Surface(m) for k, m in right_mesh.items()}
     sheet = bones.hip.sheet
     out = Landmarks()

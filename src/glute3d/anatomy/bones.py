@@ -20,10 +20,10 @@ from functools import cached_property
 import numpy as np
 
 from glute3d.geometry import sdf
-from glute3d.io.datafiles import load_data
-from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.curves import smoothstep
+from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import mesh_sdf
+from glute3d.io.datafiles import load_data
 
 PARAMETER_RANGES = {
     "scale": (0.7, 1.3),
@@ -103,8 +103,8 @@ class IliumSheet:
     ``outer`` are unit normals pointing out of the gluteal (lateral) surface.
     """
 
-    mid: np.ndarray            # (n_u, n_v, 3) mid-surface
-    outer: np.ndarray          # (n_u, n_v, 3) unit normals toward the gluteal surface
+    mid: np.ndarray  # (n_u, n_v, 3) mid-surface
+    outer: np.ndarray  # (n_u, n_v, 3) unit normals toward the gluteal surface
     half_thickness: np.ndarray  # (n_u, n_v)
 
     @property
@@ -231,7 +231,9 @@ class HipBoneDesign:
         a = sdf.spline(a, n_u)
         b = sdf.spline(b, n_u)
         mid = sdf.loft(a, b, 60)
-        plate = sdf.SweptSpheres(mid.reshape(-1, 3), np.full(mid.shape[0] * mid.shape[1], ob["half_thickness"] * self.scale))
+        plate = sdf.SweptSpheres(
+            mid.reshape(-1, 3), np.full(mid.shape[0] * mid.shape[1], ob["half_thickness"] * self.scale)
+        )
         iu = int(ob["hole_uv"][0] * (n_u - 1))
         iv = int(ob["hole_uv"][1] * 59)
         centre = mid[iu, iv]
@@ -347,9 +349,9 @@ def _mirror_z(fn):
 class SacrumDesign:
     """The sacrum as a body column, a lateral plate (alae) and a median crest."""
 
-    midline: np.ndarray          # (n, 3) dense midline, base -> apex
-    t: np.ndarray                # (n,) arc parameter
-    anterior: np.ndarray         # (n, 3) unit normal toward the pelvic (anterior) surface
+    midline: np.ndarray  # (n, 3) dense midline, base -> apex
+    t: np.ndarray  # (n,) arc parameter
+    anterior: np.ndarray  # (n, 3) unit normal toward the pelvic (anterior) surface
     half_width: np.ndarray
     body_radius: np.ndarray
     plate_half_thickness: np.ndarray
@@ -384,7 +386,9 @@ class SacrumDesign:
         plate = sdf.SweptSpheres(np.vstack(centres), np.concatenate(radii), k=12)
         dorsal = -self.anterior
         crest_pts = self.midline + dorsal * (self.body_radius * 0.75 + 2 * s)[:, None]
-        crest = sdf.SweptSpheres(crest_pts[: int(0.85 * len(crest_pts))], np.full(int(0.85 * len(crest_pts)), cfg["median_crest_radius"] * s))
+        crest = sdf.SweptSpheres(
+            crest_pts[: int(0.85 * len(crest_pts))], np.full(int(0.85 * len(crest_pts)), cfg["median_crest_radius"] * s)
+        )
         return body, plate, crest
 
     def sdf(self, p: np.ndarray) -> np.ndarray:
@@ -399,7 +403,10 @@ class SacrumDesign:
         for t, off, r in zip(cfg["foramina"], cfg["foramina_offset"], cfg["foramina_radius"]):
             for side in (1.0, -1.0):
                 for sign in (1, -1):
-                    centre = self.surface_guess(t, sign * off * s, side) - side * self.anterior[int(t * (len(self.t) - 1))] * 5.5 * s
+                    centre = (
+                        self.surface_guess(t, sign * off * s, side)
+                        - side * self.anterior[int(t * (len(self.t) - 1))] * 5.5 * s
+                    )
                     d = sdf.smooth_subtract(d, sdf.sphere(p, centre, r * s), 1.5 * s)
         clear = cfg["clearance"] * s
         hip_r = self.hip_sdf_r
@@ -471,7 +478,10 @@ def coccyx_design(params: BoneParameters, sacrum: SacrumDesign, bp: dict | None 
     s = params.scale
     seg = np.asarray(cfg["segments"], float)
     centers = np.column_stack([seg, np.zeros(len(seg))]) * s
-    radii = np.column_stack([cfg["half_depth"], cfg["half_height"], np.asarray(cfg["half_width"]) * params.pelvis_width]) * s
+    radii = (
+        np.column_stack([cfg["half_depth"], cfg["half_height"], np.asarray(cfg["half_width"]) * params.pelvis_width])
+        * s
+    )
     return CoccyxDesign(centers, radii, cfg, s, sacrum.sdf)
 
 
@@ -485,8 +495,8 @@ class FemurDesign:
     """
 
     head_radius: float
-    neck_axis: np.ndarray       # unit vector from the neck-shaft junction toward the head centre
-    junction: np.ndarray        # neck-shaft junction (on the shaft axis)
+    neck_axis: np.ndarray  # unit vector from the neck-shaft junction toward the head centre
+    junction: np.ndarray  # neck-shaft junction (on the shaft axis)
     e_a: np.ndarray
     e_u: np.ndarray
     e_l: np.ndarray
@@ -499,7 +509,9 @@ class FemurDesign:
 
     def shaft_radius(self, u) -> np.ndarray:
         cfg = self.config
-        return np.interp(-np.asarray(u, float), -np.asarray(cfg["shaft_profile_u"]), cfg["shaft_profile_r"]) * self.scale
+        return (
+            np.interp(-np.asarray(u, float), -np.asarray(cfg["shaft_profile_u"]), cfg["shaft_profile_r"]) * self.scale
+        )
 
     def shaft_point(self, u) -> np.ndarray:
         """Point on the (bowed) shaft axis at height ``u`` (mm, shaft-local)."""
@@ -534,7 +546,12 @@ class FemurDesign:
             taper = r["radius"] * s * np.sin(np.linspace(0.15, np.pi - 0.15, 200)) ** 0.5
             tubes.append(sdf.SweptSpheres(centres, taper))
         ells = [
-            (self.local(e["center"]), np.asarray(e["radii"]) * s, self._rotation, e.get("blend", cfg["blend"] * 1.4) * s)
+            (
+                self.local(e["center"]),
+                np.asarray(e["radii"]) * s,
+                self._rotation,
+                e.get("blend", cfg["blend"] * 1.4) * s,
+            )
             for e in cfg["ellipsoids"]
         ]
         cuts = [(self.local(e["center"]), np.asarray(e["radii"]) * s, self._rotation) for e in cfg["cuts"]]
@@ -559,8 +576,7 @@ class FemurDesign:
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         u = np.asarray(self.config["shaft_profile_u"], float)
-        pts = np.vstack([self.shaft_point(u), self.local([[0, 40, 40], [0, -400, -45], [0, -400, 45]]),
-                         [[0, 0, 0]]])
+        pts = np.vstack([self.shaft_point(u), self.local([[0, 40, 40], [0, -400, -45], [0, -400, 45]]), [[0, 0, 0]]])
         pad = 45 * self.scale
         return pts.min(0) - pad, pts.max(0) + pad
 
@@ -572,14 +588,12 @@ def femur_design(params: BoneParameters | None = None, bp: dict | None = None) -
     cfg = bp["femur"]
     s = params.scale
     tilt = np.radians(cfg["shaft_tilt_deg"])
-    e_u = np.array([0.0, np.cos(tilt), np.sin(tilt)])   # up the shaft, leaning laterally
+    e_u = np.array([0.0, np.cos(tilt), np.sin(tilt)])  # up the shaft, leaning laterally
     e_l = np.array([0.0, -np.sin(tilt), np.cos(tilt)])
     e_a = np.array([1.0, 0.0, 0.0])
-    gamma = np.radians(180.0 - params.neck_shaft_angle)   # angle between neck axis and shaft axis
+    gamma = np.radians(180.0 - params.neck_shaft_angle)  # angle between neck axis and shaft axis
     av = np.radians(params.anteversion)
-    neck_axis = (
-        np.cos(gamma) * e_u - np.sin(gamma) * np.cos(av) * e_l + np.sin(gamma) * np.sin(av) * e_a
-    )
+    neck_axis = np.cos(gamma) * e_u - np.sin(gamma) * np.cos(av) * e_l + np.sin(gamma) * np.sin(av) * e_a
     junction = -neck_axis * cfg["neck_length"] * s
     return FemurDesign(
         head_radius=cfg["head_radius"] * s,

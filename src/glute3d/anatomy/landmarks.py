@@ -89,7 +89,7 @@ class Landmarks:
         return json.dumps(doc, indent=1, sort_keys=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "Landmarks":
+    def from_json(cls, text: str) -> Landmarks:
         doc = json.loads(text)
         return cls(
             points={k: (v["bone"], np.asarray(v["xyz"], float)) for k, v in doc["points"].items()},

@@ -45,11 +45,11 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 from scipy.spatial import cKDTree
 
-from glute3d.io.datafiles import data_text
-from glute3d.geometry.mesh import Mesh, merge
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.geometry.curves import catmull_rom_basis, smoothstep
 from glute3d.geometry.distance import DistanceGrid, distance_grid
+from glute3d.geometry.mesh import Mesh, merge
+from glute3d.io.datafiles import data_text
 from glute3d.sides import SIDE_SIGN, SIDES
 
 MUSCLE_NAMES = ("gluteus_minimus", "piriformis", "gluteus_medius", "tensor_fasciae_latae", "gluteus_maximus")
@@ -140,15 +140,24 @@ def parse_specs(doc: Mapping[str, Any]) -> dict[str, MuscleSpec]:
             where = f"{name}.insertion[{k}]"
             q = tuple(float(x) for x in _need(t, "fibres", where))
             if len(q) != 2 or not 0.0 <= q[0] < q[1] <= 1.0:
-                raise MuscleDataError(f"muscles.toml [{where}]: fibres = {list(q)} must be [q0, q1] with 0 <= q0 < q1 <= 1")
+                raise MuscleDataError(
+                    f"muscles.toml [{where}]: fibres = {list(q)} must be [q0, q1] with 0 <= q0 < q1 <= 1"
+                )
             if "region" in t:
                 targets.append(Target(q, regions=tuple(t["region"])))
             elif "band" in t:
                 if t["band"] != "iliotibial_tract":
                     raise MuscleDataError(f"muscles.toml [{where}]: unknown band {t['band']!r}; use 'iliotibial_tract'")
                 below = tuple(float(x) for x in _need(t, "below_gt", where))
-                targets.append(Target(q, band=t["band"], below_gt=below, lateral=float(t.get("lateral", 10.0)),
-                                      anterior=float(t.get("anterior", 0.0))))
+                targets.append(
+                    Target(
+                        q,
+                        band=t["band"],
+                        below_gt=below,
+                        lateral=float(t.get("lateral", 10.0)),
+                        anterior=float(t.get("anterior", 0.0)),
+                    )
+                )
             else:
                 raise MuscleDataError(f"muscles.toml [{where}]: give either `region` or `band`")
         covered = sorted(t.fibres for t in targets)
@@ -161,8 +170,12 @@ def parse_specs(doc: Mapping[str, Any]) -> dict[str, MuscleSpec]:
         if fan not in ("insertion", "waypoint"):
             raise MuscleDataError(f"muscles.toml [{name}]: fan_center = {fan!r}; use 'insertion' or 'waypoint'")
         wps = tuple(
-            Waypoint(dict(w["at"]), tuple(float(x) for x in w.get("offset", (0, 0, 0))), float(w.get("spread", 0.0)),
-                     tuple(float(x) for x in w.get("across", (0, 1, 0))))
+            Waypoint(
+                dict(w["at"]),
+                tuple(float(x) for x in w.get("offset", (0, 0, 0))),
+                float(w.get("spread", 0.0)),
+                tuple(float(x) for x in w.get("across", (0, 1, 0))),
+            )
             for w in d.get("waypoints", ())
         )
         if fan == "waypoint" and not wps:
@@ -196,8 +209,15 @@ def parse_specs(doc: Mapping[str, Any]) -> dict[str, MuscleSpec]:
             samples=int(d.get("samples", 28)),
             order=order,
             fan_center=fan,
-            via=tuple(Via(float(v["t"]), float(v["lift"]), bool(v.get("hug", False)),
-                          tuple(float(x) for x in v.get("offset", (0.0, 0.0, 0.0)))) for v in d.get("via", ())),
+            via=tuple(
+                Via(
+                    float(v["t"]),
+                    float(v["lift"]),
+                    bool(v.get("hug", False)),
+                    tuple(float(x) for x in v.get("offset", (0.0, 0.0, 0.0))),
+                )
+                for v in d.get("via", ())
+            ),
             waypoints=wps,
             approach=tuple(float(x) for x in d.get("approach", (0.0, 0.0))),
             thickness=thick,
@@ -371,8 +391,9 @@ class _Layer:
         self.radius = _refine(0.5 * np.linalg.norm(muscle.superficial - muscle.deep, axis=2)).ravel()
         nrm = _refine(muscle.normals).reshape(-1, 3)
         self.normals = nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
-        step = np.maximum(np.linalg.norm(np.gradient(fine, axis=0), axis=2),
-                          np.linalg.norm(np.gradient(fine, axis=1), axis=2))
+        step = np.maximum(
+            np.linalg.norm(np.gradient(fine, axis=0), axis=2), np.linalg.norm(np.gradient(fine, axis=1), axis=2)
+        )
         self.footprint = 0.75 * step.ravel()
         n_f, n_s = self.shape
         fi, si = np.divmod(np.arange(len(self.points)), n_s)
@@ -439,8 +460,15 @@ class _Cover:
 class _Field:
     """Distance to everything beneath a muscle: bones of one side (posed) and deeper muscles."""
 
-    def __init__(self, pelvis: DistanceGrid, femur: DistanceGrid, transform: np.ndarray, cover: _Cover | None,
-                 gap: float = 0.0, outward: np.ndarray | None = None):
+    def __init__(
+        self,
+        pelvis: DistanceGrid,
+        femur: DistanceGrid,
+        transform: np.ndarray,
+        cover: _Cover | None,
+        gap: float = 0.0,
+        outward: np.ndarray | None = None,
+    ):
         self.pelvis, self.femur, self.cover, self.gap = pelvis, femur, cover, gap
         self.outward = outward
         self.rot = transform[:3, :3]
@@ -645,7 +673,10 @@ class MuscleRig:
         on_surface = np.zeros(n_f, bool)
         for idx, line, nrm, on in lines:
             # keep the fan untwisted: insertions in the same order across the fan as the origins
-            if len(idx) > 1 and ((line[-1] - line[0]) @ across_fan) * ((origin[idx[-1]] - origin[idx[0]]) @ across_fan) < 0:
+            if (
+                len(idx) > 1
+                and ((line[-1] - line[0]) @ across_fan) * ((origin[idx[-1]] - origin[idx[0]]) @ across_fan) < 0
+            ):
                 line, nrm = line[::-1], nrm[::-1]
             insertion[idx], insertion_n[idx], on_surface[idx] = line, nrm, on
 
@@ -663,8 +694,25 @@ class MuscleRig:
         parts = {p: np.flatnonzero((q >= a) & (q < b)) for p, (a, b) in spec.parts.items()}
         via_offsets = [np.asarray(v.offset) * mirror for v in spec.via]
         outward = mean_n / np.linalg.norm(mean_n)
-        return _Prepared(spec, side, origin, origin_n, insertion, insertion_n, on_surface, waypoints, via_offsets,
-                         outward, model.shaft_frame(side).axis, smoothstep(s, *spec.follow), profile, edge, edge / edge.sum(), parts, s)
+        return _Prepared(
+            spec,
+            side,
+            origin,
+            origin_n,
+            insertion,
+            insertion_n,
+            on_surface,
+            waypoints,
+            via_offsets,
+            outward,
+            model.shaft_frame(side).axis,
+            smoothstep(s, *spec.follow),
+            profile,
+            edge,
+            edge / edge.sum(),
+            parts,
+            s,
+        )
 
     # ------------------------------------------------------------------ generation
     def neutral(self) -> dict[str, Muscle]:
@@ -673,9 +721,15 @@ class MuscleRig:
             self._neutral = self.build(_use_prior=False)
         return self._neutral
 
-    def build(self, transforms: Mapping[str, np.ndarray] | None = None, *, sides: Sequence[str] = SIDES,
-              names: Sequence[str] | None = None, reuse: bool = True, _use_prior: bool = True,
-              ) -> dict[str, Muscle]:
+    def build(
+        self,
+        transforms: Mapping[str, np.ndarray] | None = None,
+        *,
+        sides: Sequence[str] = SIDES,
+        names: Sequence[str] | None = None,
+        reuse: bool = True,
+        _use_prior: bool = True,
+    ) -> dict[str, Muscle]:
         """Generate the muscles for femur transforms.
 
         A side at neutral pose returns the cached neutral muscles; with
@@ -720,8 +774,14 @@ class MuscleRig:
                 if name not in wanted:
                     continue
                 below = [layers[o] for o in spec.over if o in layers]
-                fld = _Field(self.pelvis, self.femur[side], t, _Cover(below) if below else None, spec.gap,
-                             self.prepared[name, side].outward)
+                fld = _Field(
+                    self.pelvis,
+                    self.femur[side],
+                    t,
+                    _Cover(below) if below else None,
+                    spec.gap,
+                    self.prepared[name, side].outward,
+                )
                 prep = self.prepared[name, side]
                 prior = None
                 if neutral is not None:
@@ -770,8 +830,9 @@ def _generate(prep: _Prepared, transform: np.ndarray, fld: _Field, prior: np.nda
     return _wrap_and_skin(prep, fld, fib, clear_fs, thick, passes=2 if prior is not None else 3)
 
 
-def _initial_fibres(prep: _Prepared, fld: _Field, ins: np.ndarray, ins_n: np.ndarray,
-                    clear_fs: np.ndarray) -> np.ndarray:
+def _initial_fibres(
+    prep: _Prepared, fld: _Field, ins: np.ndarray, ins_n: np.ndarray, clear_fs: np.ndarray
+) -> np.ndarray:
     """Catmull-Rom curves through origin, settled via points, waypoints, approach and insertion."""
     spec = prep.spec
     origin, origin_n = prep.origin, prep.origin_normal
@@ -794,7 +855,9 @@ def _initial_fibres(prep: _Prepared, fld: _Field, ins: np.ndarray, ins_n: np.nda
     along, lift = spec.approach
     end = ins + ins_n * np.where(prep.on_surface, 0.3, 0.0)[:, None]
     if along > 0 or lift > 0:
-        back = ctrl[-1] - ins if spec.approach_from == "path" else np.broadcast_to(rot @ prep.femur_up, ins.shape).copy()
+        back = (
+            ctrl[-1] - ins if spec.approach_from == "path" else np.broadcast_to(rot @ prep.femur_up, ins.shape).copy()
+        )
         back -= np.einsum("ij,ij->i", back, ins_n)[:, None] * ins_n
         back /= np.maximum(np.linalg.norm(back, axis=1, keepdims=True), 1e-9)
         ctrl.append(ins + back * along + ins_n * (lift + clear_fs[:, -1])[:, None])
@@ -819,8 +882,9 @@ def _follow_femur(fibres: np.ndarray, transform: np.ndarray, center: np.ndarray,
     return center + np.einsum("sij,fsj->fsi", turns, fibres - center)
 
 
-def _wrap_and_skin(prep: _Prepared, fld: _Field, fib: np.ndarray, clear_fs: np.ndarray,
-                   thick: np.ndarray, passes: int = 3) -> Muscle:
+def _wrap_and_skin(
+    prep: _Prepared, fld: _Field, fib: np.ndarray, clear_fs: np.ndarray, thick: np.ndarray, passes: int = 3
+) -> Muscle:
     """Push the fibres out of what lies beneath (pulling some onto it), then build the body."""
     spec = prep.spec
     n_f = fib.shape[0]
@@ -934,8 +998,9 @@ def _clear_of_bone(fld: _Field, p: np.ndarray, below: float, target: float, *, p
     return p
 
 
-_PROBES = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) != (0, 0, 0)],
-                   float)
+_PROBES = np.array(
+    [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) != (0, 0, 0)], float
+)
 _PROBES /= np.linalg.norm(_PROBES, axis=1, keepdims=True)
 
 
@@ -954,8 +1019,13 @@ def _settle(fld: _Field, p: np.ndarray, target: np.ndarray, hug: np.ndarray, max
 
 
 # ============================================================================ sampling helpers
-def _fan_origins(points: np.ndarray, center: np.ndarray, n: int, *, by_axis: bool = False,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _fan_origins(
+    points: np.ndarray,
+    center: np.ndarray,
+    n: int,
+    *,
+    by_axis: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` fibre starts evenly spaced along the far edge of an origin region.
 
     The region is flattened onto its best-fit plane and cut into bins by angle

@@ -47,14 +47,13 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt, gaussian_filter1d, maximum_filter1d
 from scipy.spatial import cKDTree
 
-from glute3d.io.datafiles import data_text
-from glute3d.geometry.mesh import Mesh, merge
 from glute3d.anatomy.skeleton import ShaftFrame, Skeleton
 from glute3d.geometry.curves import catmull_rom, resample, tube
 from glute3d.geometry.distance import DistanceGrid, MeshDistance, distance_grid, point_segment_distance
+from glute3d.geometry.mesh import Mesh, merge
 from glute3d.geometry.transforms import rigid_fit
+from glute3d.io.datafiles import data_text
 from glute3d.sides import SIDES, mirror_for
-
 
 __all__ = [
     "PATH_NAMES",
@@ -171,8 +170,9 @@ def _parse_waypoint(d: Mapping[str, Any], where: str) -> WaypointSpec:
     return WaypointSpec(kind, data, bool(d.get("exit", False)))
 
 
-def _parse_branches(raw: Sequence[Mapping[str, Any]], path: str, where: str, avoid: tuple[str, ...],
-                    under: tuple[str, ...] = ()) -> tuple[BranchSpec, ...]:
+def _parse_branches(
+    raw: Sequence[Mapping[str, Any]], path: str, where: str, avoid: tuple[str, ...], under: tuple[str, ...] = ()
+) -> tuple[BranchSpec, ...]:
     out: list[BranchSpec] = []
     for k, b in enumerate(raw):
         here = f"{where}.branches[{k}]"
@@ -391,11 +391,19 @@ class PathRig:
         Spacing of the bone distance grids, mm.
     """
 
-    def __init__(self, skeleton: Skeleton, specs: Mapping[str, PathSpec] | None = None, *, spacing: float = 2.5,
-                 pelvis: DistanceGrid | None = None, femur: Mapping[str, DistanceGrid] | None = None):
+    def __init__(
+        self,
+        skeleton: Skeleton,
+        specs: Mapping[str, PathSpec] | None = None,
+        *,
+        spacing: float = 2.5,
+        pelvis: DistanceGrid | None = None,
+        femur: Mapping[str, DistanceGrid] | None = None,
+    ):
         self.specs = dict(specs) if specs is not None else path_specs()
-        self.pelvis: DistanceGrid = pelvis if pelvis is not None else distance_grid(
-            merge(skeleton.pelvis_meshes()), spacing=spacing)
+        self.pelvis: DistanceGrid = (
+            pelvis if pelvis is not None else distance_grid(merge(skeleton.pelvis_meshes()), spacing=spacing)
+        )
         self.femur: dict[str, DistanceGrid] = {}
         self.femur_neutral: dict[str, np.ndarray] = {}
         self.shaft: dict[str, ShaftFrame] = {}
@@ -407,15 +415,23 @@ class PathRig:
                 self.femur[side] = femur[side]  # the muscles' grid of the upper femur (neutral frame)
             else:
                 lower = v[v[:, 1] > lesser[1] - 320.0]
-                self.femur[side] = distance_grid(mesh, spacing=spacing, margin=24.0, lower=lower.min(0),
-                                                 upper=lower.max(0))
+                self.femur[side] = distance_grid(
+                    mesh, spacing=spacing, margin=24.0, lower=lower.min(0), upper=lower.max(0)
+                )
             pick = np.linspace(0, len(v) - 1, 6).astype(int)
             self.femur_neutral[side] = v[pick]
             self.shaft[side] = skeleton.shaft_frame(side)
 
     # ------------------------------------------------------------------ generation
-    def build(self, skeleton: Skeleton, muscles: Mapping[str, Any], *, variants: Mapping[str, str] | None = None,
-              sides: Sequence[str] = SIDES, names: Sequence[str] | None = None) -> dict[str, NeurovascularPath]:
+    def build(
+        self,
+        skeleton: Skeleton,
+        muscles: Mapping[str, Any],
+        *,
+        variants: Mapping[str, str] | None = None,
+        sides: Sequence[str] = SIDES,
+        names: Sequence[str] | None = None,
+    ) -> dict[str, NeurovascularPath]:
         """Generate the paths in the pose of ``skeleton``.
 
         Parameters
@@ -556,16 +572,22 @@ class _Context:
             off = np.asarray(d.get("offset", (0.0, 0.0, 0.0)), float) * self.mirror
             frame = d.get("frame", "auto")
             if frame == "auto":
-                bones = {self.skeleton.landmark_bone(n if n == "gluteal_cleft_top" else f"{n}_{self.side}")
-                         for n in d["landmarks"]}
+                bones = {
+                    self.skeleton.landmark_bone(n if n == "gluteal_cleft_top" else f"{n}_{self.side}")
+                    for n in d["landmarks"]
+                }
                 frame = "femur" if bones == {f"femur_{self.side}"} else "pelvis"
             if frame == "femur":
                 off = self.femur_t[:3, :3] @ off
             return p + off
         if wp.kind == "shaft":
             c, axis, post, medial, r = self.rig.shaft[self.side]
-            p = (c - axis * float(d["below"]) + post * (r + float(d.get("behind", 0.0)))
-                 + medial * float(d.get("medial", 0.0)))
+            p = (
+                c
+                - axis * float(d["below"])
+                + post * (r + float(d.get("behind", 0.0)))
+                + medial * float(d.get("medial", 0.0))
+            )
             return self.femur_t[:3, :3] @ p + self.femur_t[:3, 3]
         if wp.kind == "between":
             m = self.muscle(d["between"][0])
@@ -722,8 +744,9 @@ def _spread(disp: np.ndarray, known: np.ndarray, wp_idx: np.ndarray) -> np.ndarr
     return out
 
 
-def _generate_branch(ctx: _Context, spec: BranchSpec, done: Mapping[str, Branch],
-                     solved: Mapping[str, list[np.ndarray]]) -> tuple[Branch, list[np.ndarray]]:
+def _generate_branch(
+    ctx: _Context, spec: BranchSpec, done: Mapping[str, Branch], solved: Mapping[str, list[np.ndarray]]
+) -> tuple[Branch, list[np.ndarray]]:
     """One branch: waypoints, curve, relaxation (planes, bones, muscles), resampling.
 
     Returns the branch and its waypoints as placed (for the branches that leave from them).
@@ -746,7 +769,7 @@ def _generate_branch(ctx: _Context, spec: BranchSpec, done: Mapping[str, Branch]
     n = len(pts)
 
     fixed = np.zeros(n, bool)
-    own = kinds[len(kinds) - len(spec.waypoints):]
+    own = kinds[len(kinds) - len(spec.waypoints) :]
     inside = [k == "muscle" and 0.0 < float(w.data.get("depth", 0.5)) for k, w in zip(own, spec.waypoints)]
     inside = [False] * (len(kinds) - len(inside)) + inside
     fixed[[idx[k] for k, kind in enumerate(kinds) if kind == "attach" or inside[k]]] = True
@@ -868,9 +891,15 @@ def _bilinear(grid: np.ndarray, q: float, s: float) -> tuple[np.ndarray, np.ndar
 
 
 # ============================================================================ entry point
-def generate_paths(skeleton: Skeleton, muscles: Mapping[str, Any], *, variants: Mapping[str, str] | None = None,
-                   sides: Sequence[str] = SIDES, names: Sequence[str] | None = None,
-                   rig: PathRig | None = None) -> dict[str, NeurovascularPath]:
+def generate_paths(
+    skeleton: Skeleton,
+    muscles: Mapping[str, Any],
+    *,
+    variants: Mapping[str, str] | None = None,
+    sides: Sequence[str] = SIDES,
+    names: Sequence[str] | None = None,
+    rig: PathRig | None = None,
+) -> dict[str, NeurovascularPath]:
     """Generate the nerve and artery paths for a skeleton and its muscles (one pose).
 
     Parameters

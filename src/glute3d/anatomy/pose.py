@@ -17,8 +17,8 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,8 +26,17 @@ import numpy as np
 from glute3d.geometry.transforms import axis_rotation
 from glute3d.sides import SIDES
 
-__all__ = ["AXES", "COORDINATES", "MOVEMENTS", "RANGES", "Pose", "PoseError", "hip_axes",
-           "hip_rotation", "hip_transform"]
+__all__ = [
+    "AXES",
+    "COORDINATES",
+    "MOVEMENTS",
+    "RANGES",
+    "Pose",
+    "PoseError",
+    "hip_axes",
+    "hip_rotation",
+    "hip_transform",
+]
 
 COORDINATES = ("flexion", "adduction", "rotation")
 #: Allowed range of each coordinate, degrees (inclusive).

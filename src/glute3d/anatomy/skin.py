@@ -42,17 +42,27 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from glute3d.io.datafiles import data_text
-from glute3d.geometry.mesh import Mesh
-from glute3d.io.ply import ply_bytes, read_ply
-from glute3d.geometry.meshing import occupancy
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.distance import ImplicitDistance
+from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.meshing import occupancy
 from glute3d.geometry.transforms import rigid_fit
+from glute3d.io.datafiles import data_text
+from glute3d.io.ply import ply_bytes, read_ply
 from glute3d.sides import SIDE_SIGN, SIDES, mirror_for
 
-__all__ = ["SKIN_FILE", "Skin", "SkinDataError", "bend", "fingerprint", "generate_skin", "read_skin", "skin_ply_bytes", "skin_spec"]
+__all__ = [
+    "SKIN_FILE",
+    "Skin",
+    "SkinDataError",
+    "bend",
+    "fingerprint",
+    "generate_skin",
+    "read_skin",
+    "skin_ply_bytes",
+    "skin_spec",
+]
 
 #: File name of the pre-built skin in ``meshes/`` (optional; generated when absent or stale).
 SKIN_FILE = "skin.ply"
@@ -322,8 +332,9 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str
     budget = int(g["faces"])
     if surf.n_cells > budget:
         # topology-preserving decimation: quadric decimation can pinch an edge into three faces
-        surf = surf.decimate_pro(1.0 - budget / surf.n_cells, preserve_topology=True, feature_angle=60.0,
-                                 splitting=False)
+        surf = surf.decimate_pro(
+            1.0 - budget / surf.n_cells, preserve_topology=True, feature_angle=60.0, splitting=False
+        )
         surf = Mesh.from_pyvista(surf).to_pyvista()
     surf = surf.clip(normal=(0.0, 1.0, 0.0), origin=(0.0, top, 0.0), invert=True)
     surf = surf.clip(normal=(0.0, -1.0, 0.0), origin=(0.0, bottom, 0.0), invert=True)
