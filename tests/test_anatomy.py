@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from glute3d.anatomy import (
     SEED_STEMS,
     TEXTBOOK,
     Facts,
+    KnowledgeBaseError,
     UnknownStructureError,
     facts,
     knowledge_base,
@@ -35,15 +37,34 @@ S004 = "004_edda6e1099886d77"
 
 LANDMARKS = {
     "point": [
-        "asis", "aiis", "psis", "piis", "iliac_tubercle", "iliac_crest_top", "hip_center",
-        "ischial_spine", "ischial_tuberosity", "pubic_tubercle", "greater_trochanter_tip",
-        "lesser_trochanter", "femoral_head_center", "gluteal_cleft_top",
+        "asis",
+        "aiis",
+        "psis",
+        "piis",
+        "iliac_tubercle",
+        "iliac_crest_top",
+        "hip_center",
+        "ischial_spine",
+        "ischial_tuberosity",
+        "pubic_tubercle",
+        "greater_trochanter_tip",
+        "lesser_trochanter",
+        "femoral_head_center",
+        "gluteal_cleft_top",
     ],
     "curve": ["anterior_gluteal_line", "posterior_gluteal_line", "inferior_gluteal_line", "iliac_crest"],
     "region": [
-        "gluteus_minimus_origin", "gluteus_medius_origin", "gluteus_maximus_origin",
-        "piriformis_origin", "tfl_origin", "gt_anterior_facet", "gt_lateral_facet",
-        "gt_superoposterior_facet", "gt_posterior_facet", "gt_superior_tip", "gluteal_tuberosity",
+        "gluteus_minimus_origin",
+        "gluteus_medius_origin",
+        "gluteus_maximus_origin",
+        "piriformis_origin",
+        "tfl_origin",
+        "gt_anterior_facet",
+        "gt_lateral_facet",
+        "gt_superoposterior_facet",
+        "gt_posterior_facet",
+        "gt_superior_tip",
+        "gluteal_tuberosity",
     ],
 }
 IDENTITY_FIELDS = {"display", "latin", "latin_source", "kind", "sided", "fma", "uberon", "abbreviation"}
@@ -212,7 +233,9 @@ def test_blood_supply_superior_gluteal_artery_and_anastomoses() -> None:
         supply = {b["source"]: b for b in facts(name).data["blood_supply"]}
         assert supply["superior_gluteal_artery"]["branch"] == "deep branch"
         assert set(supply["trochanteric_anastomosis"]["members"]) == {
-            "superior_gluteal_artery", "inferior_gluteal_artery", "medial_circumflex_femoral_artery",
+            "superior_gluteal_artery",
+            "inferior_gluteal_artery",
+            "medial_circumflex_femoral_artery",
         }
     minimus = {b["source"]: b for b in facts("gluteus_minimus").data["blood_supply"]}
     assert cited(minimus["lateral_circumflex_femoral_artery"]) == {S004}
@@ -262,9 +285,14 @@ def test_anterior_fibres_flex_and_rotate_in_posterior_fibres_extend_and_rotate_o
 def test_muscle_parts_name_their_parent() -> None:
     parts = structure_names(kind="muscle_part", sided_expanded=False)
     assert set(parts) == {
-        "gluteus_minimus_anterior", "gluteus_minimus_middle", "gluteus_minimus_posterior",
-        "gluteus_medius_anterior", "gluteus_medius_middle", "gluteus_medius_posterior",
-        "gluteus_maximus_superior", "gluteus_maximus_inferior",
+        "gluteus_minimus_anterior",
+        "gluteus_minimus_middle",
+        "gluteus_minimus_posterior",
+        "gluteus_medius_anterior",
+        "gluteus_medius_middle",
+        "gluteus_medius_posterior",
+        "gluteus_maximus_superior",
+        "gluteus_maximus_inferior",
     }
     for part in parts:
         parent = facts(part).data["parent"]
@@ -329,9 +357,16 @@ def test_minimus_deep_relations_and_variants() -> None:
 
 def test_clinical_topics_of_small_glutes() -> None:
     assert {
-        "trendelenburg_sign", "duchenne_gait", "gtps", "trigger_points", "intramuscular_injection",
-        "superior_gluteal_nerve_injury", "postoperative_atrophy", "superior_gluteal_nerve_entrapment",
-        "surgical_lateral_approach", "compensatory_trunk_lean",
+        "trendelenburg_sign",
+        "duchenne_gait",
+        "gtps",
+        "trigger_points",
+        "intramuscular_injection",
+        "superior_gluteal_nerve_injury",
+        "postoperative_atrophy",
+        "superior_gluteal_nerve_entrapment",
+        "surgical_lateral_approach",
+        "compensatory_trunk_lean",
     } <= topics("gluteus_minimus")
     assert {"trendelenburg_sign", "duchenne_gait", "intramuscular_injection", "gtps"} <= topics("gluteus_medius")
 
@@ -446,7 +481,11 @@ def test_expected_structures_are_present_with_their_kind() -> None:
         "muscle": ["gluteus_minimus", "gluteus_medius", "gluteus_maximus", "piriformis", "tensor_fasciae_latae"],
         "nerve": ["superior_gluteal_nerve", "inferior_gluteal_nerve", "sciatic_nerve"],
         "artery": ["superior_gluteal_artery", "inferior_gluteal_artery"],
-        "bursa": ["trochanteric_bursa_of_gluteus_medius", "trochanteric_bursa_of_gluteus_minimus", "subgluteus_medius_bursa"],
+        "bursa": [
+            "trochanteric_bursa_of_gluteus_medius",
+            "trochanteric_bursa_of_gluteus_minimus",
+            "subgluteus_medius_bursa",
+        ],
         **LANDMARKS,
     }
     for kind, names in expected.items():
@@ -502,21 +541,74 @@ def minimal_entry(**extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        ({"foo": minimal_entry(origin=[{"text": "a", "seed": "wikipedia"}])}, r"entry 'foo', field 'origin\[0\]\.seed'"),
-        ({"foo": minimal_entry(clinical=[{"topic": "t", "seeds": [S001, "005_x"]}])}, r"entry 'foo', field 'clinical\[0\]\.seeds'.*'005_x'"),
-        ({"foo": minimal_entry(relations=[{"text": "a", "seeds": []}])}, r"non-empty"),
-        ({"foo": {"display": "X", "kind": "muscle", "sided": True}}, r"entry 'foo', field 'latin': missing"),
-        ({"foo": minimal_entry(kind="organ")}, r"field 'kind'"),
-        ({"foo": minimal_entry(sided="yes")}, r"field 'sided'"),
-        ({"foo_r": minimal_entry()}, r"sideless"),
-        ({"foo": minimal_entry(fma="22317")}, r"field 'fma'"),
-        ({"foo": minimal_entry(kind="muscle_part", parent="bar")}, r"field 'parent'"),
-        ({"foo": minimal_entry(kind="point", bone="skull")}, r"field 'bone'"),
+        (
+            {"foo": minimal_entry(origin=[{"text": "a", "seed": "wikipedia"}])},
+            r"foo\.origin\[0\]\.seed: seed 'wikipedia'",
+        ),
+        (
+            {"foo": minimal_entry(clinical=[{"topic": "t", "note": "n", "seeds": [S001, "005_x"]}])},
+            r"foo\.clinical\[0\]\.seeds\[1\]: seed '005_x'",
+        ),
+        ({"foo": minimal_entry(relations=[{"text": "a", "seeds": []}])}, r"foo\.relations\[0\]\.seeds: .*non-empty"),
+        ({"foo": {"display": "X", "kind": "muscle", "sided": True}}, r"foo\.latin: missing required field 'latin'"),
+        ({"foo": minimal_entry(kind="organ")}, r"foo\.kind: invalid value 'organ' \(choose from: .*muscle"),
+        ({"foo": minimal_entry(sided="yes")}, r"foo\.sided: .*boolean, got 'yes'"),
+        ({"foo_r": minimal_entry()}, r"foo_r: write the sideless name 'foo'"),
+        ({"foo": minimal_entry(fma="22317")}, r"foo\.fma: malformed FMA ID '22317'; write it like 'FMA:22317'"),
+        ({"foo": minimal_entry(kind="muscle_part", parent="bar")}, r"foo\.parent: 'bar' is not a muscle entry"),
+        ({"foo": minimal_entry(kind="point", bone="skull")}, r"foo\.bone: 'skull' is not a bone entry"),
+        (
+            {"foo": minimal_entry(kind="point", bone="femr")},
+            r"foo\.bone: 'femr' is not a bone entry; did you mean 'femur'",
+        ),
+        ({"foo": minimal_entry(kind="point")}, r"foo\.bone: a point landmark names the bone"),
     ],
 )
 def test_validation_names_entry_and_field(data: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        validate_knowledge_base(data)
+    with pytest.raises(KnowledgeBaseError, match=r"^structures\.toml: " + match) as info:
+        validate_knowledge_base(data | {"femur": minimal_entry(kind="bone")})
+    assert isinstance(info.value, ValueError)
+
+
+BROKEN_KB = """\
+[femur]
+display = "Femur"
+latin = "Femur"
+kind = "bone"
+sided = true
+
+[asis]
+display = "ASIS"
+latin = "Spina iliaca anterior superior"
+kind = "point"
+sided = true
+bone = "femur"
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line", "needles"),
+    [
+        ('kind = "point"', 'kind = "pointe"', "asis.kind", 10, ["invalid value 'pointe'", "did you mean 'point'"]),
+        ('bone = "femur"', 'bone = "femu"', "asis.bone", 12, ["'femu' is not a bone entry", "did you mean 'femur'"]),
+        ("sided = true\nbone", "sidd = true\nbone", "asis.sidd", 11, ["unknown field 'sidd'", "did you mean 'sided'"]),
+        ('latin = "Spina iliaca anterior superior"\n', "", "asis.latin", 7, ["missing required field 'latin'"]),
+    ],
+)
+def test_validation_errors_name_file_field_and_line(
+    tmp_path: Path, old: str, new: str, field: str, line: int, needles: list[str]
+) -> None:
+    path = tmp_path / "structures.toml"
+    text = BROKEN_KB.replace(old, new)
+    assert text != BROKEN_KB
+    path.write_text(text)
+    with pytest.raises(KnowledgeBaseError) as info:
+        validate_knowledge_base(tomllib.loads(text), source=path, text=text)
+    err = info.value
+    assert (err.file, err.field, err.line) == (str(path), field, line)
+    for needle in needles:
+        assert needle in err.message
+    assert "\n" not in str(err) and str(err).startswith(f"{path}: {field}: ")
 
 
 def test_shipped_knowledge_base_is_valid() -> None:
@@ -548,22 +640,70 @@ def test_every_cited_seed_exists(seed_texts: dict[str, str]) -> None:
 
 # (seed, term as the seed's key-fact table states it, structure, KB field, what the KB must say)
 KEY_FACTS = [
-    (S001, "anterior gluteal line and inferior gluteal line", "gluteus_minimus", "origin", ["anterior gluteal line", "inferior gluteal line"]),
+    (
+        S001,
+        "anterior gluteal line and inferior gluteal line",
+        "gluteus_minimus",
+        "origin",
+        ["anterior gluteal line", "inferior gluteal line"],
+    ),
     (S001, "Greater trochanter of the femur", "gluteus_minimus", "insertion", ["greater trochanter"]),
     (S001, "superior gluteal artery", "gluteus_minimus", "blood_supply", ["superior gluteal artery"]),
-    (S001, "superior gluteal nerve (L4, L5, S1", "gluteus_minimus", "innervation", ["superior gluteal nerve", "l4", "l5", "s1"]),
+    (
+        S001,
+        "superior gluteal nerve (L4, L5, S1",
+        "gluteus_minimus",
+        "innervation",
+        ["superior gluteal nerve", "l4", "l5", "s1"],
+    ),
     (S001, "abduction of the hip", "gluteus_minimus", "actions", ["abduction"]),
     (S001, "Medial rotation of thigh", "gluteus_minimus", "actions", ["internal rotation"]),
     (S001, "lateral rotator group", "gluteus_minimus", "antagonists", ["lateral rotator group"]),
-    (S002, "between anterior and posterior gluteal lines", "gluteus_medius", "origin", ["anterior gluteal line", "posterior gluteal line"]),
-    (S002, "Lateral aspect of greater trochanter", "gluteus_medius", "insertion", ["lateral aspect of the greater trochanter"]),
+    (
+        S002,
+        "between anterior and posterior gluteal lines",
+        "gluteus_medius",
+        "origin",
+        ["anterior gluteal line", "posterior gluteal line"],
+    ),
+    (
+        S002,
+        "Lateral aspect of greater trochanter",
+        "gluteus_medius",
+        "insertion",
+        ["lateral aspect of the greater trochanter"],
+    ),
     (S002, "Superior gluteal nerve (L4-S1)", "gluteus_medius", "innervation", ["superior gluteal nerve", "l4", "s1"]),
-    (S002, "Deep branch of superior gluteal artery, trochanteric anastomosis", "gluteus_medius", "blood_supply", ["deep branch", "superior gluteal artery", "trochanteric anastomosis"]),
+    (
+        S002,
+        "Deep branch of superior gluteal artery, trochanteric anastomosis",
+        "gluteus_medius",
+        "blood_supply",
+        ["deep branch", "superior gluteal artery", "trochanteric anastomosis"],
+    ),
     (S002, "thigh internal rotation (anterior part)", "gluteus_medius", "actions", ["internal rotation", "anterior"]),
     (S002, "Pelvis stabilization", "gluteus_medius", "actions", ["pelvic stabilisation"]),
-    (S004, "anterior gluteal line and inferior gluteal line", "gluteus_minimus", "origin", ["anterior gluteal line", "inferior gluteal line"]),
-    (S004, "Greater trochanter of the femur (anterior facet)", "gluteus_minimus", "insertion", ["greater trochanter", "anterior facet"]),
-    (S004, "Gluteus Medius, Tensor Fasciae Latae, Gluteus Maximus", "gluteus_minimus", "synergists", ["gluteus medius", "tensor fasciae latae", "gluteus maximus"]),
+    (
+        S004,
+        "anterior gluteal line and inferior gluteal line",
+        "gluteus_minimus",
+        "origin",
+        ["anterior gluteal line", "inferior gluteal line"],
+    ),
+    (
+        S004,
+        "Greater trochanter of the femur (anterior facet)",
+        "gluteus_minimus",
+        "insertion",
+        ["greater trochanter", "anterior facet"],
+    ),
+    (
+        S004,
+        "Gluteus Medius, Tensor Fasciae Latae, Gluteus Maximus",
+        "gluteus_minimus",
+        "synergists",
+        ["gluteus medius", "tensor fasciae latae", "gluteus maximus"],
+    ),
     (S004, "Lateral Rotator Group", "gluteus_minimus", "antagonists", ["lateral rotator group"]),
     (S004, "L4, L5, S1", "gluteus_minimus", "innervation", ["l4", "l5", "s1"]),
     (S004, "Superior gluteal nerve", "gluteus_minimus", "innervation", ["superior gluteal nerve"]),

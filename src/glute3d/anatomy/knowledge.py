@@ -20,16 +20,21 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import functools
-import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
+from glute3d.anatomy.structures import (
+    KINDS,
+    SEED_STEMS,
+    TEXTBOOK,
+    KnowledgeBaseError,
+    validate_knowledge_base,
+)
+from glute3d.errors import close_matches
+from glute3d.io.datafiles import data_text, parse_toml
 from glute3d.sides import SIDE_WORDS, SIDES, split_side, with_side
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "SIDES",
     "TEXTBOOK",
     "Facts",
+    "KnowledgeBaseError",
     "UnknownStructureError",
     "facts",
     "knowledge_base",
@@ -47,32 +53,6 @@ __all__ = [
     "with_side",
 ]
 
-#: File stems of the source articles (``shared/seeds/<stem>.txt``) that facts may cite.
-SEED_STEMS: frozenset[str] = frozenset(
-    {
-        "000_d96ae1d9757d6593",
-        "001_0fb2a4669723e5ee",
-        "002_c1c5c4081107998f",
-        "003_0762d5fee89b60f3",
-        "004_edda6e1099886d77",
-    }
-)
-
-#: Citation for standard anatomy that no seed article states.
-TEXTBOOK = "textbook"
-
-#: Allowed values of an entry's ``kind``.
-KINDS: frozenset[str] = frozenset(
-    {"bone", "muscle", "muscle_part", "nerve", "artery", "bursa", "point", "curve", "region"}
-)
-
-#: Side suffixes, in the order names are expanded.
-
-_REQUIRED = {"display": str, "latin": str, "kind": str, "sided": bool}
-_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-_ID_RES = {"fma": re.compile(r"^FMA:\d+$"), "uberon": re.compile(r"^UBERON:\d{7}$")}
-_LANDMARK_KINDS = frozenset({"point", "curve", "region"})
-_ROLES = frozenset({"origin", "insertion"})
 _DATA_FILE = "structures.toml"
 
 
@@ -141,80 +121,6 @@ def _collect_seeds(value: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def validate_knowledge_base(data: Mapping[str, Any]) -> None:
-    """Check a parsed knowledge base; raise on the first problem found.
-
-    Checks that every entry is a table with a snake_case sideless name, has ``display``,
-    ``latin`` (strings), ``kind`` (one of `KINDS`) and ``sided`` (bool); that ontology IDs are
-    well formed; that every ``seed`` is ``"textbook"`` or one of `SEED_STEMS` and every
-    ``seeds`` is a non-empty list of such values; that a muscle part names an existing muscle
-    as ``parent``; and that a landmark names an existing bone and, for attachment regions, an
-    existing muscle and a role.
-
-    Parameters
-    ----------
-    data : mapping
-        The parsed TOML document, entry name to entry table.
-
-    Raises
-    ------
-    ValueError
-        Naming the entry and the field at fault, the bad value and what is allowed.
-    """
-    allowed_seeds = SEED_STEMS | {TEXTBOOK}
-    bad_seed = f"is not {TEXTBOOK!r} or one of the seed stems {sorted(SEED_STEMS)}"
-
-    def fail(name: str, field: str, problem: str) -> NoReturn:
-        raise ValueError(f"structures.toml: entry {name!r}, field {field!r}: {problem}")
-
-    for name, entry in data.items():
-        if not isinstance(entry, Mapping):
-            fail(name, "<entry>", f"must be a table, got {type(entry).__name__}")
-        if not _NAME_RE.match(name):
-            fail(name, "<name>", "names must be lower-case snake_case")
-        if split_side(name)[1] is not None:
-            fail(name, "<name>", "write the sideless name; sides '_r'/'_l' are added by code")
-        for field, typ in _REQUIRED.items():
-            if field not in entry:
-                fail(name, field, "missing (every entry needs display, latin, kind and sided)")
-            if not isinstance(entry[field], typ):
-                fail(name, field, f"must be {typ.__name__}, got {entry[field]!r}")
-        if entry["kind"] not in KINDS:
-            fail(name, "kind", f"{entry['kind']!r} is not one of {sorted(KINDS)}")
-        for field, pattern in _ID_RES.items():
-            if field in entry and not (
-                isinstance(entry[field], str) and pattern.match(entry[field])
-            ):
-                fail(name, field, f"malformed ID {entry[field]!r} (e.g. 'FMA:22317')")
-        for path, key, value in _walk(entry, name):
-            field = path.partition(".")[2]
-            if key == "seed" and not (isinstance(value, str) and value in allowed_seeds):
-                fail(name, field, f"seed {value!r} {bad_seed}")
-            if key == "seeds":
-                if not isinstance(value, list | tuple) or not value:
-                    fail(name, field, "seeds must be a non-empty list of seed stems")
-                for seed in value:
-                    if not (isinstance(seed, str) and seed in allowed_seeds):
-                        fail(name, field, f"seed {seed!r} {bad_seed}")
-
-    def kind_of(ref: Any) -> str | None:
-        target = data.get(ref) if isinstance(ref, str) else None
-        return target.get("kind") if isinstance(target, Mapping) else None
-
-    for name, entry in data.items():
-        kind = entry["kind"]
-        if kind == "muscle_part" and kind_of(entry.get("parent")) != "muscle":
-            fail(name, "parent", f"{entry.get('parent')!r} is not a muscle entry")
-        if kind in _LANDMARK_KINDS:
-            if kind_of(entry.get("bone")) != "bone":
-                fail(name, "bone", f"{entry.get('bone')!r} is not a bone entry")
-            if "muscle" in entry or "role" in entry:
-                if kind_of(entry.get("muscle")) != "muscle":
-                    fail(name, "muscle", f"{entry.get('muscle')!r} is not a muscle entry")
-                if entry.get("role") not in _ROLES:
-                    fail(name, "role", f"{entry.get('role')!r} is not one of {sorted(_ROLES)}")
-
-
 @functools.cache
 def knowledge_base() -> Mapping[str, Mapping[str, Any]]:
     """Load, validate and cache the knowledge base.
@@ -227,12 +133,13 @@ def knowledge_base() -> Mapping[str, Mapping[str, Any]]:
 
     Raises
     ------
-    ValueError
-        If the data file breaks a rule of `validate_knowledge_base`.
+    KnowledgeBaseError
+        If the data file breaks a rule (see :mod:`glute3d.anatomy.structures`): one line
+        naming the file, the entry's field, its line and the fix.
     """
-    text = resources.files("glute3d").joinpath("data").joinpath(_DATA_FILE).read_text("utf-8")
-    data = tomllib.loads(text)
-    validate_knowledge_base(data)
+    text = data_text(_DATA_FILE)
+    data = parse_toml(text, _DATA_FILE, KnowledgeBaseError)
+    validate_knowledge_base(data, source=_DATA_FILE, text=text)
     return _freeze(data)
 
 
@@ -331,8 +238,7 @@ class Facts:
 
 
 def _suggest(name: str) -> tuple[str, ...]:
-    known = dict.fromkeys(structure_names() + structure_names(sided_expanded=False))
-    return tuple(difflib.get_close_matches(name, known, n=3, cutoff=0.6))
+    return close_matches(name, structure_names() + structure_names(sided_expanded=False))
 
 
 @functools.cache
