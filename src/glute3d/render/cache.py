@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from glute3d.geometry.mesh import Mesh
+from glute3d.model.model import STRUCTURE_KINDS
 from glute3d.render.cachefiles import FORMAT, cache_dir, read_entry, write_entry
 
 __all__ = ["TISSUE_SOURCES", "CachedModel", "cached_model", "model_fingerprint"]
@@ -86,6 +87,7 @@ class CachedModel:
         self._data: dict[str, Any] = {}  # key -> plain data read or made
         self._objects: dict[str, Any] = {}  # what -> Mesh objects built from it (one per array pair)
         self._children: dict[tuple, CachedModel] = {}
+        self._kinds: dict[str, str] | None = None  # structure name -> kind
 
     # ------------------------------------------------------------------ the wrapped model
     def __getattr__(self, name: str) -> Any:
@@ -194,8 +196,15 @@ class CachedModel:
         return self._model.structure_names(kind)
 
     def structure_kind(self, name: str) -> str:
-        """The kind of structure ``name``, as :meth:`glute3d.Model.structure_kind`."""
-        return self._model.structure_kind(name)
+        """The kind of structure ``name``, as :meth:`glute3d.Model.structure_kind` (``KeyError``
+        with the closest names if unknown)."""
+        if self._kinds is None:
+            self._kinds = {}
+            for k in STRUCTURE_KINDS:  # the first kind that has the name, as the model decides
+                for n in self._model.structure_names(k):
+                    self._kinds.setdefault(n, k)
+        kind = self._kinds.get(name)
+        return kind if kind is not None else self._model.structure_kind(name)
 
     def structure(self, name: str) -> Mesh:
         """The mesh of any drawable structure, as :meth:`glute3d.Model.structure`, served from the cache.

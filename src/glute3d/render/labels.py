@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Placement", "choose_sides", "layout_labels", "stack_1d"]
+__all__ = ["Placement", "choose_sides", "crossings", "layout_labels", "stack_1d"]
 
 
 @dataclass(frozen=True)
@@ -192,73 +192,76 @@ def layout_labels(
     """
     a = np.asarray(anchors, float).reshape(-1, 2)
     wh = np.asarray(sizes, float).reshape(-1, 2)
-    n = len(a)
     fl = wh[:, 1] if first_line is None else np.asarray(first_line, float)
+    out: list[Placement] = []
+    for side in ("left", "right"):
+        idx = [i for i in range(len(a)) if sides[i] == side]
+        if idx:
+            out += _column(side, idx, a, wh, fl, model_box, area, gap, spacing)
+    return sorted(out, key=lambda p: p.index)
+
+
+def _column(
+    side: str,
+    idx: list[int],
+    a: np.ndarray,
+    wh: np.ndarray,
+    fl: np.ndarray,
+    model_box: tuple[float, float, float, float],
+    area: tuple[float, float, float, float],
+    gap: float,
+    spacing: float,
+) -> list[Placement]:
+    """The labels ``idx`` stacked in one margin, swapped until their leaders do not cross."""
     ax0, ay0, ax1, ay1 = area
     mx0, _, mx1, _ = model_box
-    out: list[Placement | None] = [None] * n
-    for side in ("left", "right"):
-        idx = [i for i in range(n) if sides[i] == side]
-        if not idx:
-            continue
-        idx.sort(key=lambda i: (a[i, 1], i))
-        width = float(wh[idx, 0].max())
-        if side == "left":
-            edge = min(mx0 - gap, ax1)  # labels end here (right-aligned)
-            edge = max(edge, ax0 + width)
-            sx = edge + 0.25 * gap
-        else:
-            edge = max(mx1 + gap, ax0)  # labels start here (left-aligned)
-            edge = min(edge, ax1 - width)
-            sx = edge - 0.25 * gap
+    idx = sorted(idx, key=lambda i: (a[i, 1], i))
+    width = float(wh[idx, 0].max())
+    if side == "left":
+        edge = max(min(mx0 - gap, ax1), ax0 + width)  # labels end here (right-aligned)
+        sx = edge + 0.25 * gap
+    else:
+        edge = min(max(mx1 + gap, ax0), ax1 - width)  # labels start here (left-aligned)
+        sx = edge - 0.25 * gap
+    tops = stack_1d(a[idx, 1], wh[idx, 1], spacing, ay0, ay1)
+    for _ in range(len(idx) ** 2):  # swap labels whose leader lines cross, then stack again
+        ys = tops + fl[idx] / 2.0
+        pair = _first_crossing([(sx, y, a[i, 0], a[i, 1]) for y, i in zip(ys, idx)])
+        if pair is None:
+            break
+        j, k = pair
+        idx[j], idx[k] = idx[k], idx[j]
         tops = stack_1d(a[idx, 1], wh[idx, 1], spacing, ay0, ay1)
-        # swap labels whose leader lines cross, then stack again
-        for _ in range(len(idx) ** 2):
-            ys = tops + fl[idx] / 2.0
-            pair = _first_crossing([(sx, y, a[i, 0], a[i, 1]) for y, i in zip(ys, idx)])
-            if pair is None:
-                break
-            j, k = pair
-            idx[j], idx[k] = idx[k], idx[j]
-            tops = stack_1d(a[idx, 1], wh[idx, 1], spacing, ay0, ay1)
-        for i, top in zip(idx, tops):
-            w, h = wh[i]
-            box = (edge - w, top, edge, top + h) if side == "left" else (edge, top, edge + w, top + h)
-            start = (sx, top + fl[i] / 2.0)
-            out[i] = Placement(
-                i,
-                side,
-                (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
-                (float(start[0]), float(start[1])),
-                (float(a[i, 0]), float(a[i, 1])),
-            )
-    return [p for p in out if p is not None]
+    out = []
+    for i, top in zip(idx, tops):
+        w, h = float(wh[i, 0]), float(wh[i, 1])
+        box = (edge - w, top, edge, top + h) if side == "left" else (edge, top, edge + w, top + h)
+        box_f = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        out.append(Placement(i, side, box_f, (float(sx), float(top + fl[i] / 2.0)), (float(a[i, 0]), float(a[i, 1]))))
+    return out
 
 
-def _segments_cross(p: tuple, q: tuple) -> bool:
-    """Whether segments ``p`` and ``q`` (each ``(x0, y0, x1, y1)``) properly intersect."""
+def crossings(segments: np.ndarray) -> np.ndarray:
+    """``(n, n)`` bool: which of the segments ``(n, 4)`` (``x0, y0, x1, y1``) properly intersect.
 
-    def orient(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
-        return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+    Examples
+    --------
+    >>> crossings(np.array([[0.0, 0, 10, 10], [0, 10, 10, 0], [20, 0, 30, 0]])).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    seg = np.asarray(segments, float)
+    p0, p1 = seg[:, None, :2], seg[:, None, 2:]
+    q0, q1 = seg[None, :, :2], seg[None, :, 2:]
 
-    d1 = orient(q[0], q[1], q[2], q[3], p[0], p[1])
-    d2 = orient(q[0], q[1], q[2], q[3], p[2], p[3])
-    d3 = orient(p[0], p[1], p[2], p[3], q[0], q[1])
-    d4 = orient(p[0], p[1], p[2], p[3], q[2], q[3])
-    return d1 * d2 < 0 and d3 * d4 < 0
+    def orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+    return (orient(q0, q1, p0) * orient(q0, q1, p1) < 0) & (orient(p0, p1, q0) * orient(p0, p1, q1) < 0)
 
 
 def _first_crossing(segments: list[tuple]) -> tuple[int, int] | None:
     """The first pair ``(j, k)``, ``j < k``, of crossing segments, or None (vectorised)."""
     if len(segments) < 2:
         return None
-    seg = np.asarray(segments, float)
-    p0, p1 = seg[:, None, :2], seg[:, None, 2:]
-    q0, q1 = seg[None, :, :2], seg[None, :, 2:]
-
-    def orient(a, b, c):
-        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
-
-    cross = (orient(q0, q1, p0) * orient(q0, q1, p1) < 0) & (orient(p0, p1, q0) * orient(p0, p1, q1) < 0)
-    hits = np.argwhere(np.triu(cross, 1))
+    hits = np.argwhere(np.triu(crossings(np.asarray(segments, float)), 1))
     return (int(hits[0, 0]), int(hits[0, 1])) if len(hits) else None

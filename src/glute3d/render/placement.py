@@ -13,18 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glute3d.render.camera import CameraFrame
-from glute3d.render.labels import Placement, layout_labels
+from glute3d.render.labels import Placement, crossings, layout_labels
 from glute3d.render.layout import Layout
 
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene
 
 __all__ = ["layout_cost", "place_labels"]
-
-
-def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Sign of the turn a -> b -> c, broadcast over leading axes."""
-    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
 
 
 def layout_cost(
@@ -53,10 +48,7 @@ def layout_cost(
     s0, s1 = seg[:, :2], seg[:, 2:]
     d = s1 - s0
     cost = 0.0 if hard_only else float(np.linalg.norm(d, axis=1).sum())
-    P0, P1 = s0[:, None, :], s1[:, None, :]
-    Q0, Q1 = s0[None, :, :], s1[None, :, :]
-    cross = (_orient(Q0, Q1, P0) * _orient(Q0, Q1, P1) < 0) & (_orient(P0, P1, Q0) * _orient(P0, P1, Q1) < 0)
-    cost += 2000.0 * float(np.triu(cross, 1).sum())
+    cost += 2000.0 * float(np.triu(crossings(seg), 1).sum())
     # distance of every anchor j to every leader i
     L2 = np.maximum((d * d).sum(1), 1e-9)[:, None]
     t = np.clip(((s1[None, :, :] - s0[:, None, :]) * d[:, None, :]).sum(-1) / L2, 0.0, 1.0)

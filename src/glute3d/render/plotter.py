@@ -21,7 +21,7 @@ from glute3d.render.style import overlay_rgb
 from glute3d.scene import load_theme, parse_color
 
 if TYPE_CHECKING:
-    from glute3d.scene import ResolvedScene, Scene
+    from glute3d.scene import Camera, ResolvedScene
 
 __all__ = ["DEPTH_PEELS", "TRANSLUCENCY", "build_plotter", "release_plotters"]
 
@@ -150,20 +150,22 @@ def _add_overlays_and_marks(pl: Any, res: ResolvedScene, theme: dict, drawn: _Dr
         drawn.frame_pts.append(np.asarray(geom.points)[:: max(1, geom.n_points // 300)])
 
 
-def _frame(scene: Scene, drawn: _Drawn, size: tuple[int, int], rect: tuple[float, float, float, float]) -> CameraFrame:
+def _frame(
+    camera: Camera, drawn: _Drawn, size: tuple[int, int], rect: tuple[float, float, float, float]
+) -> CameraFrame:
     """The camera framing the focus (or everything drawn) into ``rect``."""
     if drawn.focus_pts:
         pts = np.vstack(drawn.focus_pts)
     else:
         pts = np.vstack(drawn.frame_pts) if drawn.frame_pts else np.zeros((1, 3))
-    frame = camera_frame(scene.camera, pts, size, rect)
+    frame = camera_frame(camera, pts, size, rect)
     if drawn.focus_pts and drawn.frame_pts:
         # labels keep clear of everything drawn, not only of the framed part
         frame = with_model_box(frame, np.vstack(drawn.frame_pts), size)
     return frame
 
 
-def _set_camera(pl: Any, scene: Scene, frame: CameraFrame) -> None:
+def _set_camera(pl: Any, camera: Camera, frame: CameraFrame) -> None:
     cam = pl.camera
     cam.SetFocalPoint(*frame.focal_point)
     cam.SetPosition(*frame.position)
@@ -174,8 +176,8 @@ def _set_camera(pl: Any, scene: Scene, frame: CameraFrame) -> None:
     else:
         cam.SetParallelProjection(False)
         cam.SetViewAngle(frame.view_angle)
-        if scene.camera.effective_preset is None:
-            cam.Zoom(scene.camera.zoom)
+        if camera.effective_preset is None:
+            cam.Zoom(camera.zoom)
     pl.renderer.ResetCameraClippingRange()
 
 
@@ -225,8 +227,8 @@ def build_plotter(
         drawn = _Drawn(focus_pts=[] if res.focus_points is None else [np.asarray(res.focus_points, float)])
         _add_structures(pl, res, theme, drawn)
         _add_overlays_and_marks(pl, res, theme, drawn)
-        frame = _frame(scene, drawn, size, rect)
-        _set_camera(pl, scene, frame)
+        frame = _frame(scene.camera, drawn, size, rect)
+        _set_camera(pl, scene.camera, frame)
         _set_passes(pl, drawn.translucent, anti_aliasing)
         return pl, frame
     except BaseException:
