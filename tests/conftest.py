@@ -4,7 +4,11 @@ Rendering tests use a small picture without anti-aliasing (``RENDER_TEST``) so t
 comparisons do not depend on the machine's anti-aliasing.  Image regression compares with the
 reference pictures in ``tests/images/``; regenerate them (after looking at them!) with::
 
-    GLUTE3D_UPDATE_IMAGES=1 /work/venv/bin/pytest tests/test_render.py -k regression
+    GLUTE3D_UPDATE_IMAGES=1 python -m pytest tests/test_render.py -k regression
+
+The tests are hermetic: the tissue cache lives in a fresh temporary folder of this run (set
+``GLUTE3D_TEST_CACHE=DIR`` to reuse one between runs while developing), and ``$GLUTE3D_MESHES``
+is ignored, so the packaged model files are the ones tested.
 """
 
 from __future__ import annotations
@@ -15,6 +19,18 @@ if not os.environ.get("DISPLAY"):
     # EGL off-screen window: must be chosen before VTK's rendering classes load.
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 os.environ.setdefault("ALLOW_PLOTTING", "true")
+
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# hermetic: a tissue cache of this test run only (subprocesses inherit it), the packaged model files
+if os.environ.get("GLUTE3D_TEST_CACHE"):
+    os.environ["GLUTE3D_CACHE"] = os.environ["GLUTE3D_TEST_CACHE"]
+else:
+    os.environ["GLUTE3D_CACHE"] = tempfile.mkdtemp(prefix="glute3d-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GLUTE3D_CACHE"], True)
+os.environ.pop("GLUTE3D_MESHES", None)
 
 from pathlib import Path  # noqa: E402
 
@@ -64,7 +80,14 @@ class ToyModel:
     ``gluteus_medius_r`` (ellipsoid, muscle) and ``skin`` (large sphere, not in the knowledge
     base).  Landmarks: ``asis_r`` (point in front of the sphere), ``psis_r`` (point behind it),
     ``iliac_crest_r`` (arc over the sphere), ``gt_lateral_facet_r`` (patch on the cylinder).
+
+    It offers the structure accessor of :class:`glute3d.Model` (``structure``,
+    ``structure_names``, ``structure_kind``, ``muscle_parts``; no muscle parts), so it is a
+    :class:`glute3d.scene.SceneSource`; it cannot be posed and has no variants, paths or skin
+    envelope for injection overlays.
     """
+
+    KINDS = {"hip_bone_r": "bone", "femur_r": "bone", "gluteus_medius_r": "muscle", "skin": "skin"}
 
     def __init__(self) -> None:
         from glute3d.anatomy.landmarks import Landmarks
@@ -101,6 +124,23 @@ class ToyModel:
         parts = lm.regions[name]
         bone, faces = parts[0]
         return SurfacePatch(self.bones[bone].submesh(faces), parts)
+
+    def structure_names(self, kind: str | None = None) -> list[str]:
+        """Names of one kind (every structure without a kind), in drawing order."""
+        from glute3d.model import STRUCTURE_KINDS
+
+        if kind is not None and kind not in STRUCTURE_KINDS:
+            raise ValueError(f"unknown structure kind {kind!r} (choose from {', '.join(STRUCTURE_KINDS)})")
+        return [n for n, k in self.KINDS.items() if kind in (None, k)]
+
+    def structure_kind(self, name: str) -> str:
+        return self.KINDS[name]
+
+    def structure(self, name: str):
+        return self.meshes[name]
+
+    def muscle_parts(self) -> dict:
+        return {}
 
 
 @pytest.fixture(scope="session")

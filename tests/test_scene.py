@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glute3d.scene import INJECTION_OVERLAYS, Scene, SceneError, parse_color
-
 from conftest import SCENES
+from glute3d.scene import INJECTION_OVERLAYS, Scene, SceneError, parse_color
 
 
 def write(tmp_path: Path, text: str, name: str = "scene.toml") -> Path:
@@ -290,7 +289,8 @@ def test_foramen_targets(tissue_model):
 
 
 def test_muscle_parts_by_exact_name_only(tissue_model):
-    res = Scene(layers=[{"structures": ["gluteus_minimus_anterior_r", "gluteus_minimus_middle_r"]}]).resolve(tissue_model)
+    parts = ["gluteus_minimus_anterior_r", "gluteus_minimus_middle_r"]
+    res = Scene(layers=[{"structures": parts}]).resolve(tissue_model)
     assert [(i.name, i.style) for i in res.items] == [("gluteus_minimus_anterior_r", "muscle"),
                                                       ("gluteus_minimus_middle_r", "muscle")]
     globbed = Scene(layers=[{"structures": ["gluteus_minimus_*"]}]).resolve(tissue_model)

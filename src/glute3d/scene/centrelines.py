@@ -1,0 +1,85 @@
+"""Nerves and arteries as plain centrelines, and the two foramina they leave the pelvis through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glute3d.scene.naming import FORAMEN_TARGETS
+from glute3d.scene.source import OverlayCache
+from glute3d.sides import SIDES
+
+__all__ = ["FORAMEN_RUN_MM", "foramen_targets", "path_centrelines"]
+
+#: How much of each path beyond its exit from the pelvis marks a foramen (mm).
+FORAMEN_RUN_MM = 25.0
+_EXIT_TOLERANCE_MM = 3.0  # a branch passes the exit when it comes this near
+
+
+def path_centrelines(model: Any) -> dict[str, dict]:
+    """Every nerve and artery as plain data.
+
+    Parameters
+    ----------
+    model : SceneSource
+        A model with ``paths`` (or a cache with ``path_centrelines()``, whose answer is returned);
+        a model without paths has none.
+
+    Returns
+    -------
+    dict
+        Sided name to ``{"exit": (3,) or None, "branches": {branch: (n, 3) centreline},
+        "radii": {branch: mm}}``.
+    """
+    if isinstance(model, OverlayCache):
+        return model.path_centrelines()
+    out = {}
+    for name, path in getattr(model, "paths", {}).items():
+        try:
+            exit_ = np.asarray(path.exit, float)
+        except ValueError:
+            exit_ = None
+        out[name] = {
+            "exit": exit_,
+            "branches": {k: np.asarray(b.centreline, float) for k, b in path.branches.items()},
+            "radii": {k: float(b.radius) for k, b in path.branches.items()},
+        }
+    return out
+
+
+def _run_beyond_exit(info: dict) -> tuple[np.ndarray, float] | None:
+    """The first `FORAMEN_RUN_MM` of the first branch passing the path's exit, and that branch's radius."""
+    for branch, c in info["branches"].items():
+        d = np.linalg.norm(c - info["exit"], axis=1)
+        k = int(np.argmin(d))
+        if d[k] < _EXIT_TOLERANCE_MM:
+            run = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(c[k:], axis=0), axis=1))])
+            return c[k:][run <= FORAMEN_RUN_MM], float(info.get("radii", {}).get(branch, 0.0))
+    return None
+
+
+def foramen_targets(model: Any) -> dict[str, tuple[np.ndarray, float]]:
+    """Candidate anchor points of the supra- and infrapiriform foramina of each side, and their lift.
+
+    The points are the first `FORAMEN_RUN_MM` of each path beyond its exit, nearest the mean
+    of the exits first; the lift is the thinnest of those paths' radii.  A foramen no path of
+    the model passes is left out.
+    """
+    lines = path_centrelines(model)
+    out = {}
+    for base, (_, paths) in FORAMEN_TARGETS.items():
+        for side in SIDES:
+            runs = []
+            for p in paths:
+                info = lines.get(f"{p}_{side}")
+                if info is not None and info["exit"] is not None:
+                    run = _run_beyond_exit(info)
+                    if run is not None:
+                        runs.append(run)
+            if runs:
+                points = np.vstack([pts for pts, _ in runs])
+                centre = np.mean([pts[0] for pts, _ in runs], axis=0)
+                order = np.argsort(np.linalg.norm(points - centre, axis=1), kind="stable")
+                out[f"{base}_{side}"] = (points[order], min(r for _, r in runs))
+    return out

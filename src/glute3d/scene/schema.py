@@ -1,0 +1,475 @@
+"""The scene schema: every field a scene file may hold, its type, default and allowed values.
+
+The tables of a scene file are pydantic models: :class:`Layer` (with its :class:`CutAway`),
+:class:`Label`, :class:`Camera`, :class:`Pose`, :class:`Overlays` (with its :class:`Segment`)
+and :class:`SceneFields`, the top level.  :class:`glute3d.scene.Scene` adds reading, writing
+and resolving to the top level.  The models check the *form* of a scene (types, ranges,
+allowed values) without a model; names of structures and landmarks are checked when the
+scene is resolved.  Every field has a ``description``: ``docs/scene-format.md`` is generated
+from them (:mod:`glute3d.scene.reference`).
+
+Examples
+--------
+>>> Camera(preset="lateral", side="l").effective_side
+'l'
+>>> Pose(flexion=30, side="r").angles("l")
+(0.0, 0.0, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from glute3d.errors import DataFileError, did_you_mean, find_line
+from glute3d.io.validation import format_field_path
+from glute3d.scene.theme import STYLES, StyleName, check_color
+from glute3d.sides import SIDES
+
+__all__ = [
+    "CAMERA_PRESETS",
+    "INJECTION_BASES",
+    "INJECTION_OVERLAYS",
+    "MAX_RESOLUTION",
+    "MIN_RESOLUTION",
+    "POSE_RANGES",
+    "SIDED_PRESETS",
+    "STYLES",
+    "Camera",
+    "CutAway",
+    "Label",
+    "Layer",
+    "Overlays",
+    "Pose",
+    "SceneError",
+    "SceneFields",
+    "Segment",
+]
+
+PresetName = Literal["posterior", "lateral", "anterior", "superior", "oblique", "posterolateral"]
+#: Camera presets; the lateral-type ones take a side.
+CAMERA_PRESETS: tuple[str, ...] = get_args(PresetName)
+#: The presets that look at one side (``camera.side``).
+SIDED_PRESETS: frozenset[str] = frozenset({"lateral", "oblique", "posterolateral"})
+
+#: Injection overlays (drawn on the skin by :mod:`glute3d.teaching.injection`), per side:
+#: ``quadrants`` (the four dorsogluteal quadrants, the upper outer one filled),
+#: ``safety_map`` (the skin coloured by how near a perpendicular needle comes to a nerve or
+#: artery, with the danger threshold drawn on it and a colour bar in mm),
+#: ``ventrogluteal_site`` (von Hochstetter's V, its point and needle track),
+#: ``dorsogluteal_site`` (the point in the upper outer quadrant and its needle track) and
+#: ``psis_gt_line`` (posterior superior iliac spine to greater trochanter).
+INJECTION_BASES: tuple[str, ...] = (
+    "quadrants",
+    "safety_map",
+    "ventrogluteal_site",
+    "dorsogluteal_site",
+    "psis_gt_line",
+)
+#: Every injection overlay name: ``<base>_r`` and ``<base>_l``.
+INJECTION_OVERLAYS: tuple[str, ...] = tuple(f"{base}_{side}" for base in INJECTION_BASES for side in SIDES)
+
+#: Smallest and largest picture, (width, height) in pixels.
+MIN_RESOLUTION = (160, 120)
+MAX_RESOLUTION = (7680, 4320)
+
+#: Hip angle ranges in degrees (ISB conventions).
+POSE_RANGES: dict[str, tuple[float, float]] = {
+    "flexion": (-30.0, 120.0),
+    "adduction": (-50.0, 30.0),
+    "rotation": (-45.0, 45.0),
+}
+
+Vec3 = tuple[float, float, float]
+SideAngles = float | dict[Literal["r", "l"], float]
+
+_COLOR = "'#rgb', '#rrggbb' or a CSS colour name (e.g. 'white')"
+
+
+class SceneError(DataFileError):
+    """A scene that cannot be shown, with where the problem is and how to fix it.
+
+    Parameters
+    ----------
+    file : str or pathlib.Path or None
+        The scene file (``None`` for a scene built in Python: shown as ``<scene>``).
+    field : str
+        Path of the faulty field, e.g. ``"layers[2].structures[0]"``.
+    message : str
+        What is wrong and how to fix it.
+    line : int, optional
+        1-based line of the TOML file where the bad value is.
+
+    Examples
+    --------
+    >>> str(SceneError("scenes/x.toml", "camera.preset", "unknown preset 'top'", line=3))
+    "scenes/x.toml: camera.preset: unknown preset 'top' (line 3)"
+    """
+
+    placeholder = "<scene>"
+
+
+def _point_or_name(v: Any, what: str) -> Any:
+    """A landmark name as it is, a 3-sequence as a tuple; anything else is an error."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, Sequence) and len(v) == 3:
+        return tuple(v)
+    msg = f"{what} must be a point [x, y, z] in mm or a landmark name".strip()
+    raise ValueError(msg)
+
+
+def _nonzero(v: Vec3 | None, what: str) -> None:
+    if v is not None and float(np.linalg.norm(v)) < 1e-9:
+        msg = f"{what} must not be the zero vector"
+        raise ValueError(msg)
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# =============================================================================== layers
+class CutAway(_Table):
+    """A plane that clips a layer: everything on the side the normal points to is removed."""
+
+    origin: Vec3 | str = Field(
+        description="A point on the plane: [x, y, z] in mm, or a landmark name such as 'lesser_trochanter_r'."
+    )
+    normal: Vec3 = Field(description="Direction [x, y, z] the plane faces; what lies that way is cut off.")
+    offset: float = Field(default=0.0, description="Moves the plane along the normal (mm).")
+    cap: bool | None = Field(
+        default=None,
+        description="Close the cut surface. Default: closed for the bone, muscle and highlight styles.",
+    )
+
+    @field_validator("origin", mode="before")
+    @classmethod
+    def _origin(cls, v: Any) -> Any:
+        return _point_or_name(v, "origin")
+
+    @field_validator("normal")
+    @classmethod
+    def _normal(cls, v: Vec3) -> Vec3:
+        _nonzero(v, "normal")
+        return v
+
+
+class Layer(_Table):
+    """A group of structures drawn alike (one ``[[layers]]`` table each; later layers win)."""
+
+    name: str | None = Field(
+        default=None,
+        description="Legend text. Default: the display name of its one structure, else the style name.",
+    )
+    structures: list[str] = Field(
+        min_length=1,
+        description="Structure names or glob patterns ('gluteus_*_r'); muscle parts only by their exact name.",
+    )
+    style: StyleName | None = Field(
+        default=None, description="How to draw them. Default: each structure's own kind (bone, muscle, ...)."
+    )
+    color: str | None = Field(default=None, description=f"Colour instead of the style's: {_COLOR}.")
+    opacity: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="0 invisible .. 1 opaque. Default: the style's."
+    )
+    hide: bool = Field(default=False, description="Leave the layer out (keeps it in the file for later).")
+    isolate: bool = Field(default=False, description="If any layer is isolated, only isolated layers are drawn.")
+    highlight: bool = Field(default=False, description="Draw in the highlight style (bright orange).")
+    optional: bool = Field(default=False, description="Skip names the model does not have (yet) instead of failing.")
+    cut_away: CutAway | None = Field(
+        default=None, description="A plane that clips this layer ([layers.cut_away] table)."
+    )
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str | None) -> str | None:
+        return v if v is None else check_color(v)
+
+
+# =============================================================================== labels
+class Label(_Table):
+    """A text label in the side margin with a leader line to its target (one ``[[labels]]`` table each)."""
+
+    target: str = Field(
+        description="A drawn structure, a landmark, an injection mark (e.g. 'dorsogluteal_r') or a foramen "
+        "('suprapiriform_foramen_r', 'infrapiriform_foramen_r')."
+    )
+    text: str | None = Field(default=None, description="The text. Default: the display name of the target.")
+    leader: bool = Field(default=True, description="Draw the leader line from the text to the target.")
+    side: Literal["auto", "left", "right"] = Field(
+        default="auto", description="Margin of the picture for the text; 'auto': the nearer one."
+    )
+    near: Vec3 | str | None = Field(
+        default=None,
+        description="Anchor the leader on the part of the target nearest this landmark, structure or "
+        "point [x, y, z] in mm.",
+    )
+    branch: str | None = Field(
+        default=None,
+        description="For a nerve or artery target: anchor on this branch, e.g. 'inferior_branch'.",
+    )
+
+    @field_validator("near", mode="before")
+    @classmethod
+    def _near(cls, v: Any) -> Any:
+        return _point_or_name(v, "near")
+
+
+# =============================================================================== camera
+class Camera(_Table):
+    """Where the picture is taken from: a preset, or an explicit position and focal point."""
+
+    preset: PresetName | None = Field(
+        default=None, description="A standard view. Default: 'posterior' when no position is given."
+    )
+    side: Literal["r", "l"] | None = Field(
+        default=None,
+        description="The side a lateral, oblique or posterolateral view looks at. Default: 'r'.",
+    )
+    position: Vec3 | None = Field(
+        default=None, description="Explicit camera position [x, y, z] in mm (instead of a preset)."
+    )
+    focal_point: Vec3 | None = Field(default=None, description="The point looked at [x, y, z] in mm (with position).")
+    up: Vec3 | None = Field(default=None, description="The screen's up direction [x, y, z] (explicit camera).")
+    zoom: float = Field(default=1.0, ge=0.1, le=20.0, description="Above 1 comes closer, below 1 goes back.")
+    azimuth: float = Field(
+        default=0.0, ge=-180.0, le=180.0, description="Turns the view about the vertical screen axis (degrees)."
+    )
+    elevation: float = Field(
+        default=0.0, ge=-89.0, le=89.0, description="Turns the view about the horizontal screen axis (degrees)."
+    )
+    roll: float = Field(
+        default=0.0,
+        ge=-90.0,
+        le=90.0,
+        description="Turns the picture about the line of sight (degrees, positive counter-clockwise).",
+    )
+    focus: list[str] = Field(
+        default_factory=list,
+        description="Frame these structures, landmarks or marks (names or globs) instead of everything drawn.",
+    )
+    projection: Literal["orthographic", "perspective"] = Field(
+        default="orthographic", description="Orthographic keeps sizes comparable; perspective looks natural."
+    )
+    margin: float = Field(
+        default=0.04, ge=0.0, le=0.4, description="Space around the framed structures (fraction of the view)."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Camera:
+        explicit = self.position is not None or self.focal_point is not None
+        if explicit and self.preset is not None:
+            raise ValueError("give either preset or position + focal_point, not both")
+        if explicit and (self.position is None or self.focal_point is None):
+            raise ValueError("an explicit camera needs both position and focal_point")
+        _nonzero(self.up, "up")
+        if self.side is not None and self.effective_preset not in SIDED_PRESETS:
+            raise ValueError(f"side applies only to the presets {sorted(SIDED_PRESETS)}; remove it")
+        if self.position is not None and self.focal_point is not None:
+            if float(np.linalg.norm(np.subtract(self.focal_point, self.position))) < 1e-9:
+                raise ValueError("position and focal_point must differ")
+        return self
+
+    @property
+    def effective_preset(self) -> str | None:
+        """The preset in use (``"posterior"`` when neither preset nor position is given)."""
+        if self.preset is None and self.position is None:
+            return "posterior"
+        return self.preset
+
+    @property
+    def effective_side(self) -> str:
+        """The side a sided preset looks at (``"r"`` unless ``side`` says otherwise)."""
+        return self.side or "r"
+
+
+# =============================================================================== pose
+class Pose(_Table):
+    """Hip pose in degrees (ISB); each angle is one number, or a table giving each hip its own value."""
+
+    flexion: SideAngles = Field(
+        default=0.0, description="Hip flexion (+) / extension (-), degrees; or { r = .., l = .. }."
+    )
+    adduction: SideAngles = Field(
+        default=0.0, description="Hip adduction (+) / abduction (-), degrees; or { r = .., l = .. }."
+    )
+    rotation: SideAngles = Field(
+        default=0.0, description="Internal (+) / external (-) rotation, degrees; or { r = .., l = .. }."
+    )
+    side: Literal["r", "l", "both"] = Field(
+        default="both", description="The hip(s) a plain number applies to (a table names its sides itself)."
+    )
+
+    @field_validator("flexion", "adduction", "rotation")
+    @classmethod
+    def _range(cls, v: Any, info: ValidationInfo) -> Any:
+        lo, hi = POSE_RANGES[str(info.field_name)]
+        values = v.items() if isinstance(v, dict) else [(None, v)]
+        for side, value in values:
+            if not lo <= float(value) <= hi:
+                where = f" for side {side!r}" if side else ""
+                raise ValueError(f"{value!r}{where} is out of range; must be between {lo:g} and {hi:g}")
+        return v
+
+    def angles(self, side: str) -> tuple[float, float, float]:
+        """``(flexion, adduction, rotation)`` of hip ``side`` (``"r"`` or ``"l"``); a missing side is 0."""
+        flexion, adduction, rotation = (self._angle(name, side) for name in ("flexion", "adduction", "rotation"))
+        return (flexion, adduction, rotation)
+
+    def _angle(self, name: str, side: str) -> float:
+        v = getattr(self, name)
+        if isinstance(v, dict):
+            return float(v.get(side, 0.0))
+        return float(v) if self.side in ("both", side) else 0.0
+
+    @property
+    def is_neutral(self) -> bool:
+        """Every angle of both hips is 0."""
+        return all(a == 0.0 for s in SIDES for a in self.angles(s))
+
+
+# =============================================================================== overlays
+class Segment(_Table):
+    """A straight reference line between two points (one entry of ``overlays.segments``)."""
+
+    start: Vec3 | str = Field(description="Landmark name or point [x, y, z] in mm.")
+    end: Vec3 | str = Field(description="Landmark name or point [x, y, z] in mm.")
+    color: str = Field(default="#1a1a1a", description=f"Line colour: {_COLOR}.")
+    extend: float = Field(default=0.0, ge=0.0, le=500.0, description="Lengthens the line beyond both ends (mm).")
+    dashed: bool = Field(default=False, description="Draw the line in dashes.")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _point(cls, v: Any) -> Any:
+        return _point_or_name(v, "")
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str) -> str:
+        return check_color(v)
+
+
+class Overlays(_Table):
+    """Landmarks, injection overlays and reference lines drawn on the structures."""
+
+    landmarks: list[str] = Field(
+        default_factory=list,
+        description="Landmark names or globs: points drawn as spheres, curves as tubes, regions as patches.",
+    )
+    colors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Colour by landmark name, sided ('asis_r') or sideless ('asis'), e.g. { asis = 'red' }.",
+    )
+    label: bool = Field(default=False, description="Label every overlay landmark.")
+    point_radius: float | None = Field(
+        default=None, gt=0.0, le=50.0, description="Sphere radius of point landmarks (mm). Default: the theme's."
+    )
+    tube_radius: float | None = Field(
+        default=None, gt=0.0, le=20.0, description="Tube radius of curve landmarks (mm). Default: the theme's."
+    )
+    injection: list[str] = Field(
+        default_factory=list,
+        description="Injection overlays drawn on the skin, per side: " + ", ".join(INJECTION_OVERLAYS) + ".",
+    )
+    needle_mm: float = Field(
+        default=38.0, ge=5.0, le=120.0, description="Length of the needles of the injection overlays (mm)."
+    )
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="Straight reference lines, e.g. [{ start = 'asis_r', end = 'asis_l', dashed = true }].",
+    )
+
+    @field_validator("colors")
+    @classmethod
+    def _colors(cls, v: dict[str, str]) -> dict[str, str]:
+        for value in v.values():
+            check_color(value)
+        return v
+
+    @field_validator("injection")
+    @classmethod
+    def _injection(cls, v: list[str]) -> list[str]:
+        for i, name in enumerate(v):
+            if name not in INJECTION_OVERLAYS:
+                hint = did_you_mean(name, INJECTION_OVERLAYS, 2, cutoff=0.5)
+                raise ValueError(
+                    f"[{i}] unknown injection overlay {name!r}{hint}; choose from {', '.join(INJECTION_OVERLAYS)}"
+                )
+        return v
+
+
+# =============================================================================== top level
+class SceneFields(_Table):
+    """One picture: what to show (layers, overlays, labels), from where (camera) and how."""
+
+    title: str = Field(default="", description="Printed above the picture (empty: none).")
+    caption: str = Field(default="", description="Printed below the picture, wrapped (empty: none).")
+    layers: list[Layer] = Field(
+        default_factory=list,
+        description="What to draw ([[layers]] tables). None: every structure of the model in its own style.",
+    )
+    labels: list[Label] = Field(default_factory=list, description="Text labels with leader lines ([[labels]] tables).")
+    camera: Camera = Field(default_factory=Camera, description="Where the picture is taken from ([camera]).")
+    pose: Pose = Field(default_factory=Pose, description="Hip pose ([pose]); neutral by default.")
+    overlays: Overlays = Field(
+        default_factory=Overlays, description="Landmarks, injection overlays and reference lines ([overlays])."
+    )
+    legend: bool = Field(default=False, description="Draw a legend of the layers, overlays and marks.")
+    scale_bar: bool = Field(default=False, description="Draw a scale bar in mm.")
+    background: str = Field(
+        default="white", description=f"Background: {_COLOR}, or 'transparent' for a PNG with alpha."
+    )
+    resolution: tuple[int, int] = Field(
+        default=(1920, 1080),
+        description=f"[width, height] of the picture in pixels, from {MIN_RESOLUTION[0]}x{MIN_RESOLUTION[1]} "
+        f"to {MAX_RESOLUTION[0]}x{MAX_RESOLUTION[1]}.",
+    )
+    text_scale: float = Field(default=1.0, ge=0.3, le=4.0, description="Multiplies every font size.")
+    label_sides: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Whether label texts name the side (', right'); 'auto': only when both sides are labelled.",
+    )
+    variants: dict[str, str] = Field(
+        default_factory=dict,
+        description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }.",
+    )
+
+    _source: str | None = PrivateAttr(default=None)
+    _text: str | None = PrivateAttr(default=None)
+
+    @field_validator("background")
+    @classmethod
+    def _background(cls, v: str) -> str:
+        return v if v == "transparent" else check_color(v)
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution(cls, v: Any) -> Any:
+        if not (isinstance(v, Sequence) and not isinstance(v, str) and len(v) == 2):
+            raise ValueError("resolution must be [width, height] in pixels, e.g. [1920, 1080]")
+        for value, lo, hi, what in zip(v, MIN_RESOLUTION, MAX_RESOLUTION, ("width", "height")):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{what} must be a whole number of pixels, got {value!r}")
+            if not lo <= value <= hi:
+                raise ValueError(f"{what} {value} is out of range; must be between {lo} and {hi} pixels")
+        return tuple(v)
+
+    @property
+    def source(self) -> str | None:
+        """The file the scene was read from, if any."""
+        return self._source
+
+    def error(self, path: Sequence[str | int], message: str, value: Any = None) -> SceneError:
+        """A :class:`SceneError` for field ``path`` of this scene, with the TOML line if found.
+
+        Examples
+        --------
+        >>> str(SceneFields().error(("camera", "focus", 0), "unknown structure 'x'"))
+        "<scene>: camera.focus[0]: unknown structure 'x'"
+        """
+        line = find_line(self._text, tuple(path), value) if self._text else None
+        return SceneError(self._source, format_field_path(path), message, line=line)
