@@ -1,29 +1,55 @@
 """Generated bones of the hip region: hip bones, sacrum, coccyx and femurs.
 
 The shapes come from the blueprint in ``data/bones.toml`` (right side, adult
-proportions), turned into signed-distance functions (:mod:`glute3d.sdf`) and
-contoured into meshes (:mod:`glute3d.meshing`).  A few named parameters bend
+proportions; read and checked by :mod:`glute3d.anatomy.blueprint`), turned into
+signed-distance functions (:mod:`glute3d.geometry.sdf`) and contoured into meshes
+(:mod:`glute3d.geometry.meshing`).  A few named parameters bend
 the blueprint, so a lecturer can show a small pelvis, a wide one, coxa vara or
 coxa valga, and everything built on the bones follows.
 
 Examples
 --------
->>> from glute3d.bones import BoneParameters, build_bones
->>> bones = build_bones(BoneParameters(neck_shaft_angle=110))   # coxa vara  # doctest: +SKIP
+>>> from glute3d.anatomy.bones import BoneParameters, build_bones
+>>> BoneParameters(neck_shaft_angle=110).as_dict()["neck_shaft_angle"]   # coxa vara
+110.0
+>>> bones = build_bones(BoneParameters(neck_shaft_angle=110))   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
+from glute3d.anatomy.blueprint import BonesDataError, blueprint
 from glute3d.geometry import sdf
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import mesh_sdf
-from glute3d.io.datafiles import load_data
+from glute3d.sides import MIRROR
+
+__all__ = [
+    "PARAMETER_RANGES",
+    "BoneParameters",
+    "BoneSet",
+    "BonesDataError",
+    "CoccyxDesign",
+    "FemurDesign",
+    "HipBoneDesign",
+    "IliumSheet",
+    "ParameterError",
+    "SacrumDesign",
+    "blueprint",
+    "build_bones",
+    "coccyx_design",
+    "femur_design",
+    "femur_mesh",
+    "hip_bone_design",
+    "mesh_design",
+    "sacrum_design",
+]
 
 PARAMETER_RANGES = {
     "scale": (0.7, 1.3),
@@ -74,11 +100,6 @@ class BoneParameters:
         return {k: float(getattr(self, k)) for k in PARAMETER_RANGES}
 
 
-def blueprint() -> dict:
-    """The parsed ``data/bones.toml``."""
-    return load_data("bones.toml")
-
-
 def _unit(v) -> np.ndarray:
     v = np.asarray(v, float)
     return v / np.linalg.norm(v)
@@ -114,14 +135,15 @@ class IliumSheet:
         return np.stack([u, v], axis=-1)
 
     @cached_property
-    def _tree(self):
+    def tree(self) -> Any:
+        """k-d tree of the mid-surface samples (flattened ``(n_u, n_v)`` order)."""
         from scipy.spatial import cKDTree
 
         return cKDTree(self.mid.reshape(-1, 3))
 
     def uv_of(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest sheet coordinates of ``points``: ``(uv, distance, outer_normal)``."""
-        d, i = self._tree.query(np.asarray(points, float), workers=-1)
+        d, i = self.tree.query(np.asarray(points, float), workers=-1)
         return self.uv.reshape(-1, 2)[i], d, self.outer.reshape(-1, 3)[i]
 
     def surface_point(self, uv: np.ndarray, *, side: float = 1.0) -> np.ndarray:
@@ -340,7 +362,7 @@ def hip_bone_design(params: BoneParameters | None = None, bp: dict | None = None
 # ============================================================================ sacrum, coccyx
 def _mirror_z(fn):
     def mirrored(p):
-        return fn(p * np.array([1.0, 1.0, -1.0]))
+        return fn(p * MIRROR)
 
     return mirrored
 
@@ -665,5 +687,5 @@ def build_bones(params: BoneParameters | None = None) -> BoneSet:
         "femur_r": femur_r,
         "femur_l": femur_r.mirrored(),
     }
-    hc_l = hip.hip_center * [1, 1, -1]
+    hc_l = hip.hip_center * MIRROR
     return BoneSet(params, meshes, hip, sac, coc, fem, {"r": hip.hip_center, "l": hc_l})
