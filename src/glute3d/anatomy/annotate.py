@@ -1,28 +1,51 @@
 """Annotate the generated bones with their landmarks.
 
-Definitions live in ``data/landmarks.toml`` (right side only).  They are
-evaluated on the meshes of a :class:`~glute3d.bones.BoneSet`, so every point and
-curve is snapped onto the bone surface and every region is a set of the bone's
-own faces.  Left-side instances are mirror images of the right, computed once.
+Definitions live in ``data/landmarks.toml`` (right side only; read and checked by
+:mod:`glute3d.anatomy.landmark_defs`).  They are evaluated on the meshes of a
+:class:`~glute3d.anatomy.bones.BoneSet`, so every point and curve is snapped onto the
+bone surface and every region is a set of the bone's own faces.  Left-side instances are
+mirror images of the right, computed once.
+
+Examples
+--------
+>>> from glute3d.anatomy.bones import build_bones
+>>> landmarks = annotate(build_bones())          # doctest: +SKIP
+>>> landmarks.kind("gt_anterior_facet_r")        # doctest: +SKIP
+'region'
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from glute3d.anatomy.bones import BoneSet
+from glute3d.anatomy.bones import BoneSet, IliumSheet
+from glute3d.anatomy.landmark_defs import (
+    Capsule,
+    IliumPolygon,
+    IliumUVCurve,
+    LandmarkDataError,
+    LandmarksFile,
+    SacrumSurface,
+    landmark_definitions,
+)
 from glute3d.anatomy.landmarks import Landmarks
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.sdf import spline
-from glute3d.io.datafiles import load_data
+from glute3d.io.datafiles import data_text
+from glute3d.io.validation import reference_error
+from glute3d.sides import MIRROR, SIDES
 
-SIDES = ("r", "l")
-MIRROR = np.array([1.0, 1.0, -1.0])
+__all__ = ["annotate", "definitions", "design_points"]
+
+#: Bones that are one midline mesh (no ``_r`` / ``_l``).
+_MIDLINE = ("sacrum", "coccyx")
 
 
-def definitions() -> dict:
-    """The parsed ``data/landmarks.toml``."""
-    return load_data("landmarks.toml")
+def definitions() -> LandmarksFile:
+    """The checked ``data/landmarks.toml`` (see :func:`~glute3d.anatomy.landmark_defs.landmark_definitions`)."""
+    return landmark_definitions()
 
 
 # ============================================================================ evaluation
@@ -77,91 +100,123 @@ def _uv_curve(uv_points, samples: int) -> np.ndarray:
     return spline(np.column_stack([uv, np.zeros(len(uv))]), samples)[:, :2]
 
 
-def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
+class _Where(NamedTuple):
+    """The definitions' file and text, for messages."""
+
+    source: str
+    text: str | None
+
+
+def _sided(bone: str, side: str) -> str:
+    return bone if bone in _MIDLINE else f"{bone}_{side}"
+
+
+def _right_meshes(bones: BoneSet) -> dict[str, Mesh]:
+    m = bones.meshes
+    return {"hip_bone": m["hip_bone_r"], "femur": m["femur_r"], "sacrum": m["sacrum"], "coccyx": m["coccyx"]}
+
+
+def annotate(bones: BoneSet, defs: LandmarksFile | None = None) -> Landmarks:
     """Evaluate every landmark definition on ``bones`` (both sides).
 
     Parameters
     ----------
     bones : BoneSet
         Generated bones (right-side designs plus meshes of both sides).
-    defs : dict, optional
-        Parsed landmark definitions; ``data/landmarks.toml`` by default.
+    defs : LandmarksFile, optional
+        Checked landmark definitions; ``data/landmarks.toml`` by default.
+
+    Raises
+    ------
+    LandmarkDataError
+        A definition names a design point the bone does not have, or finds no surface.
     """
-    defs = defs or definitions()
-    dp = design_points(bones)
-    meshes = bones.meshes
-    right_mesh = {
-        "hip_bone": meshes["hip_bone_r"],
-        "femur": meshes["femur_r"],
-        "sacrum": meshes["sacrum"],
-        "coccyx": meshes["coccyx"],
-    }
-    surfaces = {k: _Surface(m) for k, m in right_mesh.items()}
-    sheet = bones.hip.sheet
+    where = _Where("landmarks.toml", data_text("landmarks.toml") if defs is None else None)
+    defs = defs if defs is not None else landmark_definitions()
+    right = _right_meshes(bones)
+    surfaces = {k: _Surface(m) for k, m in right.items()}
     out = Landmarks()
+    _annotate_points(out, defs, bones, right, surfaces, where)
+    curves_uv = _annotate_curves(out, defs, bones.hip.sheet, surfaces)
+    _annotate_regions(out, defs, bones, right, curves_uv)
+    return out
 
-    def sided(bone: str, side: str) -> str:
-        return f"{bone}_{side}" if bone in ("hip_bone", "femur") else bone
 
-    # ---------------------------------------------------------------- points
-    for name, d in defs["points"].items():
-        bone = d["bone"]
-        seed = dp[(bone, d["near"])]
-        if d["method"] == "design":
+def _annotate_points(
+    out: Landmarks,
+    defs: LandmarksFile,
+    bones: BoneSet,
+    right: dict[str, Mesh],
+    surfaces: dict[str, _Surface],
+    where: _Where,
+) -> None:
+    dp = design_points(bones)
+    for name, d in defs.points.items():
+        bone = d.bone
+        if (bone, d.near) not in dp:
+            known = [n for b, n in dp if b == bone]
+            raise reference_error(("points", name, "near"), d.near, f"design point of the {bone}", known, *where,
+                                  LandmarkDataError)  # fmt: skip
+        seed = dp[(bone, d.near)]
+        if d.method == "design":
             p = seed
-        elif d["method"] == "project":
+        elif d.method == "project":
             p = surfaces[bone].closest(seed)[0]
-        elif d["method"] == "extreme":
-            v = right_mesh[bone].vertices
-            near = np.linalg.norm(v - seed, axis=1) <= d["radius"]
-            if not near.any():
-                raise RuntimeError(f"landmark {name}: no surface within {d['radius']} mm of its design point")
-            cand = v[near]
-            p = cand[np.argmax(cand @ np.asarray(d["direction"], float))]
         else:
-            raise ValueError(f"landmarks.toml [points.{name}]: unknown method {d['method']!r}")
+            v = right[bone].vertices
+            near = np.linalg.norm(v - seed, axis=1) <= d.radius
+            if not near.any():
+                msg = f"no surface within {d.radius} mm of the design point {d.near!r}; make the radius larger"
+                raise LandmarkDataError(where.source, f"points.{name}.radius", msg)
+            cand = v[near]
+            p = cand[np.argmax(cand @ np.asarray(d.direction, float))]
         for side in SIDES:
-            q = p if side == "r" or bone in ("sacrum", "coccyx") else p * MIRROR
-            out.points[f"{name}_{side}" if bone != "sacrum" else name] = (sided(bone, side), q)
+            q = p if side == "r" or bone in _MIDLINE else p * MIRROR
+            out.points[f"{name}_{side}" if bone != "sacrum" else name] = (_sided(bone, side), q)
 
-    # ---------------------------------------------------------------- curves
+
+def _annotate_curves(
+    out: Landmarks, defs: LandmarksFile, sheet: IliumSheet, surfaces: dict[str, _Surface]
+) -> dict[str, np.ndarray]:
+    """Curves of both sides; returns the ``(u, v)`` polylines of the ``ilium_uv`` curves."""
     curves_uv: dict[str, np.ndarray] = {}
-    for name, d in defs["curves"].items():
-        if d["method"] == "ilium_uv":
-            uv = _uv_curve(d["uv"], d["samples"])
+    for name, d in defs.curves.items():
+        if isinstance(d, IliumUVCurve):
+            uv = _uv_curve(d.uv, d.samples)
             curves_uv[name] = uv
             guess = sheet.surface_point(uv, side=1.0)
-        elif d["method"] == "ilium_crest":
+        else:  # the iliac crest
             n_u = sheet.mid.shape[0]
-            idx = np.linspace(0, n_u - 1, d["samples"]).round().astype(int)
+            idx = np.linspace(0, n_u - 1, d.samples).round().astype(int)
             top = sheet.mid[idx, 0]
             up = sheet.mid[idx, 0] - sheet.mid[idx, 3]
             up /= np.linalg.norm(up, axis=1, keepdims=True)
             guess = top + up * (sheet.half_thickness[idx, 0] + 4.0)[:, None]
-        else:
-            raise ValueError(f"landmarks.toml [curves.{name}]: unknown method {d['method']!r}")
-        xyz = surfaces[d["bone"]].closest(guess)
+        xyz = surfaces[d.bone].closest(guess)
         for side in SIDES:
-            out.curves[f"{name}_{side}"] = (sided(d["bone"], side), xyz if side == "r" else xyz * MIRROR)
+            out.curves[f"{name}_{side}"] = (_sided(d.bone, side), xyz if side == "r" else xyz * MIRROR)
+    return curves_uv
 
-    # ---------------------------------------------------------------- regions
-    taken: dict[str, np.ndarray] = {k: np.zeros(m.n_faces, bool) for k, m in right_mesh.items()}
-    for name, d in defs["regions"].items():
+
+def _annotate_regions(
+    out: Landmarks, defs: LandmarksFile, bones: BoneSet, right: dict[str, Mesh], curves_uv: dict[str, np.ndarray]
+) -> None:
+    """Regions of both sides; a face belongs to the first region that selects it (sacral surfaces excepted)."""
+    taken: dict[str, np.ndarray] = {k: np.zeros(m.n_faces, bool) for k, m in right.items()}
+    for name, d in defs.regions.items():
         parts_r, parts_l = [], []
-        for part in d["parts"]:
-            bone = part["bone"]
-            mesh = right_mesh[bone]
-            if part["method"] == "ilium_uv_polygon":
-                sel = _select_ilium_polygon(mesh, sheet, part["polygon"], curves_uv)
-            elif part["method"] == "capsule":
-                sel = _select_capsule(mesh, bones, part, bone)
-            elif part["method"] == "sacrum_surface":
+        for part in d.parts:
+            bone = part.bone
+            mesh = right[bone]
+            if isinstance(part, SacrumSurface):
                 faces = np.flatnonzero(_select_sacrum(mesh, bones, part, +1.0))
                 parts_r.append((bone, faces))
                 parts_l.append((bone, _mirror_faces(mesh, faces)))
                 continue
+            if isinstance(part, IliumPolygon):
+                sel = _select_ilium_polygon(mesh, bones.hip.sheet, part.polygon, curves_uv)
             else:
-                raise ValueError(f"landmarks.toml [regions.{name}]: unknown method {part['method']!r}")
+                sel = _select_capsule(mesh, bones, part)
             sel &= ~taken[bone]
             taken[bone] |= sel
             faces = np.flatnonzero(sel)
@@ -169,11 +224,10 @@ def annotate(bones: BoneSet, defs: dict | None = None) -> Landmarks:
                 parts_r.append((bone, faces))
                 parts_l.append((bone, _mirror_faces(mesh, faces)))
             else:
-                parts_r.append((sided(bone, "r"), faces))
-                parts_l.append((sided(bone, "l"), faces))  # mirrored meshes keep face order
+                parts_r.append((_sided(bone, "r"), faces))
+                parts_l.append((_sided(bone, "l"), faces))  # mirrored meshes keep face order
         for side, parts in (("r", parts_r), ("l", parts_l)):
             out.regions[f"{name}_{side}"] = tuple(parts)
-    return out
 
 
 def _mirror_faces(mesh: Mesh, faces: np.ndarray) -> np.ndarray:
@@ -190,7 +244,7 @@ def _mirror_faces(mesh: Mesh, faces: np.ndarray) -> np.ndarray:
     return np.unique(idx)
 
 
-def _select_ilium_polygon(mesh: Mesh, sheet, polygon: list, curves_uv: dict) -> np.ndarray:
+def _select_ilium_polygon(mesh: Mesh, sheet: IliumSheet, polygon: list, curves_uv: dict) -> np.ndarray:
     pts = []
     for item in polygon:
         if isinstance(item, str):
@@ -202,31 +256,31 @@ def _select_ilium_polygon(mesh: Mesh, sheet, polygon: list, curves_uv: dict) -> 
     poly = np.vstack(pts)
     centres = mesh.face_centers
     uv, dist, outer = sheet.uv_of(centres)
-    half = sheet.half_thickness.ravel()[sheet._tree.query(centres)[1]]
+    half = sheet.half_thickness.ravel()[sheet.tree.query(centres)[1]]
     facing = np.einsum("ij,ij->i", mesh.face_normals, outer) > 0.25
     on_plate = dist < half + 3.0
     return _point_in_polygon(uv, poly) & facing & on_plate
 
 
-def _select_capsule(mesh: Mesh, bones: BoneSet, part: dict, bone: str) -> np.ndarray:
-    if bone == "femur":
-        a = _femur_local_to_pelvis(bones, part["a"])
-        b = _femur_local_to_pelvis(bones, part["b"])
+def _select_capsule(mesh: Mesh, bones: BoneSet, part: Capsule) -> np.ndarray:
+    if part.bone == "femur":
+        a = _femur_local_to_pelvis(bones, part.a)
+        b = _femur_local_to_pelvis(bones, part.b)
         e = np.column_stack([bones.femur.e_a, bones.femur.e_u, bones.femur.e_l])
-        normal = e @ np.asarray(part["normal"], float)
+        normal = e @ np.asarray(part.normal, float)
     else:
-        a, b = np.asarray(part["a"], float), np.asarray(part["b"], float)
-        normal = np.asarray(part["normal"], float)
+        a, b = np.asarray(part.a, float), np.asarray(part.b, float)
+        normal = np.asarray(part.normal, float)
     normal = normal / np.linalg.norm(normal)
     c = mesh.face_centers
     ab = b - a
     t = np.clip(((c - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
     dist = np.linalg.norm(c - (a + t[:, None] * ab), axis=1)
-    cos_max = np.cos(np.radians(part["max_angle"]))
-    return (dist <= part["radius"]) & (mesh.face_normals @ normal >= cos_max)
+    cos_max = np.cos(np.radians(part.max_angle))
+    return (dist <= part.radius) & (mesh.face_normals @ normal >= cos_max)
 
 
-def _select_sacrum(mesh: Mesh, bones: BoneSet, part: dict, side: float) -> np.ndarray:
+def _select_sacrum(mesh: Mesh, bones: BoneSet, part: SacrumSurface, side: float) -> np.ndarray:
     sac = bones.sacrum
     c = mesh.face_centers
     from scipy.spatial import cKDTree
@@ -237,8 +291,8 @@ def _select_sacrum(mesh: Mesh, bones: BoneSet, part: dict, side: float) -> np.nd
     _, i = cKDTree(sac.midline).query(flat)
     t = sac.t[i]
     facing = np.einsum("ij,ij->i", mesh.face_normals, sac.anterior[i])
-    want = 1.0 if part["surface"] == "anterior" else -1.0
+    want = 1.0 if part.surface == "anterior" else -1.0
     z = c[:, 2] * side
-    t0, t1 = part["t"]
-    z0, z1 = np.asarray(part["z"], float) * bones.params.scale * bones.params.pelvis_width
+    t0, t1 = part.t
+    z0, z1 = np.asarray(part.z, float) * bones.params.scale * bones.params.pelvis_width
     return (facing * want > 0.45) & (t >= t0) & (t <= t1) & (z >= z0) & (z <= z1)
