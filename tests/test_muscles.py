@@ -6,7 +6,7 @@ Numbers before pictures: every relation the seeds state about the gluteal layers
 
 from __future__ import annotations
 
-import tomllib
+import os
 
 import numpy as np
 import pytest
@@ -14,18 +14,11 @@ import vtk
 from scipy.spatial import cKDTree
 from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
+from glute3d.anatomy.muscles import MUSCLE_NAMES, Muscle, MuscleDataError, MuscleRig, muscle_specs
 from glute3d.anatomy.pose import Pose, hip_transform
+from glute3d.geometry.distance import DistanceGrid, distance_grid
 from glute3d.geometry.mesh import Mesh, merge
-from glute3d.anatomy.muscles import (
-    MUSCLE_NAMES,
-    DistanceGrid,
-    Muscle,
-    MuscleDataError,
-    MuscleRig,
-    distance_grid,
-    muscle_specs,
-    parse_specs,
-)
+from glute3d.io.datafiles import data_text
 
 SIDES = ("r", "l")
 POSES = [Pose(), Pose(flexion=60), Pose(flexion=-20, adduction=-20, rotation=30), Pose(flexion=90, rotation=-20)]
@@ -61,14 +54,18 @@ def winding_number(mesh: Mesh, points: np.ndarray) -> np.ndarray:
     tri = mesh.triangles.astype(np.float32)
     out = np.zeros(len(points))
     for a in range(0, len(points), 64):
-        p = points[a:a + 64, None, None, :].astype(np.float32)
+        p = points[a : a + 64, None, None, :].astype(np.float32)
         r = tri[None] - p
         n = np.linalg.norm(r, axis=3)
         ra, rb, rc = r[:, :, 0], r[:, :, 1], r[:, :, 2]
         det = np.einsum("ijk,ijk->ij", ra, np.cross(rb, rc))
-        den = (n[..., 0] * n[..., 1] * n[..., 2] + np.einsum("ijk,ijk->ij", ra, rb) * n[..., 2]
-               + np.einsum("ijk,ijk->ij", rb, rc) * n[..., 0] + np.einsum("ijk,ijk->ij", rc, ra) * n[..., 1])
-        out[a:a + 64] = np.arctan2(det, den).sum(axis=1) / (2 * np.pi)
+        den = (
+            n[..., 0] * n[..., 1] * n[..., 2]
+            + np.einsum("ijk,ijk->ij", ra, rb) * n[..., 2]
+            + np.einsum("ijk,ijk->ij", rb, rc) * n[..., 0]
+            + np.einsum("ijk,ijk->ij", rc, ra) * n[..., 1]
+        )
+        out[a : a + 64] = np.arctan2(det, den).sum(axis=1) / (2 * np.pi)
     return out
 
 
@@ -97,7 +94,7 @@ def ray_hits(origins: np.ndarray, directions: np.ndarray, mesh: Mesh) -> np.ndar
     v0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
     hit = np.zeros(len(origins), bool)
     for a in range(0, len(origins), 128):
-        o, d = origins[a:a + 128, None, :], directions[a:a + 128, None, :]
+        o, d = origins[a : a + 128, None, :], directions[a : a + 128, None, :]
         p = np.cross(d, e2[None])
         det = np.einsum("ijk,jk->ij", p, e1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -108,7 +105,7 @@ def ray_hits(origins: np.ndarray, directions: np.ndarray, mesh: Mesh) -> np.ndar
             v = np.einsum("ijk,ijk->ij", d, q) * inv
             t = np.einsum("ijk,jk->ij", q, e2) * inv
             ok = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 1e-3)
-        hit[a:a + 128] = ok.any(axis=1)
+        hit[a : a + 128] = ok.any(axis=1)
     return hit
 
 
@@ -161,7 +158,7 @@ def test_muscle_sizes_are_plausible(muscles):
         assert 100 < vol[f"gluteus_maximus_{s}"] < 900
     for name, m in muscles.items():
         t = m.thickness.max(axis=0)
-        belly = t[len(t) // 3: 2 * len(t) // 3].max()
+        belly = t[len(t) // 3 : 2 * len(t) // 3].max()
         assert belly > 2.5 * t[-1], name  # a thin tendon at the insertion
         assert belly > 1.5 * t[0], name
 
@@ -177,9 +174,13 @@ def test_fibres_are_ordered_across_the_fan(muscles):
 
 
 def test_parts_tile_the_fibres(muscles):
-    expected = {"gluteus_minimus": {"anterior", "middle", "posterior"},
-                "gluteus_medius": {"anterior", "middle", "posterior"},
-                "gluteus_maximus": {"superior", "inferior"}, "piriformis": set(), "tensor_fasciae_latae": set()}
+    expected = {
+        "gluteus_minimus": {"anterior", "middle", "posterior"},
+        "gluteus_medius": {"anterior", "middle", "posterior"},
+        "gluteus_maximus": {"superior", "inferior"},
+        "piriformis": set(),
+        "tensor_fasciae_latae": set(),
+    }
     for name, m in muscles.items():
         assert set(m.parts) == expected[m.base], name
         if m.parts:
@@ -193,8 +194,14 @@ def test_parts_tile_the_fibres(muscles):
 def test_generation_is_deterministic(model):
     a = MuscleRig(model.skeleton).build(names=["gluteus_medius"])
     b = model.muscles
-    assert set(a) == {"gluteus_minimus_r", "gluteus_minimus_l", "piriformis_r", "piriformis_l",
-                      "gluteus_medius_r", "gluteus_medius_l"}
+    assert set(a) == {
+        "gluteus_minimus_r",
+        "gluteus_minimus_l",
+        "piriformis_r",
+        "piriformis_l",
+        "gluteus_medius_r",
+        "gluteus_medius_l",
+    }
     for k in a:
         assert np.array_equal(a[k].mesh.vertices, b[k].mesh.vertices), k
 
@@ -210,10 +217,15 @@ def _distance_to_region(model, region: str, points: np.ndarray) -> np.ndarray:
 def test_insertions_on_the_facets_the_seeds_name(model, muscles, side):
     """Minimus: anterior facet; medius: lateral and superoposterior facets; piriformis: the tip."""
     m = muscles
-    assert _distance_to_region(model, f"gt_anterior_facet_{side}", m[f"gluteus_minimus_{side}"].insertion_points).max() < 2.0
+    assert (
+        _distance_to_region(model, f"gt_anterior_facet_{side}", m[f"gluteus_minimus_{side}"].insertion_points).max()
+        < 2.0
+    )
     med = m[f"gluteus_medius_{side}"].insertion_points
-    d = np.minimum(_distance_to_region(model, f"gt_lateral_facet_{side}", med),
-                   _distance_to_region(model, f"gt_superoposterior_facet_{side}", med))
+    d = np.minimum(
+        _distance_to_region(model, f"gt_lateral_facet_{side}", med),
+        _distance_to_region(model, f"gt_superoposterior_facet_{side}", med),
+    )
     assert d.max() < 2.0
     # both facets receive fibres: the posterior fibres the superoposterior facet, the anterior the lateral
     assert _distance_to_region(model, f"gt_superoposterior_facet_{side}", med[-3:]).max() < 2.0
@@ -246,10 +258,12 @@ def test_iliotibial_tract_insertions_lie_lateral_to_the_femur(model, muscles, si
 
 @pytest.mark.parametrize("side", SIDES)
 def test_origins_lie_on_the_origin_regions(model, muscles, side):
-    for name, region, tol in (("gluteus_minimus", "gluteus_minimus_origin", 2.0),
-                              ("gluteus_medius", "gluteus_medius_origin", 2.0),
-                              ("tensor_fasciae_latae", "tfl_origin", 2.0),
-                              ("piriformis", "piriformis_origin", 3.0)):
+    for name, region, tol in (
+        ("gluteus_minimus", "gluteus_minimus_origin", 2.0),
+        ("gluteus_medius", "gluteus_medius_origin", 2.0),
+        ("tensor_fasciae_latae", "tfl_origin", 2.0),
+        ("piriformis", "piriformis_origin", 3.0),
+    ):
         d = _distance_to_region(model, f"{region}_{side}", muscles[f"{name}_{side}"].origin_points)
         assert np.median(d) < tol and d.max() < 3 * tol, (name, d.max())
     d = _distance_to_region(model, f"gluteus_maximus_origin_{side}", muscles[f"gluteus_maximus_{side}"].origin_points)
@@ -284,10 +298,16 @@ def test_no_fibre_point_inside_bone_when_posed(posed_model):
 
 
 #: Muscles that touch: a deeper and a more superficial neighbour.
-NEIGHBOURS = [("gluteus_minimus", "gluteus_medius"), ("gluteus_minimus", "piriformis"),
-              ("piriformis", "gluteus_medius"), ("gluteus_medius", "gluteus_maximus"),
-              ("piriformis", "gluteus_maximus"), ("gluteus_minimus", "tensor_fasciae_latae"),
-              ("gluteus_medius", "tensor_fasciae_latae"), ("gluteus_minimus", "gluteus_maximus")]
+NEIGHBOURS = [
+    ("gluteus_minimus", "gluteus_medius"),
+    ("gluteus_minimus", "piriformis"),
+    ("piriformis", "gluteus_medius"),
+    ("gluteus_medius", "gluteus_maximus"),
+    ("piriformis", "gluteus_maximus"),
+    ("gluteus_minimus", "tensor_fasciae_latae"),
+    ("gluteus_medius", "tensor_fasciae_latae"),
+    ("gluteus_minimus", "gluteus_maximus"),
+]
 
 
 def _check_no_interpenetration(muscles, sides=SIDES, tol=1.0):
@@ -410,31 +430,52 @@ def test_distance_grid_matches_the_exact_distance(model):
     assert far[0] >= 1e3 and np.all(g_far == 0)
 
 
-def _doc():
-    from importlib import resources
-
-    return tomllib.loads(resources.files("glute3d.data").joinpath("muscles.toml").read_text())
-
-
 def test_packaged_specs_are_valid():
     specs = muscle_specs()
     assert tuple(specs) == MUSCLE_NAMES  # file order is layer order, deep to superficial
     assert specs["piriformis"].body == "centred" and specs["gluteus_maximus"].sampling == "axis"
+    assert all(spec.name == name for name, spec in specs.items())
 
 
-@pytest.mark.parametrize(
-    ("patch", "message"),
-    [
-        (lambda d: d["piriformis"].__setitem__("over", ["gluteus_maximus"]), "defined earlier"),
-        (lambda d: d["gluteus_minimus"]["insertion"][0].__setitem__("fibres", [0.0, 0.5]), "tile"),
-        (lambda d: d["gluteus_medius"].__setitem__("order", "sideways"), "order"),
-        (lambda d: d["gluteus_medius"].pop("origin"), "origin"),
-        (lambda d: d["gluteus_maximus"]["insertion"][0].__setitem__("band", "fascia_lata"), "band"),
-        (lambda d: d["gluteus_minimus"].__setitem__("thickness", [[0.1, 2.0], [1.0, 1.0]]), "thickness"),
-    ],
-)
-def test_bad_specs_raise_a_clear_error(patch, message):
-    doc = _doc()
-    patch(doc)
-    with pytest.raises(MuscleDataError, match=message):
-        parse_specs(doc)
+# (text in the packaged file, its replacement, field named, text in the message); the line named
+# is the line of the replacement, or of the muscle's table when a field is missing
+BROKEN_SPECS = [
+    ('over = ["gluteus_minimus"]\n', 'over = ["gluteus_maximus"]\n', "piriformis.over[0]", ["defined earlier"]),
+    ('region = ["gt_anterior_facet"], fibres = [0.0, 1.0]', 'region = ["gt_anterior_facet"], fibres = [0.0, 0.5]',
+     "gluteus_minimus.insertion", ["must tile [0, 1]"]),
+    ('samples = 22\norder = "anterior"', 'samples = 22\norder = "sideways"', "gluteus_medius.order",
+     ["invalid value 'sideways'", "choose from: anterior, superior"]),
+    ('edge = 0.45', 'edge = 1.45', "piriformis.edge", ["between 0 and 1"]),
+    ('band = "iliotibial_tract", below_gt = [12.0', 'band = "fascia_lata", below_gt = [12.0',
+     "gluteus_maximus.insertion[0].band", ["invalid value 'fascia_lata'", "iliotibial_tract"]),
+    ("thickness = [[0.0, 2.5]", "thickness = [[0.1, 2.5]", "gluteus_minimus.thickness", ["rise from 0 to 1"]),
+    ("clearance = 0.8\nhug = [0.05, 0.75, 12.0]\nover", "clearence = 0.8\nhug = [0.05, 0.75, 12.0]\nover",
+     "gluteus_medius.clearence", ["unknown field 'clearence'", "did you mean 'clearance'"]),
+    ('origin = ["gluteus_medius_origin"]\n', "", "gluteus_medius.origin", ["missing required field 'origin'"]),
+    ('origin = ["tfl_origin"]', 'origin = ["tfl_orgin"]', "tensor_fasciae_latae.origin[0]",
+     ["unknown region 'tfl_orgin'", "did you mean 'tfl_origin'", "landmarks.toml"]),
+    ("ischial_spine = 0.6 }", "ischial_spin = 0.6 }", "piriformis.waypoints[0].at.ischial_spin",
+     ["unknown point 'ischial_spin'", "did you mean 'ischial_spine'"]),
+    ("parts = { superior = [0.0, 0.55]", "parts = { superor = [0.0, 0.55]", "gluteus_maximus.parts.superor",
+     ["did you mean 'superior'", "structures.toml"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "field", "needles"), BROKEN_SPECS, ids=[b[2] for b in BROKEN_SPECS])
+def test_bad_specs_name_file_field_and_line(tmp_path, old, new, field, needles):
+    text = data_text("muscles.toml")
+    assert text.count(old) == 1
+    broken = text.replace(old, new)
+    path = tmp_path / "muscles.toml"
+    path.write_text(broken)
+    with pytest.raises(MuscleDataError) as info:
+        muscle_specs(path)
+    err = info.value
+    if new:  # the line where the replacement differs from the original
+        line = broken[: broken.index(new) + len(os.path.commonprefix([old, new]))].count("\n") + 1
+    else:  # a missing field: the line of its table
+        line = broken.splitlines().index(f"[{field.split('.')[0]}]") + 1
+    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
+    for needle in needles:
+        assert needle in err.message, str(err)
+    assert isinstance(err, ValueError) and "\n" not in str(err)

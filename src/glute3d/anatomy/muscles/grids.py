@@ -1,0 +1,48 @@
+"""Operations on the ``(n_fibres, n_samples, ...)`` sample grids a muscle is made of.
+
+Examples
+--------
+>>> import numpy as np
+>>> smooth_rows(np.array([0.0, 4.0, 0.0]), 0).tolist()
+[0.0, 2.0, 0.0]
+>>> refine(np.zeros((2, 3, 3))).shape
+(3, 5, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["refine", "sheet_normals", "smooth_rows"]
+
+
+def smooth_rows(a: np.ndarray, axis: int, times: int = 1) -> np.ndarray:
+    """[1, 2, 1] / 4 smoothing along ``axis`` (0 or 1) keeping both ends; returns a new array."""
+    a = np.array(a, dtype=float, copy=True)
+    if a.shape[axis] < 3:
+        return a
+    for _ in range(times):
+        if axis == 0:
+            a[1:-1] = 0.25 * (a[:-2] + a[2:]) + 0.5 * a[1:-1]
+        else:
+            a[:, 1:-1] = 0.25 * (a[:, :-2] + a[:, 2:]) + 0.5 * a[:, 1:-1]
+    return a
+
+
+def refine(a: np.ndarray) -> np.ndarray:
+    """Insert the midpoints between neighbouring samples of an ``(n_f, n_s, ...)`` grid."""
+    n_f, n_s = a.shape[:2]
+    out = np.empty((2 * n_f - 1, 2 * n_s - 1, *a.shape[2:]))
+    out[::2, ::2] = a
+    out[::2, 1::2] = 0.5 * (a[:, 1:] + a[:, :-1])
+    out[1::2] = 0.5 * (out[:-1:2] + out[2::2])
+    return out
+
+
+def sheet_normals(sheet: np.ndarray) -> np.ndarray:
+    """Unit normals of an ``(n_f, n_s, 3)`` sheet, smoothed once."""
+    df = np.gradient(sheet, axis=0)
+    ds = np.gradient(sheet, axis=1)
+    n = np.cross(df, ds)
+    n = smooth_rows(smooth_rows(n, 0), 1)
+    return n / np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-9)

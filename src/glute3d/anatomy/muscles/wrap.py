@@ -1,0 +1,206 @@
+"""Fibres of one muscle in one pose: initial curves, wrapping over what lies beneath, the body.
+
+At neutral pose the fibres start as Catmull-Rom curves through the origin, control points
+set above what lies beneath, waypoints, an approach point and the insertion; in any other
+pose as the neutral fibres carried along by the femur.  Either way they are pushed out of
+the bones and the deeper muscles, laid onto them where the muscle hugs them, and smoothed;
+then the body is built on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glute3d.anatomy.muscles.body import body_mesh, body_normals, relaxed_offset
+from glute3d.anatomy.muscles.fields import Beneath
+from glute3d.anatomy.muscles.grids import smooth_rows
+from glute3d.anatomy.muscles.prepare import PreparedMuscle
+from glute3d.anatomy.muscles.result import Muscle
+from glute3d.geometry.curves import catmull_rom_basis
+
+__all__ = ["clear_of_bone", "follow_femur", "generate", "initial_fibres", "settle", "skin_fibres", "wrap_fibres"]
+
+
+def generate(prep: PreparedMuscle, transform: np.ndarray, fld: Beneath, prior: np.ndarray | None = None) -> Muscle:
+    """One muscle for one femur transform.
+
+    Without ``prior`` the fibres start as curves through the control points of
+    the specification; with it (the neutral fibres carried along by the femur,
+    see `follow_femur`) they start from that shape, which wrapping then only
+    corrects.
+    """
+    spec = prep.spec
+    thick = prep.edge[:, None] * prep.profile[None, :]
+    # distance kept from what lies beneath: the deep face's, or half the body for a centred muscle
+    clear_fs = spec.clearance + (0.5 * thick if spec.body == "centred" else 0.0 * thick)
+    if prior is not None:
+        fib = prior.copy()
+    else:
+        rot, shift = transform[:3, :3], transform[:3, 3]
+        ins = prep.insertion @ rot.T + shift
+        ins_n = prep.insertion_normal @ rot.T
+        fib = initial_fibres(prep, fld, ins, ins_n, clear_fs)
+    fib, away = wrap_fibres(prep, fld, fib, clear_fs, passes=2 if prior is not None else 3)
+    return skin_fibres(prep, fib, away, thick)
+
+
+def initial_fibres(
+    prep: PreparedMuscle, fld: Beneath, ins: np.ndarray, ins_n: np.ndarray, clear_fs: np.ndarray
+) -> np.ndarray:
+    """Catmull-Rom curves through origin, settled via points, waypoints, approach and insertion."""
+    spec = prep.spec
+    origin, origin_n = prep.origin, prep.origin_normal
+    n_f = len(origin)
+    clear = clear_fs[:, 0]
+    rot = fld.rot
+    # ---- control polygon (n_f, k, 3)
+    ctrl = [origin + origin_n * clear[:, None]]
+    first = prep.waypoints[0] if prep.waypoints else ins
+    if spec.via:  # all via points of the muscle settled together
+        pts, target, hug = [], [], []
+        for v, off in zip(spec.via, prep.via_offsets):
+            pts.append(origin + v.t * (first - origin) + off)
+            k = min(int(round(v.t * (len(prep.s) - 1))), len(prep.s) - 1)
+            target.append(v.lift + clear_fs[:, k])
+            hug.append(np.full(n_f, v.hug))
+        settled = settle(fld, np.concatenate(pts), np.concatenate(target), np.concatenate(hug))
+        ctrl.extend(np.split(settled, len(spec.via)))
+    ctrl.extend(prep.waypoints)
+    along, lift = spec.approach
+    end = ins + ins_n * np.where(prep.on_surface, 0.3, 0.0)[:, None]
+    if along > 0 or lift > 0:
+        back = (
+            ctrl[-1] - ins if spec.approach_from == "path" else np.broadcast_to(rot @ prep.femur_up, ins.shape).copy()
+        )
+        back -= np.einsum("ij,ij->i", back, ins_n)[:, None] * ins_n
+        back /= np.maximum(np.linalg.norm(back, axis=1, keepdims=True), 1e-9)
+        ctrl.append(ins + back * along + ins_n * (lift + clear_fs[:, -1])[:, None])
+    ctrl.append(end)
+    poly = np.stack(ctrl, axis=1)
+    chord = np.linalg.norm(np.diff(poly, axis=1), axis=2).mean(0)
+    knots = np.concatenate([[0.0], np.cumsum(np.maximum(chord, 1e-3))])
+    basis = catmull_rom_basis(knots, len(prep.s))
+    return np.einsum("sk,fkd->fsd", basis, poly)
+
+
+def follow_femur(fibres: np.ndarray, transform: np.ndarray, center: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Carry neutral fibres along with the femur: sample ``s`` turns by ``weight[s]`` of the hip rotation.
+
+    Turning (rather than blending positions) keeps the fibres' length and
+    spacing, so a sheet swings round the hip instead of collapsing onto it.
+    """
+    from scipy.spatial.transform import Rotation
+
+    rotvec = Rotation.from_matrix(transform[:3, :3]).as_rotvec()
+    turns = Rotation.from_rotvec(weight[:, None] * rotvec[None, :]).as_matrix()  # (S, 3, 3)
+    return center + np.einsum("sij,fsj->fsi", turns, fibres - center)
+
+
+def wrap_fibres(
+    prep: PreparedMuscle, fld: Beneath, fib: np.ndarray, clear_fs: np.ndarray, passes: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Push the fibres out of what lies beneath (pulling some onto it) and smooth them.
+
+    Returns the fibres and, at each sample, the unit direction away from what lies beneath.
+    """
+    spec = prep.spec
+    n_f = fib.shape[0]
+    n_s = fib.shape[1]
+    hug_mask = np.zeros(n_s, bool)
+    if spec.hug:
+        hug_mask = (prep.s >= spec.hug[0]) & (prep.s <= spec.hug[1])
+    shape = fib.shape
+    c_all = clear_fs.ravel()
+    moving = np.zeros((n_f, n_s))
+    moving[:, 1:-1] = 1.0
+    moving = moving.ravel()
+    hug_w = np.broadcast_to(hug_mask[None, :], (n_f, n_s)).ravel() * moving
+    active = fld.active(fib.reshape(-1, 3))
+    for _ in range(passes):
+        p = fib.reshape(-1, 3)
+        d, g = fld(p, active)
+        delta = np.maximum(c_all - d, 0.0) * moving
+        if spec.hug:
+            pull = np.clip(d - c_all, 0.0, None)
+            delta -= np.where(pull < spec.hug[2], pull, 0.0) * hug_w
+        fib = (p + delta[:, None] * g).reshape(shape)
+        fib = smooth_rows(fib, 1, times=2)
+        fib[1:-1, 1:-1] = smooth_rows(fib, 0)[1:-1, 1:-1]
+    p = fib.reshape(-1, 3)
+    d, g = fld(p, active)
+    push = np.maximum(c_all - d, 0.0) * moving  # the attachments stay where they are
+    p = p + push[:, None] * g
+    # points that had to move may still be too close (e.g. a sheet pulled over the trochanter)
+    low = np.flatnonzero(push > 0.0)
+    for _ in range(3):
+        if not len(low):
+            break
+        dl, gl = fld(p[low])
+        bad = dl < c_all[low] - 0.2
+        low, dl, gl = low[bad], dl[bad], gl[bad]
+        p[low] += 1.3 * (c_all[low] - dl)[:, None] * gl
+    p = clear_of_bone(fld, p, spec.clearance - 0.1, spec.clearance + 0.4)  # last word to the bones
+    fib = p.reshape(shape)
+    return fib, g.reshape(fib.shape)  # g: of the last push, away from what lies beneath
+
+
+def skin_fibres(prep: PreparedMuscle, fib: np.ndarray, away: np.ndarray, thick: np.ndarray) -> Muscle:
+    """The muscle built on its wrapped fibres: faces ``thick`` mm apart, stitched into a closed body."""
+    spec = prep.spec
+    centred = spec.body == "centred"
+    normals = body_normals(fib, away, centred)
+    deep = fib - normals * (0.5 * thick)[..., None] if centred else fib
+    sup = relaxed_offset(deep, normals, thick)
+    name = f"{spec.name}_{prep.side}"
+    return Muscle(name, prep.side, fib, deep, sup, normals, thick, prep.weights, prep.parts, body_mesh(deep, sup))
+
+
+def clear_of_bone(fld: Beneath, p: np.ndarray, below: float, target: float, *, passes: int = 6) -> np.ndarray:
+    """Push points closer than ``below`` mm to a bone out to ``target`` mm (none left inside bone).
+
+    ``target`` exceeds the clearance by a margin for the error of the distance
+    grids near small bony details.  Points stuck inside a thin bony plate
+    (where the gradient flips from pass to pass) leave along the muscle's
+    superficial direction, or jump to the nearest point clear of bone.
+    """
+    idx = np.arange(len(p))
+    for k in range(passes):
+        d, g = fld.bones(p[idx])
+        low = d < (below if k == 0 else target - 0.05)
+        if not low.any():
+            break
+        idx, d, g = idx[low], d[low], g[low]
+        if k >= passes // 2 and fld.outward is not None:
+            g = np.where((d < 0.0)[:, None], fld.outward, g)
+        p[idx] += (target - d)[:, None] * g
+    d, _ = fld.bones(p[idx]) if len(idx) else (np.zeros(0), None)
+    stuck = idx[d < target - 0.3]
+    if len(stuck):  # in a crevice or a thin plate: jump to the nearest probe point clear of bone
+        probes = np.concatenate([r * _PROBES for r in (1.0, 2.0, 3.5, 5.0, 7.0)])
+        cand = p[stuck, None, :] + probes[None]
+        dc, _ = fld.bones(cand.reshape(-1, 3))
+        ok = dc.reshape(len(stuck), -1) >= target
+        first = np.argmax(ok, axis=1)  # probes are ordered by distance
+        found = ok.any(axis=1)
+        p[stuck[found]] = cand[found, first[found]]
+    return p
+
+
+_PROBES = np.array(
+    [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) != (0, 0, 0)], float
+)
+_PROBES /= np.linalg.norm(_PROBES, axis=1, keepdims=True)
+
+
+def settle(fld: Beneath, p: np.ndarray, target: np.ndarray, hug: np.ndarray, max_pull: float = 25.0) -> np.ndarray:
+    """Move points along the field gradient to ``target`` mm above what lies beneath.
+
+    Points with ``hug`` set are also pulled down (from up to ``max_pull`` mm
+    above); the others are only pushed out.
+    """
+    for _ in range(2):
+        d, g = fld(p)
+        delta = target - d
+        delta = np.where(hug, np.where(d > target + max_pull, 0.0, delta), np.maximum(delta, 0.0))
+        p = p + delta[:, None] * g
+    return p
