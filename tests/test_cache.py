@@ -8,6 +8,7 @@ compare the real model's accessors with the cached ones.
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 from pathlib import Path
@@ -201,6 +202,19 @@ def test_other_format_versions_are_not_read(tmp_path):
     (tmp_path / entry_name(KEY)).write_bytes(older)
     assert read_entry(tmp_path, KEY) is None
     assert same({"x": np.ones(3)}, decode(io.BytesIO(data), KEY))
+
+
+def test_array_references_outside_the_file_are_refused(tmp_path):
+    """A file whose JSON points past its arrays (a forged or damaged entry) reads as missing."""
+    meta = {"format": FORMAT, "key": KEY, "tree": {"$array": ["float64", 2, [5]]}}
+    np.savez(tmp_path / "forged.npz", float64=np.ones(3), meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    (tmp_path / "forged.npz").rename(tmp_path / entry_name(KEY))
+    assert read_entry(tmp_path, KEY) is None
+    meta["tree"] = {"$array": ["float64", 1, [2]]}  # inside: read
+    (tmp_path / entry_name(KEY)).unlink()
+    np.savez(tmp_path / "fine.npz", float64=np.arange(3.0), meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    (tmp_path / "fine.npz").rename(tmp_path / entry_name(KEY))
+    assert read_entry(tmp_path, KEY).tolist() == [1.0, 2.0]
 
 
 def test_keys_must_be_hex_digests():
