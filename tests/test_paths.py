@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -9,12 +10,13 @@ import pytest
 
 import glute3d
 from glute3d.anatomy import facts
+from glute3d.anatomy.paths import PATH_NAMES, VARIANTS, PathDataError, PathRig, check_variants, path_specs
 from glute3d.anatomy.pose import Pose
-from glute3d.geometry.mesh import merge
-from glute3d.anatomy.paths import PATH_NAMES, PathDataError, PathRig, parse_specs, path_specs
 from glute3d.geometry.curves import tube
 from glute3d.geometry.distance import ImplicitDistance, point_segment_distance, segment_segment_distance
+from glute3d.geometry.mesh import merge
 from glute3d.geometry.transforms import rigid_fit
+from glute3d.io.datafiles import data_text
 
 SIDES = ("r", "l")
 SUPRA = ("superior_gluteal_nerve", "superior_gluteal_artery")
@@ -103,22 +105,66 @@ def test_tubes_are_closed_and_outward(model):
     assert t.volume > 0
 
 
-def test_bad_data_is_explained():
-    good = {"kind": "nerve", "branches": [{"name": "trunk", "radius": 2.0, "waypoints": [
-        {"landmarks": {"asis": 1.0}}, {"landmarks": {"psis": 1.0}}]}]}
-    parse_specs({"x": good})
-    with pytest.raises(PathDataError, match="kind"):
-        parse_specs({"x": {**good, "kind": "vein"}})
-    bad = {"kind": "nerve", "branches": [{"name": "trunk", "radius": 2.0, "waypoints": [{"landmark": {"asis": 1}}]}]}
-    with pytest.raises(PathDataError, match=r"exactly one of"):
-        parse_specs({"x": bad})
-    bad = {"kind": "nerve", "branches": [{"name": "b", "radius": 2.0, "parent": "nope", "waypoints": [
-        {"landmarks": {"asis": 1.0}}]}, ]}
-    with pytest.raises(PathDataError, match="cannot have a parent"):
-        parse_specs({"x": bad})
+def test_specs_and_names_come_from_the_file():
+    specs = path_specs()
+    assert tuple(specs) == PATH_NAMES and all(spec.name == name for name, spec in specs.items())
+    assert VARIANTS == {"sciatic": ("sciatic_nerve", ("normal", "fibular_pierces_piriformis"))}
+    inferior = {b.name: b for b in specs["superior_gluteal_nerve"].branches}["inferior_branch"]
+    assert inferior.parent == "trunk" and inferior.under == ("gluteus_maximus",)
+    twig = {b.name: b for b in specs["superior_gluteal_artery"].branches}["superficial_branch"]
+    assert twig.under == () and not twig.risk  # `under = []` overrides the path's list
     with pytest.raises(ValueError, match="fibular_pierces_piriformis"):
         glute3d.load_model().with_variant(sciatic="through_the_bone")
-    assert set(path_specs()) == set(PATH_NAMES)
+    with pytest.raises(ValueError, match="did you mean 'sciatic'"):
+        check_variants({"sciatc": "normal"})
+
+
+# (text in the packaged file, its replacement, field named, text in the message, line named: None for
+# the line of the replacement, else the line of that table header)
+BROKEN_PATHS = [
+    ('[superior_gluteal_nerve]\nkind = "nerve"', '[superior_gluteal_nerve]\nkind = "vein"',
+     "superior_gluteal_nerve.kind", ["invalid value 'vein'", "choose from: nerve, artery"], None),
+    ("{ landmarks = { ischial_spine = 1.0 }", "{ landmark = { ischial_spine = 1.0 }",
+     "inferior_gluteal_artery.branches[0].waypoints[2].landmark",
+     ["unknown field 'landmark'", "did you mean 'landmarks'"], None),
+    ('name = "superior_division"\nradius = 1.8\nparent = "deep_branch"',
+     'name = "superior_division"\nradius = 1.8\nparent = "deep_brnch"',
+     "superior_gluteal_artery.branches[3].parent", ["must name an earlier branch", "did you mean 'deep_branch'"], None),
+    ('name = "trunk"\nradius = 8.0\n', 'name = "trunk"\nparent = "stem"\nradius = 8.0\n',
+     "sciatic_nerve.branches[0].parent", ["the first branch cannot have a parent"], None),
+    ('name = "trunk"\nradius = 8.0\n', 'name = "trunk"\n', "sciatic_nerve.branches[0].radius",
+     ["missing required field 'radius'"], "[[sciatic_nerve.branches]]"),
+    ('name = "trunk"\nradius = 8.0\n', 'name = "trunk"\nradius = 80.0\n', "sciatic_nerve.branches[0].radius",
+     ["between 0.2 and 15"], None),
+    ("{ ischial_tuberosity = 1.0 }, offset = [-8.0, 38.0, 23.0]",
+     "{ ischial_tuberosty = 1.0 }, offset = [-8.0, 38.0, 23.0]",
+     "sciatic_nerve.branches[0].waypoints[2].landmarks.ischial_tuberosty",
+     ["unknown point 'ischial_tuberosty'", "did you mean 'ischial_tuberosity'", "landmarks.toml"], None),
+    ('muscle = "tensor_fasciae_latae"', 'muscle = "tensor_fascia_latae"',
+     "superior_gluteal_nerve.branches[2].waypoints[3].muscle",
+     ["unknown muscle 'tensor_fascia_latae'", "did you mean 'tensor_fasciae_latae'", "muscles.toml"], None),
+    ('switch = "sciatic"', "", "sciatic_nerve.switch", ["names the `switch`"], "[sciatic_nerve]"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "field", "needles", "header"), BROKEN_PATHS, ids=[b[2] for b in BROKEN_PATHS])
+def test_bad_data_names_file_field_and_line(tmp_path, old, new, field, needles, header):
+    text = data_text("paths.toml")
+    assert old in text
+    broken = text.replace(old, new, 1)
+    path = tmp_path / "paths.toml"
+    path.write_text(broken)
+    with pytest.raises(PathDataError) as info:
+        path_specs(path)
+    err = info.value
+    if header is None:  # the line where the replacement differs from the original
+        line = broken[: text.index(old) + len(os.path.commonprefix([old, new]))].count("\n") + 1
+    else:
+        line = broken.splitlines().index(header) + 1
+    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
+    for needle in needles:
+        assert needle in err.message, str(err)
+    assert isinstance(err, ValueError) and "\n" not in str(err)
 
 
 def test_segment_distances_match_brute_force():
@@ -155,7 +201,7 @@ def test_superior_gluteal_nerve_runs_between_medius_and_minimus(model, side):
         if name == "superior_branch":
             assert plane.all(), name
         elif name == "trunk":
-            assert plane[np.argmax(plane):].all()  # once in the plane, it stays there
+            assert plane[np.argmax(plane) :].all()  # once in the plane, it stays there
         else:  # the inferior branch leaves the plane at the anterior border of minimus, for TFL
             assert plane[: int(0.8 * len(plane))].all(), name
         assert (a[plane] > 0).all() and (e[plane] > 0).all(), f"{name} enters minimus or medius"
@@ -275,12 +321,12 @@ def test_sides_mirror_each_other(model):
     (Only to a few millimetres: the generated muscles are not exact mirror images.)
     """
     for base in PATH_NAMES:
-        r, l = model.paths[f"{base}_r"], model.paths[f"{base}_l"]
-        assert np.linalg.norm(r.exit - l.exit * [1, 1, -1]) < 6.0, base
+        right, left = model.paths[f"{base}_r"], model.paths[f"{base}_l"]
+        assert np.linalg.norm(right.exit - left.exit * [1, 1, -1]) < 6.0, base
     r = model.paths["sciatic_nerve_r"].branches["trunk"].centreline
-    l = model.paths["sciatic_nerve_l"].branches["trunk"].centreline * [1, 1, -1]
+    mirrored = model.paths["sciatic_nerve_l"].branches["trunk"].centreline * [1, 1, -1]
     low = r[r[:, 1] < model.landmark("lesser_trochanter_r")[1] - 100.0]
-    d = point_segment_distance(low[:, None], l[None, :-1], l[None, 1:]).min(axis=1)
+    d = point_segment_distance(low[:, None], mirrored[None, :-1], mirrored[None, 1:]).min(axis=1)
     assert d.max() < 3.0
 
 
@@ -302,8 +348,10 @@ def test_sciatic_variant_fibular_division_pierces_piriformis(model, variant):
         assert pos < inferior
     # the switch survives posing; the other paths are unchanged
     assert variant.posed(Pose(flexion=30)).variants["sciatic"] == "fibular_pierces_piriformis"
-    np.testing.assert_allclose(variant.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline,
-                               model.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline)
+    np.testing.assert_allclose(
+        variant.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline,
+        model.paths["superior_gluteal_nerve_r"].branches["trunk"].centreline,
+    )
     assert facts("sciatic_nerve").data["variants"][0]["name"] == "fibular_pierces_piriformis"
 
 

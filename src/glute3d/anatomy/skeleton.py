@@ -128,6 +128,19 @@ class Skeleton:
             return self.region(name)
         raise KeyError(f"unknown landmark {name!r}{did_you_mean(name, lm.names(), cutoff=0.5)}")
 
+    def side_name(self, base: str, side: str) -> str:
+        """The name of landmark ``base`` on ``side``: ``base_side``, or ``base`` for a midline landmark.
+
+        Examples
+        --------
+        >>> import glute3d
+        >>> skel = glute3d.load_model().skeleton
+        >>> skel.side_name("asis", "l"), skel.side_name("gluteal_cleft_top", "l")
+        ('asis_l', 'gluteal_cleft_top')
+        """
+        lm = self.landmarks
+        return base if base in lm.points or base in lm.curves or base in lm.regions else f"{base}_{side}"
+
     def point(self, name: str) -> np.ndarray:
         """A point landmark as ``(3,)`` floats (``KeyError`` for curves, regions and unknown names)."""
         if name not in self.landmarks.points:

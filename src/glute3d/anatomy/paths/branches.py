@@ -1,0 +1,260 @@
+"""One branch of a path: waypoints, a smooth curve through them, relaxed into the tissue around.
+
+1. *Waypoints* are evaluated on the model (one side; the left mirrors every z offset of the
+   data); a branch with a parent starts on the parent's centreline.
+2. A centripetal Catmull-Rom curve runs through them, sampled about every 2 mm.
+3. Stretches between two waypoints that name the same plane are held in the plane between
+   two muscles (see :meth:`~glute3d.anatomy.paths.context.PathContext.in_plane`).
+4. The rest is pushed out of the bones (to the tube radius), out of the muscles in the
+   branch's ``avoid`` list and beneath those in its ``under`` list, and smoothed, a few times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt, gaussian_filter1d, maximum_filter1d
+
+from glute3d.anatomy.paths.context import PathContext
+from glute3d.anatomy.paths.result import Branch
+from glute3d.anatomy.paths.specs import BranchSpec
+from glute3d.anatomy.paths.waypoints import evaluate, plane_of
+from glute3d.geometry.curves import catmull_rom, resample
+
+__all__ = ["STEP", "generate_branch"]
+
+STEP = 2.0  # mm between centreline samples
+_ITERATIONS = 6  # relaxation passes (planes, bones, muscles)
+
+Plane = tuple[str, str, str]
+
+
+def _smooth(a: np.ndarray, times: int = 1) -> np.ndarray:
+    """[1, 2, 1] / 4 smoothing along the first axis, keeping both ends."""
+    a = a.copy()
+    for _ in range(times):
+        if len(a) > 2:
+            a[1:-1] = 0.25 * a[:-2] + 0.5 * a[1:-1] + 0.25 * a[2:]
+    return a
+
+
+def _gaussian(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing along the first axis (``sigma`` in samples, edge values repeated)."""
+    return gaussian_filter1d(a, sigma, axis=0, mode="nearest")
+
+
+def _running_max(a: np.ndarray, half: int) -> np.ndarray:
+    """Maximum over a window of ``2 * half + 1`` samples."""
+    return maximum_filter1d(a, 2 * half + 1, mode="nearest")
+
+
+def _spread(disp: np.ndarray, known: np.ndarray, wp_idx: np.ndarray) -> np.ndarray:
+    """Fill the displacement of unknown samples from the known ones around them.
+
+    Between two known samples: linear interpolation.  Next to one known sample
+    only: fading linearly to zero at the next waypoint (at least 4 samples on).
+    """
+    out = disp.copy()
+    n = len(disp)
+    i = 0
+    while i < n:
+        if known[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and not known[j + 1]:
+            j += 1
+        run = np.arange(i, j + 1)
+        left = i - 1 if i > 0 else None
+        right = j + 1 if j + 1 < n else None
+        if left is not None and right is not None:
+            t = (run - left) / (right - left)
+            out[run] = (1 - t)[:, None] * disp[left] + t[:, None] * disp[right]
+        elif left is not None:
+            nxt = wp_idx[wp_idx > left]
+            span = max((nxt[0] if len(nxt) else n) - left, 4)
+            out[run] = np.clip(1 - (run - left) / span, 0, 1)[:, None] * disp[left]
+        elif right is not None:
+            prv = wp_idx[wp_idx < right]
+            span = max(right - (prv[-1] if len(prv) else -1), 4)
+            out[run] = np.clip(1 - (right - run) / span, 0, 1)[:, None] * disp[right]
+        i = j + 1
+    return out
+
+
+# =============================================================================== steps
+@dataclass
+class _Layout:
+    """The control points of a branch and what each is: kind, plane, exit, inside a muscle."""
+
+    points: list[np.ndarray]
+    kinds: list[str]
+    planes: list[Plane | None]
+    exits: list[bool]
+    inside: list[bool]
+
+
+def _layout(
+    ctx: PathContext, spec: BranchSpec, done: Mapping[str, Branch], solved: Mapping[str, list[np.ndarray]]
+) -> _Layout:
+    """The branch's waypoints placed in this pose; a child branch starts on its parent's centreline."""
+    r = spec.radius
+    wps = [evaluate(ctx, w, r) for w in spec.waypoints]
+    kinds = [w.kind for w in spec.waypoints]
+    planes = [plane_of(w) for w in spec.waypoints]
+    exits = [w.exit for w in spec.waypoints]
+    inside = [k == "muscle" and 0.0 < w.depth for k, w in zip(kinds, spec.waypoints)]
+    if spec.parent is not None:
+        parent = done[spec.parent]
+        anchor = solved[spec.parent][spec.start]
+        j = int(np.argmin(np.linalg.norm(parent.centreline - anchor, axis=1)))
+        wps = [parent.centreline[j], *wps]
+        kinds = ["attach", *kinds]
+        planes = [planes[0] if planes and planes[0] is not None else None, *planes]
+        exits = [False, *exits]
+        inside = [False, *inside]
+    return _Layout(wps, kinds, planes, exits, inside)
+
+
+@dataclass
+class _Samples:
+    """What each centreline sample may do: stay (fixed), follow a plane, or be pushed (free)."""
+
+    fixed: np.ndarray
+    taper: np.ndarray  # pushes fade in over a few samples next to fixed points
+    plane_idx: dict[Plane, np.ndarray]
+    in_plane: np.ndarray
+    free: np.ndarray
+
+
+def _samples(layout: _Layout, idx: list[int] | np.ndarray, n: int) -> _Samples:
+    fixed = np.zeros(n, bool)
+    fixed[[idx[k] for k, kind in enumerate(layout.kinds) if kind == "attach" or layout.inside[k]]] = True
+    fixed[0] = True
+    # pushes fade in over a few samples next to fixed points (a smooth departure, not a kink)
+    taper = np.clip(distance_transform_edt(~fixed) / 6.0, 0.0, 1.0)
+    groups: dict[Plane, list[int]] = {}
+    planes = layout.planes
+    for k in range(len(planes)):
+        pl = planes[k]
+        if pl is None:
+            continue
+        last = idx[k + 1] if k + 1 < len(planes) and planes[k + 1] == pl else idx[k]
+        groups.setdefault(pl, []).extend(range(idx[k], last + 1))
+    plane_idx = {pl: np.unique(v) for pl, v in groups.items()}
+    in_plane = np.zeros(n, bool)
+    for v in plane_idx.values():
+        in_plane[v] = True
+    in_plane &= ~fixed
+    return _Samples(fixed, taper, plane_idx, in_plane, ~fixed & ~in_plane)
+
+
+def _push_free(ctx: PathContext, p: np.ndarray, r: float, avoid: list[str], under: list[str],
+               beneath: np.ndarray) -> np.ndarray:  # fmt: skip
+    """How far to move the free points ``p``: out of bone and the ``avoid`` muscles, beneath the ``under`` ones.
+
+    ``beneath`` (updated in place) is how far ``under`` has moved each point so far, capped at one radius.
+    """
+    m_clear = 0.5 * r + 0.5
+    b_clear = r + 0.5
+    db, gb = ctx.bones(p)
+    move = np.maximum(b_clear - db, 0.0)[:, None] * gb
+    for mname in avoid:
+        fld = ctx.field(mname)
+        near = np.all((p > fld.lo - m_clear - 1.0) & (p < fld.hi + m_clear + 1.0), axis=1)
+        if near.any():
+            dm, gm = fld(p[near])
+            move[near] += np.maximum(m_clear - dm, 0.0)[:, None] * gm
+    for mname in under:  # one-sided: stay beneath the muscle's deep face
+        h, nrm, foot = ctx.height_under(mname, p)
+        over = np.where(foot, np.maximum(h + m_clear, 0.0), 0.0)
+        over = np.where(h < 40.0, over, 0.0)  # far above: another part of the body
+        # bone comes first: go beneath the muscle only as far as the bone leaves room,
+        # and never more than one radius in all (the model's muscles do not make way)
+        over = np.minimum(over, np.maximum(db - b_clear, 0.0))
+        step = -over[:, None] * nrm
+        acc = beneath + step
+        size = np.linalg.norm(acc, axis=1, keepdims=True)
+        acc = acc * np.minimum(1.0, max(r, 3.0) / np.maximum(size, 1e-9))
+        move += acc - beneath
+        beneath[:] = acc
+    return move
+
+
+def _spread_push(push: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The pushes spread along the curve (a smooth bend, not a kink), keeping their size."""
+    wide = _gaussian(push, 2.5)
+    mag = _running_max(np.linalg.norm(push, axis=1), 2)
+    wmag = np.linalg.norm(wide, axis=1)
+    push = wide * np.clip(mag / np.maximum(wmag, 1e-9), 1.0, 3.0)[:, None]
+    push[~free] = 0.0
+    return push
+
+
+def _relax(ctx: PathContext, spec: BranchSpec, pts: np.ndarray, idx: list[int] | np.ndarray, sm: _Samples) -> None:
+    """Hold the plane stretches in their planes, push the free ones clear, smooth (``pts`` in place)."""
+    r = spec.radius
+    avoid = [m for m in spec.avoid or () if f"{m}_{ctx.side}" in ctx.muscles]
+    under = [m for m in spec.under or () if f"{m}_{ctx.side}" in ctx.muscles]
+    beneath = np.zeros((len(pts), 3))
+    free, fixed = sm.free, sm.fixed
+    for it in range(_ITERATIONS):
+        disp = np.zeros_like(pts)
+        for pl, ii in sm.plane_idx.items():
+            sel = ii[sm.in_plane[ii]]
+            if len(sel):
+                disp[sel] = ctx.in_plane(pts[sel], pl, r) - pts[sel]
+        # carry the plane's displacement smoothly into the free stretches next to it
+        disp = _spread(disp, sm.in_plane | fixed, np.asarray(idx))
+        if free.any():
+            p = pts[free] + disp[free]
+            below = beneath[free]
+            move = _push_free(ctx, p, r, avoid, under, below)
+            beneath[free] = below
+            push = np.zeros_like(pts)
+            push[free] = move
+            disp += _spread_push(push, free) * sm.taper[:, None]
+        pts[~fixed] += disp[~fixed]
+        if it < _ITERATIONS - 2:
+            smooth = _smooth(pts, 2)
+            keep = fixed.copy()
+            keep[[0, -1]] = True
+            pts[~keep] = smooth[~keep]
+    # a last smoothing of the free stretches (the pushes leave small ripples), then bones win
+    keep = fixed | sm.in_plane
+    keep[[0, -1]] = True
+    if free.any():
+        smooth = _gaussian(pts, 2.0)
+        pts[~keep] = smooth[~keep]
+        db, gb = ctx.bones(pts[free])
+        pts[free] += np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
+
+
+def generate_branch(
+    ctx: PathContext, spec: BranchSpec, done: Mapping[str, Branch], solved: Mapping[str, list[np.ndarray]]
+) -> tuple[Branch, list[np.ndarray]]:
+    """One branch: waypoints, curve, relaxation (planes, bones, muscles), resampling.
+
+    Parameters
+    ----------
+    ctx : PathContext
+        The pose and side.
+    spec : BranchSpec
+    done : mapping of str to Branch
+        The branches generated before (a parent among them).
+    solved : mapping of str to list of numpy.ndarray
+        Their waypoints as placed.
+
+    Returns
+    -------
+    tuple of (Branch, list of numpy.ndarray)
+        The branch and its waypoints as placed (for the branches that leave from them).
+    """
+    layout = _layout(ctx, spec, done, solved)
+    pts, idx = catmull_rom(np.vstack(layout.points), STEP)
+    _relax(ctx, spec, pts, idx, _samples(layout, idx, len(pts)))
+    solved_pts = [pts[i] for i in (idx[1:] if spec.parent is not None else idx)]
+    exit_pt = next((pts[idx[k]].copy() for k, e in enumerate(layout.exits) if e), None)
+    return Branch(spec.name, resample(pts, STEP), spec.radius, spec.parent, exit_pt, spec.risk), solved_pts
