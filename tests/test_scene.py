@@ -36,7 +36,9 @@ def test_defaults():
 
 
 def test_unknown_structure_names_file_field_line_and_fix(tmp_path, bone_model):
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
         title = "x"
 
         [[layers]]
@@ -51,7 +53,8 @@ def test_unknown_structure_names_file_field_line_and_fix(tmp_path, bone_model):
           "femur_r",
           "gluteus_minimis_r",
         ]
-    """)
+    """,
+    )
     e = error_of(p, bone_model)
     assert e.file == str(p)
     assert e.field == "layers[2].structures[1]"
@@ -64,64 +67,97 @@ def test_unknown_structure_names_file_field_line_and_fix(tmp_path, bone_model):
 
 
 def test_error_string_matches_the_documented_form():
-    e = SceneError("scenes/x.toml", "layers[2].structures[0]",
-                   "unknown structure 'gluteus_minimis_r'; did you mean 'gluteus_minimus_r'?", line=14)
-    assert str(e) == ("scenes/x.toml: layers[2].structures[0]: unknown structure 'gluteus_minimis_r'; "
-                      "did you mean 'gluteus_minimus_r'? (line 14)")
+    e = SceneError(
+        "scenes/x.toml",
+        "layers[2].structures[0]",
+        "unknown structure 'gluteus_minimis_r'; did you mean 'gluteus_minimus_r'?",
+        line=14,
+    )
+    assert str(e) == (
+        "scenes/x.toml: layers[2].structures[0]: unknown structure 'gluteus_minimis_r'; "
+        "did you mean 'gluteus_minimus_r'? (line 14)"
+    )
     assert str(SceneError(None, "title", "bad")) == "<scene>: title: bad"
 
 
 def test_bad_camera_preset(tmp_path):
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
         title = "x"
         [camera]
         preset = "posterier"
-    """)
+    """,
+    )
     e = error_of(p)
     assert e.field == "camera.preset" and e.line == 3
     assert "'posterior'" in e.message and "choose from" in e.message
 
 
 def test_camera_side_only_for_lateral_presets(tmp_path):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [camera]
         preset = "posterior"
         side = "r"
-    """))
+    """,
+        )
+    )
     assert e.field == "camera" and "side applies only" in e.message and e.line == 1
 
 
 def test_explicit_camera_needs_focal_point(tmp_path):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [camera]
         position = [0, 0, 500]
-    """))
+    """,
+        )
+    )
     assert "focal_point" in e.message
 
 
-@pytest.mark.parametrize(("field", "value", "lo", "hi"), [
-    ("flexion", 150, -30, 120), ("adduction", -60, -50, 30), ("rotation", 46, -45, 45)])
+@pytest.mark.parametrize(
+    ("field", "value", "lo", "hi"), [("flexion", 150, -30, 120), ("adduction", -60, -50, 30), ("rotation", 46, -45, 45)]
+)
 def test_pose_ranges(tmp_path, field, value, lo, hi):
-    e = error_of(write(tmp_path, f"""
+    e = error_of(
+        write(
+            tmp_path,
+            f"""
         title = "x"
         [pose]
         {field} = {value}
-    """))
+    """,
+        )
+    )
     assert e.field == f"pose.{field}" and e.line == 3
     assert f"between {lo} and {hi}" in e.message
 
 
-@pytest.mark.parametrize(("value", "needle"), [
-    ("[10, 1080]", "width 10 is out of range"),
-    ("[1920, 9000]", "height 9000 is out of range"),
-    ("[1920]", "[width, height]"),
-    ('[1920.5, 1080]', "whole number"),
-])
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("[10, 1080]", "width 10 is out of range"),
+        ("[1920, 9000]", "height 9000 is out of range"),
+        ("[1920]", "[width, height]"),
+        ("[1920.5, 1080]", "whole number"),
+    ],
+)
 def test_resolution_bounds(tmp_path, value, needle):
-    e = error_of(write(tmp_path, f"""
+    e = error_of(
+        write(
+            tmp_path,
+            f"""
         title = "x"
         resolution = {value}
-    """))
+    """,
+        )
+    )
     assert e.field == "resolution" and needle in e.message and e.line == 2
 
 
@@ -136,26 +172,41 @@ def test_unknown_field_suggests(tmp_path):
 
 
 def test_unknown_field_in_a_layer(tmp_path):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [[layers]]
         structures = ["sacrum"]
         opacitty = 0.5
-    """))
+    """,
+        )
+    )
     assert e.field == "layers[0].opacitty" and "'opacity'" in e.message and e.line == 3
 
 
 def test_bad_opacity_and_style(tmp_path):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [[layers]]
         structures = ["sacrum"]
         style = "bones"
-    """))
+    """,
+        )
+    )
     assert e.field == "layers[0].style" and "'bone'" in e.message
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [[layers]]
         structures = ["sacrum"]
         opacity = 1.5
-    """))
+    """,
+        )
+    )
     assert e.field == "layers[0].opacity" and "between 0 and 1" in e.message and e.line == 3
 
 
@@ -180,10 +231,15 @@ def test_colors():
 
 
 def test_injection_overlay_names(tmp_path, toy_model):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [overlays]
         injection = ["quadrant_r"]
-    """))
+    """,
+        )
+    )
     assert e.field == "overlays.injection[0]" and "'quadrants_r'" in e.message and e.line == 2
     assert "psis_gt_line_l" in INJECTION_OVERLAYS and "safety_map_r" in INJECTION_OVERLAYS
     # a model without skin cannot draw them: said so, with the field
@@ -193,15 +249,22 @@ def test_injection_overlay_names(tmp_path, toy_model):
 
 
 def test_injection_overlays_resolve(tissue_model):
-    scene = Scene(layers=[{"structures": ["skin"]}],
-                  overlays={"injection": list(INJECTION_OVERLAYS[::2])},  # every kind, right side
-                  labels=[{"target": "upper_outer_quadrant_r"}, {"target": "dorsogluteal_r"},
-                          {"target": "ventrogluteal_r"}, {"target": "psis_gt_line_r"}])
+    scene = Scene(
+        layers=[{"structures": ["skin"]}],
+        overlays={"injection": list(INJECTION_OVERLAYS[::2])},  # every kind, right side
+        labels=[
+            {"target": "upper_outer_quadrant_r"},
+            {"target": "dorsogluteal_r"},
+            {"target": "ventrogluteal_r"},
+            {"target": "psis_gt_line_r"},
+        ],
+    )
     res = scene.resolve(tissue_model)
     kinds = {m.kind for m in res.marks}
     assert kinds == {"line", "fill", "point", "needle"}
-    assert not any(m.name.startswith("upper_outer_quadrant_r") and m.kind == "fill" for m in res.marks), \
+    assert not any(m.name.startswith("upper_outer_quadrant_r") and m.kind == "fill" for m in res.marks), (
         "no filled quadrant over the safety map's colours"
+    )
     assert res.safety is not None and res.safety.threshold == 20.0 and res.safety.needle_mm == 38.0
     skin = next(it for it in res.items if it.name == "skin")
     assert skin.vertex_colors is not None and skin.vertex_colors.shape == (len(skin.mesh.vertices), 3)
@@ -226,29 +289,41 @@ def test_dorsogluteal_site_is_clear_of_nerves_and_arteries(tissue_model):
 
 
 def test_injection_label_of_an_undrawn_mark(tissue_model):
-    with pytest.raises(SceneError, match="injection mark that this scene does not draw"):
-        Scene(labels=[{"target": "dorsogluteal_r"}], layers=[{"structures": ["femur_r"]}]).resolve(tissue_model)
+    with pytest.raises(SceneError, match="injection mark that this scene does not draw") as info:
+        Scene(labels=[{"target": "ventrogluteal_v_l"}], layers=[{"structures": ["femur_r"]}]).resolve(tissue_model)
+    assert "'ventrogluteal_site_l'" in info.value.message, "the overlay that draws the mark is named"
 
 
 # =============================================================================== new fields
 def test_variants_checked_with_file_field_line(tmp_path, tissue_model):
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
         title = "x"
 
         [variants]
         sciatic = "fibular_pierces_piriformes"
-    """)
+    """,
+    )
     e = error_of(p, tissue_model)
     assert (e.file, e.field, e.line) == (str(p), "variants.sciatic", 4)
     assert "'fibular_pierces_piriformis'" in e.message and "normal" in e.message
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [variants]
         sciatc = "normal"
-    """), tissue_model)
+    """,
+        ),
+        tissue_model,
+    )
     assert e.field == "variants.sciatc" and "'sciatic'" in e.message and e.line == 2
-    res = Scene(variants={"sciatic": "fibular_pierces_piriformis"},
-                layers=[{"structures": ["sciatic_nerve_r"]}],
-                labels=[{"target": "sciatic_nerve_r", "branch": "common_fibular_division"}]).resolve(tissue_model)
+    res = Scene(
+        variants={"sciatic": "fibular_pierces_piriformis"},
+        layers=[{"structures": ["sciatic_nerve_r"]}],
+        labels=[{"target": "sciatic_nerve_r", "branch": "common_fibular_division"}],
+    ).resolve(tissue_model)
     normal = Scene(layers=[{"structures": ["sciatic_nerve_r"]}]).resolve(tissue_model)
     assert not np.array_equal(res.items[0].mesh.vertices, normal.items[0].mesh.vertices)
     assert res.labels[0].kind == "curve"
@@ -264,8 +339,12 @@ def test_label_branch_and_near(tmp_path, tissue_model):
     """
     e = error_of(write(tmp_path, base + '        branch = "inferior_brnch"\n'), tissue_model)
     assert e.field == "labels[0].branch" and "'inferior_branch'" in e.message and e.line == 6
-    e = error_of(write(tmp_path, base.replace("superior_gluteal_nerve_r\"\n", "gluteus_minimus_r\"\n")
-                       + '        branch = "trunk"\n'), tissue_model)
+    e = error_of(
+        write(
+            tmp_path, base.replace('superior_gluteal_nerve_r"\n', 'gluteus_minimus_r"\n') + '        branch = "trunk"\n'
+        ),
+        tissue_model,
+    )
     assert e.field == "labels[0].branch" and "nerve and artery" in e.message
     e = error_of(write(tmp_path, base + '        near = "asiss_r"\n'), tissue_model)
     assert e.field == "labels[0].near" and "'asis_r'" in e.message and e.line == 6
@@ -280,9 +359,10 @@ def test_label_branch_and_near(tmp_path, tissue_model):
 
 
 def test_foramen_targets(tissue_model):
-    res = Scene(layers=[{"structures": ["piriformis_r"]}],
-                labels=[{"target": "suprapiriform_foramen_r"}, {"target": "infrapiriform_foramen_r"}]
-                ).resolve(tissue_model)
+    res = Scene(
+        layers=[{"structures": ["piriformis_r"]}],
+        labels=[{"target": "suprapiriform_foramen_r"}, {"target": "infrapiriform_foramen_r"}],
+    ).resolve(tissue_model)
     sup, inf = (L.candidates[0] for L in res.labels)
     assert sup[1] > inf[1], "the suprapiriform foramen lies above the infrapiriform one"
     assert [L.text for L in res.labels] == ["Suprapiriform foramen", "Infrapiriform foramen"]
@@ -291,29 +371,42 @@ def test_foramen_targets(tissue_model):
 def test_muscle_parts_by_exact_name_only(tissue_model):
     parts = ["gluteus_minimus_anterior_r", "gluteus_minimus_middle_r"]
     res = Scene(layers=[{"structures": parts}]).resolve(tissue_model)
-    assert [(i.name, i.style) for i in res.items] == [("gluteus_minimus_anterior_r", "muscle"),
-                                                      ("gluteus_minimus_middle_r", "muscle")]
+    assert [(i.name, i.style) for i in res.items] == [
+        ("gluteus_minimus_anterior_r", "muscle"),
+        ("gluteus_minimus_middle_r", "muscle"),
+    ]
     globbed = Scene(layers=[{"structures": ["gluteus_minimus_*"]}]).resolve(tissue_model)
     assert sorted(i.name for i in globbed.items) == ["gluteus_minimus_l", "gluteus_minimus_r"]
 
 
 def test_pose_per_side(tmp_path):
-    scene = Scene.from_toml("[pose]\nadduction = { r = 10, l = -10 }\nflexion = 20\nside = \"l\"\n")
+    scene = Scene.from_toml('[pose]\nadduction = { r = 10, l = -10 }\nflexion = 20\nside = "l"\n')
     assert scene.pose.angles("r") == (0.0, 10.0, 0.0) and scene.pose.angles("l") == (20.0, -10.0, 0.0)
     assert Scene.from_toml(scene.to_toml()) == scene
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         title = "x"
         [pose]
         adduction = { r = 10, l = -60 }
-    """))
+    """,
+        )
+    )
     assert e.field == "pose.adduction" and e.line == 3 and "'l'" in e.message and "between -50 and 30" in e.message
 
 
 def test_segments_and_roll(tmp_path, bone_model):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [overlays]
         segments = [{ start = "iliac_crest_top_r", end = "iliac_crest_tp_l" }]
-    """), bone_model)
+    """,
+        ),
+        bone_model,
+    )
     assert e.field == "overlays.segments[0].end" and "'iliac_crest_top_l'" in e.message and e.line == 2
     res = Scene(overlays={"segments": [{"start": "asis_r", "end": "asis_l", "extend": 10}]}).resolve(bone_model)
     line = res.marks[0].geometry
@@ -337,19 +430,44 @@ def test_round_trip(path):
 
 def test_round_trip_of_everything():
     scene = Scene(
-        title='Quotes "and" unicode: é', caption="two\nlines",
-        layers=[{"name": "a", "structures": ["femur_*"], "opacity": 0.4, "cut_away":
-                 {"origin": "lesser_trochanter_r", "normal": [0, -1, 0], "offset": 5.5}},
-                {"structures": ["sacrum"], "highlight": True, "color": "#123456"}],
-        labels=[{"target": "asis_r", "text": "ASIS", "side": "left"},
-                {"target": "sciatic_nerve_r", "branch": "tibial_division", "near": [1, 2, 3]}],
-        camera={"preset": "oblique", "side": "l", "zoom": 1.5, "azimuth": -10, "elevation": 20, "roll": 5,
-                "projection": "perspective", "focus": ["hip_bone_l"]},
+        title='Quotes "and" unicode: é',
+        caption="two\nlines",
+        layers=[
+            {
+                "name": "a",
+                "structures": ["femur_*"],
+                "opacity": 0.4,
+                "cut_away": {"origin": "lesser_trochanter_r", "normal": [0, -1, 0], "offset": 5.5},
+            },
+            {"structures": ["sacrum"], "highlight": True, "color": "#123456"},
+        ],
+        labels=[
+            {"target": "asis_r", "text": "ASIS", "side": "left"},
+            {"target": "sciatic_nerve_r", "branch": "tibial_division", "near": [1, 2, 3]},
+        ],
+        camera={
+            "preset": "oblique",
+            "side": "l",
+            "zoom": 1.5,
+            "azimuth": -10,
+            "elevation": 20,
+            "roll": 5,
+            "projection": "perspective",
+            "focus": ["hip_bone_l"],
+        },
         pose={"flexion": 30, "adduction": {"r": 5, "l": -5}, "side": "r"},
-        overlays={"landmarks": ["asis_*"], "colors": {"asis": "red"}, "injection": ["quadrants_r"], "needle_mm": 30,
-                  "segments": [{"start": "asis_r", "end": [0, 0, 0], "dashed": True}]},
+        overlays={
+            "landmarks": ["asis_*"],
+            "colors": {"asis": "red"},
+            "injection": ["quadrants_r"],
+            "needle_mm": 30,
+            "segments": [{"start": "asis_r", "end": [0, 0, 0], "dashed": True}],
+        },
         variants={"sciatic": "fibular_pierces_piriformis"},
-        legend=True, scale_bar=True, background="#202020", resolution=(1280, 720),
+        legend=True,
+        scale_bar=True,
+        background="#202020",
+        resolution=(1280, 720),
     )
     assert Scene.from_toml(scene.to_toml()) == scene
     assert Scene.from_dict(scene.to_dict()) == scene
@@ -377,8 +495,11 @@ def test_no_layers_shows_everything(toy_model):
 
 
 def test_hide_isolate_highlight(toy_model):
-    layers = [{"structures": ["hip_bone_r"]}, {"structures": ["femur_r"], "hide": True},
-              {"structures": ["gluteus_medius_r"], "highlight": True}]
+    layers = [
+        {"structures": ["hip_bone_r"]},
+        {"structures": ["femur_r"], "hide": True},
+        {"structures": ["gluteus_medius_r"], "highlight": True},
+    ]
     res = Scene(layers=layers).resolve(toy_model)
     assert [(i.name, i.style) for i in res.items] == [("hip_bone_r", "bone"), ("gluteus_medius_r", "highlight")]
     layers[0]["isolate"] = True
@@ -410,22 +531,31 @@ def test_labels_default_text_and_sides(toy_model):
 
 
 def test_label_target_unknown(tmp_path, toy_model):
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
         [[labels]]
         target = "asis_r"
 
         [[labels]]
         target = "assis_r"
-    """)
+    """,
+    )
     e = error_of(p, toy_model)
     assert e.field == "labels[1].target" and "'asis_r'" in e.message and e.line == 5
 
 
 def test_overlay_landmark_unknown(tmp_path, bone_model):
-    e = error_of(write(tmp_path, """
+    e = error_of(
+        write(
+            tmp_path,
+            """
         [overlays]
         landmarks = ["asis_r", "gt_anterior_facit_r"]
-    """), bone_model)
+    """,
+        ),
+        bone_model,
+    )
     assert e.field == "overlays.landmarks[1]" and "'gt_anterior_facet_r'" in e.message and e.line == 2
 
 
@@ -438,15 +568,22 @@ def test_overlays_resolve_kinds(bone_model):
 
 
 def test_cut_away_origin_landmark(bone_model):
-    scene = Scene(layers=[{"structures": ["femur_r"], "cut_away": {
-        "origin": "lesser_trochanter_r", "normal": [0, -2, 0], "offset": 10}}])
+    scene = Scene(
+        layers=[
+            {
+                "structures": ["femur_r"],
+                "cut_away": {"origin": "lesser_trochanter_r", "normal": [0, -2, 0], "offset": 10},
+            }
+        ]
+    )
     cut = scene.resolve(bone_model).items[0].cut
     assert np.allclose(cut.normal, [0, -1, 0])
     assert np.isclose(cut.origin[1], bone_model.landmark("lesser_trochanter_r")[1] - 10)
     assert cut.cap
     with pytest.raises(SceneError, match="unknown landmark"):
-        Scene(layers=[{"structures": ["femur_r"], "cut_away": {
-            "origin": "lesser_trochanter", "normal": [0, -1, 0]}}]).resolve(bone_model)
+        Scene(
+            layers=[{"structures": ["femur_r"], "cut_away": {"origin": "lesser_trochanter", "normal": [0, -1, 0]}}]
+        ).resolve(bone_model)
     with pytest.raises(SceneError, match="zero vector"):
         Scene(layers=[{"structures": ["femur_r"], "cut_away": {"origin": [0, 0, 0], "normal": [0, 0, 0]}}])
 
@@ -478,3 +615,104 @@ def test_bone_scenes_do_not_build_soft_tissues(bone_model):
 
     scene = Scene.from_file(SCENES / "01_bones_posterior.toml")
     assert scene.resolve(Guard(bone_model)).items
+
+
+# =============================================================================== the model a scene needs
+def test_scenes_draw_in_the_models_order(tissue_model):
+    """Deep to superficial, as the model lists its meshes: legends follow this order."""
+    from glute3d.scene.source import StructureIndex
+
+    index = StructureIndex(tissue_model)
+    assert index.globbable == list(tissue_model.meshes)
+    assert set(index.parts) == set(tissue_model.muscle_parts())
+
+
+def test_only_the_structures_a_scene_names_are_built(bone_model):
+    """Soft tissue is generated on first use: a scene of bones and one muscle asks for nothing else."""
+    asked: list[str] = []
+
+    class Recorder:
+        def __init__(self, model):
+            self._m = model
+
+        def structure(self, name):
+            asked.append(name)
+            return self._m.structure(name) if name != "gluteus_minimus_r" else self._m.structure("femur_r")
+
+        def __getattr__(self, name):
+            if name in ("meshes", "muscles", "paths", "skin", "muscle_parts"):
+                raise AssertionError(f"model.{name} was used")
+            return getattr(self._m, name)
+
+    scene = Scene(
+        layers=[{"structures": ["femur_*"]}, {"structures": ["gluteus_minimus_r"]}], camera={"focus": ["hip_bone_r"]}
+    )
+    res = scene.resolve(Recorder(bone_model))
+    assert sorted(asked) == ["femur_l", "femur_r", "gluteus_minimus_r", "hip_bone_r"]
+    assert [i.name for i in res.items] == ["femur_r", "femur_l", "gluteus_minimus_r"]
+
+
+def test_a_model_without_variants_says_so(toy_model):
+    with pytest.raises(SceneError, match="no anatomical variants") as info:
+        Scene(variants={"sciatic": "normal"}).resolve(toy_model)
+    assert info.value.field == "variants"
+
+
+# =============================================================================== theme
+def theme_with(old: str, new: str) -> str:
+    from glute3d.io.datafiles import data_text
+
+    text = data_text("theme.toml")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def test_theme_errors_name_file_field_line_and_fix():
+    from glute3d.errors import DataFileError
+    from glute3d.scene.theme import read_theme
+
+    text = theme_with("min_size = 11", "min_size = 0")
+    with pytest.raises(DataFileError) as info:
+        read_theme(text, "theme.toml")
+    e = info.value
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("min_size = 0"))
+    assert (e.file, e.field, e.line) == ("theme.toml", "text.min_size", line)
+    assert "between 1 and 200" in e.message and "\n" not in str(e)
+    with pytest.raises(DataFileError, match="styles.skin.opacity: 1.35 is out of range; must be between 0 and 1"):
+        read_theme(theme_with("opacity = 0.35", "opacity = 1.35"), "theme.toml")
+    with pytest.raises(DataFileError, match="unknown field 'ambiant'; did you mean 'ambient'"):
+        read_theme(theme_with("ambient = 0.22", "ambiant = 0.22"), "theme.toml")
+    with pytest.raises(DataFileError, match="'muscel' is not a style; did you mean 'muscle'"):
+        read_theme(theme_with('muscle_part = "muscle"', 'muscle_part = "muscel"'), "theme.toml")
+    with pytest.raises(DataFileError, match="unknown colour 'blurple'"):
+        read_theme(theme_with('needle_color = "#2b2f36"', 'needle_color = "blurple"'), "theme.toml")
+    with pytest.raises(DataFileError, match="stops must rise from 0 to 1"):
+        read_theme(theme_with("[0.38,", "[0.10,"), "theme.toml")
+
+
+def test_the_packaged_theme_is_valid():
+    from glute3d.scene import load_theme
+
+    theme = load_theme()
+    assert set(theme["styles"]) >= {"bone", "muscle", "nerve", "artery", "skin", "bursa", "highlight", "other"}
+
+
+# =============================================================================== surface lines
+def test_iso_lines_of_a_sphere_is_its_equator():
+    import pyvista as pv
+
+    from glute3d.geometry.mesh import Mesh
+    from glute3d.scene import iso_lines
+
+    sphere = Mesh.from_pyvista(pv.Sphere(radius=50.0, theta_resolution=60, phi_resolution=41).triangulate())
+    lines = iso_lines(sphere, sphere.vertices[:, 2], 0.0, sphere.vertex_normals)
+    assert len(lines) == 1, "one closed ring"
+    pts, normals = lines[0]
+    assert np.allclose(pts[:, 2], 0.0, atol=1e-9)
+    r = np.linalg.norm(pts, axis=1)
+    # on chords of a sphere whose vertices are float32: inside it by at most the sag of a 7.5 degree chord
+    assert r.max() <= 50.0 + 1e-4 and r.min() > 50.0 * np.cos(np.radians(7.5 / 2))
+    assert np.allclose(np.linalg.norm(normals, axis=1), 1.0)
+    assert np.all(np.sum(normals * pts, axis=1) > 0), "normals point outward"
+    assert np.array_equal(pts[0], pts[-1]), "the ring closes on itself"
+    assert iso_lines(sphere, sphere.vertices[:, 2], 60.0) == [], "no crossing, no line"

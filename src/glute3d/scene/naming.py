@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from glute3d.errors import did_you_mean
 from glute3d.scene.schema import INJECTION_OVERLAYS, Layer
-from glute3d.sides import SIDE_WORDS, split_side
+from glute3d.sides import SIDE_WORDS, split_side, with_side
 
 __all__ = [
     "FORAMEN_TARGETS",
@@ -33,21 +33,22 @@ __all__ = [
     "unknown_target",
 ]
 
-#: Display names of the injection marks a label can point at (sideless; labels add ``_r``/``_l``).
-INJECTION_TARGETS: dict[str, str] = {
-    "dorsogluteal": "Dorsogluteal injection site",
-    "ventrogluteal": "Ventrogluteal injection site",
-    "upper_outer_quadrant": "Upper outer quadrant",
-    "upper_inner_quadrant": "Upper inner quadrant",
-    "lower_outer_quadrant": "Lower outer quadrant",
-    "lower_inner_quadrant": "Lower inner quadrant",
-    "psis_gt_line": "Line from posterior superior iliac spine to greater trochanter",
-    "ventrogluteal_v": "V between index and middle finger",
-    "dorsogluteal_needle": "Needle track",
-    "ventrogluteal_needle": "Needle track",
-    "ventrogluteal_asis": "Anterior superior iliac spine (index finger)",
-    "ventrogluteal_greater_trochanter": "Greater trochanter (heel of the hand)",
-    "ventrogluteal_iliac_tubercle": "Iliac tubercle (middle finger)",
+#: The injection marks a label can point at (sideless; labels add ``_r``/``_l``): display name,
+#: and the injection overlay that draws the mark (``overlays.injection``, with the same side).
+INJECTION_TARGETS: dict[str, tuple[str, str]] = {
+    "dorsogluteal": ("Dorsogluteal injection site", "dorsogluteal_site"),
+    "dorsogluteal_needle": ("Needle track", "dorsogluteal_site"),
+    "ventrogluteal": ("Ventrogluteal injection site", "ventrogluteal_site"),
+    "ventrogluteal_needle": ("Needle track", "ventrogluteal_site"),
+    "ventrogluteal_v": ("V between index and middle finger", "ventrogluteal_site"),
+    "ventrogluteal_asis": ("Anterior superior iliac spine (index finger)", "ventrogluteal_site"),
+    "ventrogluteal_greater_trochanter": ("Greater trochanter (heel of the hand)", "ventrogluteal_site"),
+    "ventrogluteal_iliac_tubercle": ("Iliac tubercle (middle finger)", "ventrogluteal_site"),
+    "upper_outer_quadrant": ("Upper outer quadrant", "quadrants"),
+    "upper_inner_quadrant": ("Upper inner quadrant", "quadrants"),
+    "lower_outer_quadrant": ("Lower outer quadrant", "quadrants"),
+    "lower_inner_quadrant": ("Lower inner quadrant", "quadrants"),
+    "psis_gt_line": ("Line from posterior superior iliac spine to greater trochanter", "psis_gt_line"),
 }
 
 #: The two parts of the greater sciatic foramen, as label targets: where the paths leave the
@@ -123,7 +124,7 @@ def target_display(name: str) -> str:
     if base in FORAMEN_TARGETS:
         return _with_side_words(FORAMEN_TARGETS[base][0], side)
     if base in INJECTION_TARGETS:
-        return _with_side_words(INJECTION_TARGETS[base], side)
+        return _with_side_words(INJECTION_TARGETS[base][0], side)
     return display_name(name)
 
 
@@ -146,10 +147,12 @@ def unknown_target(name: str, structures: Iterable[str], landmarks: Iterable[str
     kb = kb_names()
     if name in kb:
         return f"{name!r} is not in the model yet; remove it or wait for its stage"
-    if base_name(name) in INJECTION_TARGETS:
+    base, side = split_side(name)
+    if base in INJECTION_TARGETS:
+        overlay = with_side(INJECTION_TARGETS[base][1], side) if side else f"{INJECTION_TARGETS[base][1]}_r"
         return (
             f"{name!r} is an injection mark that this scene does not draw; add the overlay that "
-            f"draws it to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})"
+            f"draws it, {overlay!r}, to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})"
         )
     valid = [*structures, *landmarks, *extra, *kb]
     return f"unknown structure or landmark {name!r}{did_you_mean(name, valid)}"

@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from glute3d.anatomy.paths import VARIANTS
 from glute3d.errors import DataFileError, did_you_mean, find_line
 from glute3d.io.validation import format_field_path
 from glute3d.scene.theme import STYLES, StyleName, check_color
@@ -31,7 +32,10 @@ from glute3d.sides import SIDES
 
 __all__ = [
     "CAMERA_PRESETS",
+    "CAMERA_PRESET_VIEWS",
+    "COLOR_HELP",
     "INJECTION_BASES",
+    "INJECTION_OVERLAY_VIEWS",
     "INJECTION_OVERLAYS",
     "MAX_RESOLUTION",
     "MIN_RESOLUTION",
@@ -54,21 +58,28 @@ PresetName = Literal["posterior", "lateral", "anterior", "superior", "oblique", 
 CAMERA_PRESETS: tuple[str, ...] = get_args(PresetName)
 #: The presets that look at one side (``camera.side``).
 SIDED_PRESETS: frozenset[str] = frozenset({"lateral", "oblique", "posterolateral"})
+#: Where each camera preset looks from.
+CAMERA_PRESET_VIEWS: dict[str, str] = {
+    "posterior": "from behind (the default)",
+    "lateral": "from the side `side` names",
+    "anterior": "from the front",
+    "superior": "from above, the front of the body at the top of the picture",
+    "oblique": "from in front of and beside the `side` hip, a little from above",
+    "posterolateral": "from behind and beside the `side` hip, a little from above",
+}
 
-#: Injection overlays (drawn on the skin by :mod:`glute3d.teaching.injection`), per side:
-#: ``quadrants`` (the four dorsogluteal quadrants, the upper outer one filled),
-#: ``safety_map`` (the skin coloured by how near a perpendicular needle comes to a nerve or
-#: artery, with the danger threshold drawn on it and a colour bar in mm),
-#: ``ventrogluteal_site`` (von Hochstetter's V, its point and needle track),
-#: ``dorsogluteal_site`` (the point in the upper outer quadrant and its needle track) and
-#: ``psis_gt_line`` (posterior superior iliac spine to greater trochanter).
-INJECTION_BASES: tuple[str, ...] = (
-    "quadrants",
-    "safety_map",
-    "ventrogluteal_site",
-    "dorsogluteal_site",
-    "psis_gt_line",
-)
+#: The injection overlays (drawn on the skin by :mod:`glute3d.teaching.injection`), per side,
+#: and what each draws.
+INJECTION_OVERLAY_VIEWS: dict[str, str] = {
+    "quadrants": "the four dorsogluteal quadrants on the skin, the upper outer one filled and outlined",
+    "safety_map": "the skin coloured by how near a perpendicular needle comes to a nerve or artery, the danger "
+    "threshold drawn on it and a colour bar in mm",
+    "ventrogluteal_site": "von Hochstetter's V (index and middle finger), the palpated bony points, the injection "
+    "point and its needle track",
+    "dorsogluteal_site": "the injection point in the upper outer quadrant and its needle track",
+    "psis_gt_line": "the line from the posterior superior iliac spine to the greater trochanter",
+}
+INJECTION_BASES: tuple[str, ...] = tuple(INJECTION_OVERLAY_VIEWS)
 #: Every injection overlay name: ``<base>_r`` and ``<base>_l``.
 INJECTION_OVERLAYS: tuple[str, ...] = tuple(f"{base}_{side}" for base in INJECTION_BASES for side in SIDES)
 
@@ -86,7 +97,18 @@ POSE_RANGES: dict[str, tuple[float, float]] = {
 Vec3 = tuple[float, float, float]
 SideAngles = float | dict[Literal["r", "l"], float]
 
-_COLOR = "'#rgb', '#rrggbb' or a CSS colour name (e.g. 'white')"
+#: What a colour field takes.
+COLOR_HELP = "'#rgb', '#rrggbb' or a CSS colour name (e.g. 'white')"
+
+
+def _allowed(text: str) -> dict[str, Any]:
+    """The ``json_schema_extra`` of a field whose allowed values a validator checks (for the reference)."""
+    return {"allowed": text}
+
+
+def _range_text(angle: str) -> dict[str, Any]:
+    lo, hi = POSE_RANGES[angle]
+    return _allowed(f"{lo:g} .. {hi:g}")
 
 
 class SceneError(DataFileError):
@@ -139,7 +161,10 @@ class CutAway(_Table):
     origin: Vec3 | str = Field(
         description="A point on the plane: [x, y, z] in mm, or a landmark name such as 'lesser_trochanter_r'."
     )
-    normal: Vec3 = Field(description="Direction [x, y, z] the plane faces; what lies that way is cut off.")
+    normal: Vec3 = Field(
+        description="Direction [x, y, z] the plane faces; what lies that way is cut off.",
+        json_schema_extra=_allowed("any direction but [0, 0, 0]; need not be of length 1"),
+    )
     offset: float = Field(default=0.0, description="Moves the plane along the normal (mm).")
     cap: bool | None = Field(
         default=None,
@@ -172,7 +197,9 @@ class Layer(_Table):
     style: StyleName | None = Field(
         default=None, description="How to draw them. Default: each structure's own kind (bone, muscle, ...)."
     )
-    color: str | None = Field(default=None, description=f"Colour instead of the style's: {_COLOR}.")
+    color: str | None = Field(
+        default=None, description="Colour instead of the style's.", json_schema_extra=_allowed(COLOR_HELP)
+    )
     opacity: float | None = Field(
         default=None, ge=0.0, le=1.0, description="0 invisible .. 1 opaque. Default: the style's."
     )
@@ -292,13 +319,19 @@ class Pose(_Table):
     """Hip pose in degrees (ISB); each angle is one number, or a table giving each hip its own value."""
 
     flexion: SideAngles = Field(
-        default=0.0, description="Hip flexion (+) / extension (-), degrees; or { r = .., l = .. }."
+        default=0.0,
+        description="Hip flexion (+) / extension (-), degrees; or a table { r = .., l = .. }.",
+        json_schema_extra=_range_text("flexion"),
     )
     adduction: SideAngles = Field(
-        default=0.0, description="Hip adduction (+) / abduction (-), degrees; or { r = .., l = .. }."
+        default=0.0,
+        description="Hip adduction (+) / abduction (-), degrees; or a table { r = .., l = .. }.",
+        json_schema_extra=_range_text("adduction"),
     )
     rotation: SideAngles = Field(
-        default=0.0, description="Internal (+) / external (-) rotation, degrees; or { r = .., l = .. }."
+        default=0.0,
+        description="Internal (+) / external (-) rotation, degrees; or a table { r = .., l = .. }.",
+        json_schema_extra=_range_text("rotation"),
     )
     side: Literal["r", "l", "both"] = Field(
         default="both", description="The hip(s) a plain number applies to (a table names its sides itself)."
@@ -338,7 +371,7 @@ class Segment(_Table):
 
     start: Vec3 | str = Field(description="Landmark name or point [x, y, z] in mm.")
     end: Vec3 | str = Field(description="Landmark name or point [x, y, z] in mm.")
-    color: str = Field(default="#1a1a1a", description=f"Line colour: {_COLOR}.")
+    color: str = Field(default="#1a1a1a", description="Line colour.", json_schema_extra=_allowed(COLOR_HELP))
     extend: float = Field(default=0.0, ge=0.0, le=500.0, description="Lengthens the line beyond both ends (mm).")
     dashed: bool = Field(default=False, description="Draw the line in dashes.")
 
@@ -363,6 +396,7 @@ class Overlays(_Table):
     colors: dict[str, str] = Field(
         default_factory=dict,
         description="Colour by landmark name, sided ('asis_r') or sideless ('asis'), e.g. { asis = 'red' }.",
+        json_schema_extra=_allowed(f"landmark names of the model; colours {COLOR_HELP}"),
     )
     label: bool = Field(default=False, description="Label every overlay landmark.")
     point_radius: float | None = Field(
@@ -373,7 +407,8 @@ class Overlays(_Table):
     )
     injection: list[str] = Field(
         default_factory=list,
-        description="Injection overlays drawn on the skin, per side: " + ", ".join(INJECTION_OVERLAYS) + ".",
+        description="Injection overlays drawn on the skin (see Injection overlays below).",
+        json_schema_extra=_allowed(", ".join(f"'{n}'" for n in INJECTION_OVERLAYS)),
     )
     needle_mm: float = Field(
         default=38.0, ge=5.0, le=120.0, description="Length of the needles of the injection overlays (mm)."
@@ -410,7 +445,7 @@ class SceneFields(_Table):
     caption: str = Field(default="", description="Printed below the picture, wrapped (empty: none).")
     layers: list[Layer] = Field(
         default_factory=list,
-        description="What to draw ([[layers]] tables). None: every structure of the model in its own style.",
+        description="What to draw ([[layers]] tables); without any, every structure of the model in its own style.",
     )
     labels: list[Label] = Field(default_factory=list, description="Text labels with leader lines ([[labels]] tables).")
     camera: Camera = Field(default_factory=Camera, description="Where the picture is taken from ([camera]).")
@@ -421,12 +456,16 @@ class SceneFields(_Table):
     legend: bool = Field(default=False, description="Draw a legend of the layers, overlays and marks.")
     scale_bar: bool = Field(default=False, description="Draw a scale bar in mm.")
     background: str = Field(
-        default="white", description=f"Background: {_COLOR}, or 'transparent' for a PNG with alpha."
+        default="white",
+        description="Background colour, or 'transparent' for a PNG with alpha.",
+        json_schema_extra=_allowed(f"{COLOR_HELP}, or 'transparent'"),
     )
     resolution: tuple[int, int] = Field(
         default=(1920, 1080),
-        description=f"[width, height] of the picture in pixels, from {MIN_RESOLUTION[0]}x{MIN_RESOLUTION[1]} "
-        f"to {MAX_RESOLUTION[0]}x{MAX_RESOLUTION[1]}.",
+        description="[width, height] of the picture in pixels.",
+        json_schema_extra=_allowed(
+            f"width {MIN_RESOLUTION[0]} .. {MAX_RESOLUTION[0]}, height {MIN_RESOLUTION[1]} .. {MAX_RESOLUTION[1]}"
+        ),
     )
     text_scale: float = Field(default=1.0, ge=0.3, le=4.0, description="Multiplies every font size.")
     label_sides: Literal["auto", "always", "never"] = Field(
@@ -436,6 +475,9 @@ class SceneFields(_Table):
     variants: dict[str, str] = Field(
         default_factory=dict,
         description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }.",
+        json_schema_extra=_allowed(
+            "; ".join(f"{k}: {', '.join(repr(v) for v in values)}" for k, (_, values) in VARIANTS.items())
+        ),
     )
 
     _source: str | None = PrivateAttr(default=None)
