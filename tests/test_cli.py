@@ -362,12 +362,43 @@ def test_list_scenes_of_a_missing_folder(tmp_path, capsys):
     assert "list scenes DIR" in one_error_line(capsys.readouterr().err)
 
 
-def test_doctor_names_the_model_files_and_the_cache(tmp_path, capsys, monkeypatch):
+def test_doctor_checks_model_files_cache_and_a_test_render(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GLUTE3D_CACHE", str(tmp_path / "cache"))
     assert main(["doctor"]) == 0
-    out = capsys.readouterr().out
-    assert "model files:" in out and "found" in out
-    assert str(tmp_path / "cache") in out
+    out = capsys.readouterr().out.splitlines()
+    assert all(line.startswith("ok ") for line in out), out
+    text = "\n".join(out)
+    assert "6 bones" in text and str(tmp_path / "cache") in text and "test render:" in text
+
+
+def test_doctor_fails_with_the_fix_for_damaged_model_files(tmp_path, capsys):
+    import shutil
+
+    from glute3d.io.modelfiles import packaged_mesh_dir
+
+    shutil.copytree(packaged_mesh_dir(), tmp_path / "m")
+    (tmp_path / "m" / "sacrum.ply").write_bytes(b"ply\n")
+    assert main(["--meshes", str(tmp_path / "m"), "doctor"]) == 1
+    bad = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert len(bad) == 1 and "sacrum.ply" in bad[0] and "build-meshes" in bad[0]
+
+
+def test_cache_command_shows_and_clears_only_its_own_files(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GLUTE3D_CACHE", str(folder))
+    scene = scene_file(tmp_path, "s.toml", GOOD.replace('structures = ["hip_bone_r"]', 'structures = ["gluteus_medius_r"]'))
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    assert main(["render", str(scene), "-o", str(tmp_path / "o"), *SMALL]) == 0
+    capsys.readouterr()
+    assert main(["cache"]) == 0
+    line = capsys.readouterr().out
+    assert str(folder) in line and "0 entries" not in line
+    assert main(["cache", "--clear"]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert main(["cache"]) == 0
+    assert "0 entries" in capsys.readouterr().out
+    assert (folder / "notes.txt").read_text() == "mine"
 
 
 # =============================================================================== installed, from anywhere

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from glute3d.cli.common import CliError
 
-__all__ = ["LISTS", "cmd_doctor", "cmd_list"]
+__all__ = ["LISTS", "cmd_cache", "cmd_doctor", "cmd_list"]
 
 #: What ``glute3d list`` can list.
 LISTS = ("structures", "landmarks", "presets", "scenes")
@@ -64,24 +64,94 @@ def _list_scenes(folder: Path) -> None:
         print(f"{p}\t{title}")
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Where the tissue cache is and how big; ``--clear`` removes its entries (and nothing else)."""
+    from glute3d.render import cache_info, clear_cache
+
+    info = cache_info()
+    if info.folder is None:
+        print("tissue cache: off ($GLUTE3D_CACHE is 0, off or empty)")
+        return 0
+    if args.clear:
+        n = clear_cache()
+        print(f"tissue cache: removed {n} entries ({info.bytes / 1e6:.1f} MB) from {info.folder}")
+    else:
+        print(f"tissue cache: {info.folder} ({info.entries} entries, {info.bytes / 1e6:.1f} MB)")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
-    """Versions, the model folder, the tissue cache and the rendering back end, one fact a line."""
+    """Check the installation, one fact a line, each problem with its fix; non-zero when one fails."""
+    checks = [_versions, _model_files, _cache, _render_backend]
+    failed = 0
+    for check in checks:
+        ok, line = check(args)
+        print(f"{'ok' if ok else 'FAIL':<5}{line}")
+        failed += not ok
+    return 1 if failed else 0
+
+
+def _versions(args: argparse.Namespace) -> tuple[bool, str]:
+    import numpy
+    import pyvista
+    import vtk
+
     import glute3d
+
+    return True, (f"glute3d {glute3d.__version__} in {Path(glute3d.__file__).parent}; Python "
+                  f"{sys.version.split()[0]}, numpy {numpy.__version__}, VTK {vtk.vtkVersion.GetVTKVersion()}, "
+                  f"pyvista {pyvista.__version__}")
+
+
+def _model_files(args: argparse.Namespace) -> tuple[bool, str]:
     from glute3d.io.modelfiles import ENV_VAR, default_mesh_dir
+    from glute3d.model.files import load_model
 
     folder = Path(args.meshes) if args.meshes else default_mesh_dir()
-    print(f"glute3d {glute3d.__version__} (Python {sys.version.split()[0]})")
-    print(f"package: {Path(glute3d.__file__).parent}")
     source = "--meshes" if args.meshes else (f"${ENV_VAR}" if os.environ.get(ENV_VAR, "").strip() else "packaged")
-    print(f"model files: {folder} ({source}; {'found' if (folder / 'landmarks.json').is_file() else 'MISSING'})")
+    try:
+        model = load_model(folder)
+    except (OSError, ValueError) as exc:
+        return False, f"model files ({source}): {exc}"
+    skin = "with its skin" if (folder / "skin.ply").is_file() else "no skin.ply (generated on first use, slower)"
+    return True, f"model files ({source}): {folder}: {len(model.bones)} bones, {len(model.landmarks.names())} landmarks, {skin}"
+
+
+def _cache(args: argparse.Namespace) -> tuple[bool, str]:
     from glute3d.render import cache_info
 
     info = cache_info()
     if info.folder is None:
-        print("tissue cache: off ($GLUTE3D_CACHE)")
-    else:
-        print(f"tissue cache: {info.folder} ({info.entries} entries, {info.bytes / 1e6:.1f} MB; "
-              f"clear with `glute3d cache --clear`)")
-    window = os.environ.get("VTK_DEFAULT_OPENGL_WINDOW", "(VTK default)")
-    print(f"render window: {window}")
-    return 0
+        return True, "tissue cache: off ($GLUTE3D_CACHE): every run generates the soft tissue (seconds)"
+    writable = os.access(info.folder, os.W_OK) if info.folder.exists() else os.access(
+        next((p for p in info.folder.parents if p.exists()), Path("/")), os.W_OK)
+    line = (f"tissue cache: {info.folder} ({info.entries} entries, {info.bytes / 1e6:.1f} MB); "
+            f"clear it with `glute3d cache --clear`")
+    if not writable:
+        return False, line + "; the folder is not writable: set $GLUTE3D_CACHE to a folder you can write"
+    return True, line
+
+
+def _render_backend(args: argparse.Namespace) -> tuple[bool, str]:
+    """A 64 x 48 off-screen test render of a sphere: which window class VTK chose, and that it drew."""
+    import time
+
+    import numpy as np
+    import pyvista as pv
+
+    t0 = time.perf_counter()
+    try:
+        pl = pv.Plotter(off_screen=True, window_size=(64, 48))
+        pl.add_mesh(pv.Sphere(), color="red")
+        image = pl.screenshot(return_img=True)
+        window = type(pl.render_window).__name__ if pl.render_window is not None else "?"
+        pl.close()
+    except Exception as exc:  # the back end itself failed: say which fix applies
+        return False, (f"test render failed ({' '.join(str(exc).split())[:200]}); off-screen rendering needs "
+                       f"Mesa's EGL (Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) and "
+                       f"VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow, or a display")
+    red = int(((image[..., 0] > 150) & (image[..., 1] < 80)).sum())
+    ms = 1000 * (time.perf_counter() - t0)
+    if red == 0:
+        return False, f"test render with {window} drew nothing; check the OpenGL drivers (Mesa) and try again"
+    return True, f"test render: {window} drew {red} of {image.shape[0] * image.shape[1]} pixels in {ms:.0f} ms"

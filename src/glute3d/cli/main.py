@@ -27,7 +27,7 @@ if not os.environ.get("DISPLAY"):
 
 from glute3d.cli.common import PROG, CliError, one_line, parse_size  # noqa: E402
 from glute3d.cli.deck import cmd_deck  # noqa: E402
-from glute3d.cli.info import LISTS, cmd_doctor, cmd_list  # noqa: E402
+from glute3d.cli.info import LISTS, cmd_cache, cmd_doctor, cmd_list  # noqa: E402
 from glute3d.cli.render_cmd import cmd_build_meshes, cmd_render  # noqa: E402
 
 __all__ = ["build_parser", "main"]
@@ -72,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--kind", default=None, help="with `structures`: only this kind (bone, muscle, nerve, ...)")
     ls.set_defaults(func=cmd_list)
 
-    doc = sub.add_parser("doctor", help="versions, where the model files and the tissue cache are")
+    doc = sub.add_parser("doctor", help="check the installation: versions, model files, cache, a test render")
     doc.set_defaults(func=cmd_doctor)
+
+    c = sub.add_parser("cache", help="where the tissue cache is and how big; --clear empties it")
+    c.add_argument("--clear", action="store_true", help="remove the cache's entries (and nothing else)")
+    c.set_defaults(func=cmd_cache)
     return p
 
 
