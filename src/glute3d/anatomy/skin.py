@@ -1,6 +1,7 @@
 """The skin of the gluteal region: a smooth envelope from the lower trunk to mid-thigh.
 
-Generated from the neutral model (``data/skin.toml``):
+Generated from the neutral model (``data/skin.toml``, read and checked by
+:mod:`glute3d.anatomy.skin_spec`):
 
 1. The union of all bones and muscles is scan-converted on a regular grid
    (3 mm) and its distance field computed with a Euclidean distance transform.
@@ -12,7 +13,7 @@ Generated from the neutral model (``data/skin.toml``):
    lower trunk and a tapered cylinder around each femur for the thigh muscles,
    joined with a smooth minimum.
 4. The field is smoothed (Gaussian), contoured (VTK flying edges), reduced to
-   its largest piece, smoothed again (windowed sinc), decimated and cut by two
+   its largest piece, smoothed again (Taubin), decimated and cut by two
    horizontal planes, above the iliac crest and at mid-thigh, leaving a clean
    open boundary.
 
@@ -31,7 +32,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,6 +43,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from glute3d.anatomy.skeleton import Skeleton
+from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.distance import ImplicitDistance
 from glute3d.geometry.mesh import Mesh
@@ -66,45 +67,6 @@ __all__ = [
 
 #: File name of the pre-built skin in ``meshes/`` (optional; generated when absent or stale).
 SKIN_FILE = "skin.ply"
-
-
-class SkinDataError(ValueError):
-    """``skin.toml`` is inconsistent; the message names the table and field."""
-
-
-# ============================================================================ specification
-def skin_spec(path: str | Path | None = None) -> dict[str, Any]:
-    """The parsed and checked ``skin.toml`` (default: the packaged one).
-
-    Raises
-    ------
-    SkinDataError
-        A missing table or field; the message names it.
-    """
-    text = Path(path).read_text() if path is not None else data_text("skin.toml")
-    doc = tomllib.loads(text)
-    need = {
-        "grid": ("spacing", "smoothing", "blend", "faces"),
-        "cut": ("top", "bottom"),
-        "thickness": ("base",),
-        "trunk": ("front", "back", "side", "bottom", "cap", "waist"),
-        "thigh": ("top_below", "bottom_below", "anterior", "medial", "radius_top", "radius_bottom"),
-    }
-    for table, keys in need.items():
-        if table not in doc:
-            raise SkinDataError(f"skin.toml: missing table [{table}]")
-        for k in keys:
-            if k not in doc[table]:
-                raise SkinDataError(f"skin.toml [{table}]: missing field {k!r}")
-    for k, bump in enumerate(doc["thickness"].get("bumps", ())):
-        if sum(key in bump for key in ("at", "curve", "midline")) != 1:
-            raise SkinDataError(f"skin.toml [thickness.bumps[{k}]]: give one of `at`, `curve` or `midline`")
-        for f in ("delta", "sigma"):
-            if f not in bump:
-                raise SkinDataError(f"skin.toml [thickness.bumps[{k}]]: missing field {f!r}")
-    if not 1.0 <= float(doc["grid"]["spacing"]) <= 6.0:
-        raise SkinDataError(f"skin.toml [grid]: spacing = {doc['grid']['spacing']} mm is outside 1..6 mm")
-    return doc
 
 
 # ============================================================================ result
@@ -196,42 +158,42 @@ def _weld(mesh: Mesh, tol: float = 1e-4) -> Mesh:
 
 # ============================================================================ generation
 def _landmark(model: Skeleton, name: str, side: str) -> np.ndarray:
-    full = name if name == "gluteal_cleft_top" else f"{name}_{side}"
-    return np.asarray(model.landmark(full), float)
+    return np.asarray(model.landmark(model.side_name(name, side)), float)
 
 
-def _cut_levels(model: Skeleton, spec: Mapping[str, Any]) -> tuple[float, float]:
-    top = spec["cut"]["top"]
-    bottom = spec["cut"]["bottom"]
-    t = max(_landmark(model, top["landmark"], s)[1] for s in SIDES) + float(top["offset"])
-    b = min(_landmark(model, bottom["landmark"], s)[1] for s in SIDES) + float(bottom["offset"])
+def _cut_levels(model: Skeleton, spec: SkinSpec) -> tuple[float, float]:
+    top = spec.cut.top
+    bottom = spec.cut.bottom
+    t = max(_landmark(model, top.landmark, s)[1] for s in SIDES) + float(top.offset)
+    b = min(_landmark(model, bottom.landmark, s)[1] for s in SIDES) + float(bottom.offset)
     return float(t), float(b)
 
 
-def _thickness(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
-    th = spec["thickness"]
-    out = np.full(len(pts), float(th["base"]))
-    for bump in th.get("bumps", ()):
-        delta, sigma = float(bump["delta"]), float(bump["sigma"])
-        if "midline" in bump:
-            b = bump["behind"]
-            x0 = max(_landmark(model, b["landmark"], s)[0] for s in SIDES) + float(b["offset"])
+def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
+    th = spec.thickness
+    out = np.full(len(pts), float(th.base))
+    for bump in th.bumps:
+        delta, sigma = float(bump.delta), float(bump.sigma)
+        if bump.midline:
+            b = bump.behind
+            assert b is not None  # a midline bump has it (see Bump)
+            x0 = max(_landmark(model, b.landmark, s)[0] for s in SIDES) + float(b.offset)
             fade = np.clip((x0 - pts[:, 0]) / 30.0, 0.0, 1.0)
             out += delta * fade * np.exp(-((pts[:, 2] / sigma) ** 2))
             continue
-        sides = SIDES if bump.get("sided", True) else ("r",)
+        sides = SIDES if bump.sided else ("r",)
         for side in sides:
-            if "curve" in bump:
-                curve = np.asarray(model.landmark(f"{bump['curve']}_{side}"), float)
+            if bump.curve is not None:
+                curve = _landmark(model, bump.curve, side)
                 seg = np.linalg.norm(np.diff(curve, axis=0), axis=1).sum()
                 dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
                 d, _ = cKDTree(dense).query(pts, distance_upper_bound=4 * sigma)
                 d = np.where(np.isfinite(d), d, 4 * sigma)
             else:
-                weights = bump["at"]
+                weights = bump.at or {}
                 total = sum(weights.values())
                 c = sum(w * _landmark(model, n, side) for n, w in weights.items()) / total
-                off = np.asarray(bump.get("offset", (0.0, 0.0, 0.0)), float)
+                off = np.asarray(bump.offset, float)
                 c = c + off * mirror_for(side)
                 d = np.linalg.norm(pts - c, axis=1)
             out += delta * np.exp(-((d / sigma) ** 2))
@@ -250,36 +212,36 @@ def _smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
     return b + (a - b) * h - k * h * (1.0 - h)
 
 
-def _trunk(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray) -> np.ndarray:
-    t = spec["trunk"]
-    front = max(_landmark(model, t["front"]["landmark"], s)[0] for s in SIDES) + float(t["front"]["offset"])
-    back = min(_landmark(model, t["back"]["landmark"], s)[0] for s in SIDES) + float(t["back"]["offset"])
-    side = max(abs(_landmark(model, t["side"]["landmark"], s)[2]) for s in SIDES) + float(t["side"]["offset"])
-    y0 = max(_landmark(model, t["bottom"]["landmark"], s)[1] for s in SIDES) + float(t["bottom"]["offset"])
-    cap = float(t["cap"])
+def _trunk(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
+    t = spec.trunk
+    front = max(_landmark(model, t.front.landmark, s)[0] for s in SIDES) + float(t.front.offset)
+    back = min(_landmark(model, t.back.landmark, s)[0] for s in SIDES) + float(t.back.offset)
+    side = max(abs(_landmark(model, t.side.landmark, s)[2]) for s in SIDES) + float(t.side.offset)
+    y0 = max(_landmark(model, t.bottom.landmark, s)[1] for s in SIDES) + float(t.bottom.offset)
+    cap = float(t.cap)
     xc, ax = 0.5 * (front + back), 0.5 * (front - back)
     crest = max(_landmark(model, "iliac_crest_top", s)[1] for s in SIDES)
     top, _ = _cut_levels(model, spec)
     narrow = np.clip((pts[:, 1] - crest) / max(top - crest, 1.0), 0.0, 1.0)
-    az = side * (1.0 - (1.0 - float(t.get("waist", 1.0))) * narrow)
+    az = side * (1.0 - (1.0 - float(t.waist)) * narrow)
     below = np.maximum(y0 - pts[:, 1], 0.0)
     q = np.sqrt(((pts[:, 0] - xc) / ax) ** 2 + (pts[:, 2] / az) ** 2 + (below / cap) ** 2)
     return (q - 1.0) * min(ax, side, cap)
 
 
-def _thigh(model: Skeleton, spec: Mapping[str, Any], pts: np.ndarray, side: str) -> np.ndarray:
-    th = spec["thigh"]
+def _thigh(model: Skeleton, spec: SkinSpec, pts: np.ndarray, side: str) -> np.ndarray:
+    th = spec.thigh
     c, axis, post, medial, _ = model.shaft_frame(side)
-    shift = -post * float(th["anterior"]) + medial * float(th["medial"])
-    a = c - axis * float(th["top_below"]) + shift
-    b = c - axis * float(th["bottom_below"]) + shift
-    ra, rb = float(th["radius_top"]), float(th["radius_bottom"])
+    shift = -post * float(th.anterior) + medial * float(th.medial)
+    a = c - axis * float(th.top_below) + shift
+    b = c - axis * float(th.bottom_below) + shift
+    ra, rb = float(th.radius_top), float(th.radius_bottom)
     ab = b - a
     t = np.clip(((pts - a) @ ab) / (ab @ ab), 0.0, 1.0)
     return np.linalg.norm(pts - (a + t[:, None] * ab), axis=1) - (ra + (rb - ra) * t)
 
 
-def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> Skin:
+def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: SkinSpec | None = None) -> Skin:
     """Generate the skin over a skeleton and its muscles at neutral pose (a few seconds).
 
     Parameters
@@ -288,21 +250,37 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str
         Bones and landmarks at neutral pose.
     muscles : mapping of str to Muscle
         The muscles at neutral pose.
-    spec : mapping, optional
-        Parsed ``skin.toml``; the packaged one by default.
+    spec : SkinSpec, optional
+        The checked ``skin.toml`` (see :func:`skin_spec`); the packaged one by default.
 
     Returns
     -------
     Skin
     """
-    import pyvista as pv
-
     spec = spec or skin_spec()
-    g = spec["grid"]
-    h = float(g["spacing"])
     top, bottom = _cut_levels(model, spec)
     bodies = [*model.bones.values(), *(m.mesh for m in muscles.values())]
     allv = np.vstack([b.vertices for b in bodies])
+    field_, lo, dims = _envelope(model, spec, bodies, allv, top, bottom)
+    mesh = _contour(field_, lo, dims, spec.grid.spacing, spec.grid.faces, top, bottom)
+    centre = np.array([allv[:, 0].mean(), 0.0, 0.0])
+    fc = mesh.face_centers - centre
+    fc[:, 1] = 0.0
+    if np.einsum("ij,ij->i", mesh.face_normals, fc).mean() < 0:  # orient outward
+        mesh = Mesh(mesh.vertices, mesh.faces[:, ::-1].copy())
+    return Skin(mesh, top, bottom)
+
+
+def _envelope(
+    model: Skeleton, spec: SkinSpec, bodies: list[Mesh], allv: np.ndarray, top: float, bottom: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The skin's implicit field on a grid (negative inside): ``(field, grid origin, grid shape)``.
+
+    Distance to the bones and muscles minus the subcutaneous thickness, joined smoothly with
+    the trunk and thigh fillers, smoothed.
+    """
+    g = spec.grid
+    h = float(g.spacing)
     pad = 70.0
     lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
     hi = np.array([allv[:, 0].max() + pad, top + 4 * h, allv[:, 2].max() + pad])
@@ -317,11 +295,19 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
     field_ = dist.ravel() - _thickness(model, spec, pts)
-    k = float(g["blend"])
+    k = float(g.blend)
     field_ = _smooth_min(field_, _trunk(model, spec, pts), k)
     for side in SIDES:
         field_ = _smooth_min(field_, _thigh(model, spec, pts, side), k)
-    field_ = ndimage.gaussian_filter(field_.reshape(tuple(dims)), float(g["smoothing"]))
+    field_ = ndimage.gaussian_filter(field_.reshape(tuple(dims)), float(g.smoothing))
+    return field_, lo, dims
+
+
+def _contour(
+    field_: np.ndarray, lo: np.ndarray, dims: np.ndarray, h: float, budget: int, top: float, bottom: float
+) -> Mesh:
+    """The zero level set: largest piece, smoothed, decimated to ``budget`` faces, cut at ``top`` and ``bottom``."""
+    import pyvista as pv
 
     img = pv.ImageData(dimensions=tuple(int(d) for d in dims), spacing=(h, h, h), origin=tuple(lo))
     img.point_data["f"] = field_.ravel(order="F")
@@ -329,7 +315,6 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str
     surf = surf.connectivity("largest").extract_surface(algorithm="dataset_surface")
     surf = Mesh.from_pyvista(surf).to_pyvista().clean()  # plain triangles, no stray arrays
     surf = Mesh.from_pyvista(surf.smooth_taubin(n_iter=40, pass_band=0.05)).to_pyvista()
-    budget = int(g["faces"])
     if surf.n_cells > budget:
         # topology-preserving decimation: quadric decimation can pinch an edge into three faces
         surf = surf.decimate_pro(
@@ -340,17 +325,11 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: Mapping[str
     surf = surf.clip(normal=(0.0, -1.0, 0.0), origin=(0.0, bottom, 0.0), invert=True)
     surf = surf.extract_surface(algorithm="dataset_surface").triangulate().clean()
     mesh = Mesh.from_pyvista(surf)
-    # snap the cut to its plane exactly and orient outward
+    # snap the cut to its plane exactly
     v = mesh.vertices.copy()
     v[np.abs(v[:, 1] - top) < 1e-3, 1] = top
     v[np.abs(v[:, 1] - bottom) < 1e-3, 1] = bottom
-    mesh = Mesh(v, mesh.faces)
-    centre = np.array([allv[:, 0].mean(), 0.0, 0.0])
-    fc = mesh.face_centers - centre
-    fc[:, 1] = 0.0
-    if np.einsum("ij,ij->i", mesh.face_normals, fc).mean() < 0:
-        mesh = Mesh(mesh.vertices, mesh.faces[:, ::-1].copy())
-    return Skin(mesh, top, bottom)
+    return Mesh(v, mesh.faces)
 
 
 # ============================================================================ pose and files
