@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
+from glute3d.anatomy.blueprint import BonesDataError, blueprint
 from glute3d.anatomy.bones import BoneParameters, ParameterError, femur_mesh
+from glute3d.anatomy.landmark_defs import LandmarkDataError, landmark_definitions
 from glute3d.geometry.meshing import check_closed_manifold
+from glute3d.io.datafiles import data_text
+
 
 @pytest.fixture(scope="module")
 def model():
@@ -75,15 +81,21 @@ def femur_axes(mesh, head_centre: np.ndarray, side: float = 1.0):
                 best = (loop[1], -n)
     neck = best[1]
     for _ in range(12):
-        pts = np.vstack([[section_centre(poly, head_centre - t * neck, neck) for t in (25.0, 27.0, 29.0)], [head_centre]])
+        pts = np.vstack(
+            [[section_centre(poly, head_centre - t * neck, neck) for t in (25.0, 27.0, 29.0)], [head_centre]]
+        )
         _, _, vt = np.linalg.svd(pts - pts.mean(0))
         neck = vt[0] * np.sign(vt[0] @ neck)
     head = vertices[(d < 30) & ((vertices - head_centre) @ neck > -2)]
     centre, radius = fit_sphere(head)
     # shaft: centroids of cross-sections at several heights below the lesser trochanter
     top = vertices[:, 1].max()
-    cents = np.array([section_centre(poly, vertices[np.abs(vertices[:, 1] - (top - h)) < 3].mean(0),
-                                     np.array([0.0, 1.0, 0.0])) for h in (150, 190, 230, 270, 310)])
+    cents = np.array(
+        [
+            section_centre(poly, vertices[np.abs(vertices[:, 1] - (top - h)) < 3].mean(0), np.array([0.0, 1.0, 0.0]))
+            for h in (150, 190, 230, 270, 310)
+        ]
+    )
     _, _, vt = np.linalg.svd(cents - cents.mean(0))
     shaft = vt[0] * np.sign(vt[0][1])
     # posterior condylar line: most posterior points of the two condyles
@@ -139,8 +151,8 @@ def test_bone_is_closed_manifold(model, name):
 
 def test_left_is_the_mirror_of_the_right(model):
     for a, b in (("hip_bone_r", "hip_bone_l"), ("femur_r", "femur_l")):
-        r, l = model.bones[a], model.bones[b]
-        np.testing.assert_allclose(l.vertices, r.vertices * [1, 1, -1])
+        right, left = model.bones[a], model.bones[b]
+        np.testing.assert_allclose(left.vertices, right.vertices * [1, 1, -1])
     np.testing.assert_allclose(model.landmark("asis_l"), model.landmark("asis_r") * [1, 1, -1])
 
 
@@ -165,8 +177,8 @@ def test_pelvic_landmarks_in_anatomical_order(model):
     assert p("iliac_crest_top_r")[1] > p("iliac_tubercle_r")[1] > p("asis_r")[1] > p("aiis_r")[1]
     assert p("psis_r")[0] < p("piis_r")[0] + 10 and p("psis_r")[1] > p("piis_r")[1]
     assert p("ischial_tuberosity_r")[1] < p("ischial_spine_r")[1] < p("hip_center_r")[1]
-    assert p("pubic_tubercle_r")[0] > p("hip_center_r")[0]                     # pubis in front
-    assert p("iliac_tubercle_r")[2] > p("asis_r")[2]                           # widest point of the crest
+    assert p("pubic_tubercle_r")[0] > p("hip_center_r")[0]  # pubis in front
+    assert p("iliac_tubercle_r")[2] > p("asis_r")[2]  # widest point of the crest
     # the spines of the ischium are closer together than the tuberosities... and both inside the hips
     assert p("ischial_spine_r")[2] < p("ischial_tuberosity_r")[2] < p("hip_center_r")[2]
     # inter-PSIS distance is adult (about 80-100 mm)
@@ -197,8 +209,8 @@ def test_lesser_trochanter_posteromedial_and_below(model):
     lt, hc = model.landmark("lesser_trochanter_r"), model.landmark("hip_center_r")
     gt = model.landmark("greater_trochanter_tip_r")
     assert lt[1] < hc[1] - 40
-    assert lt[2] < gt[2] - 25          # medial to the greater trochanter
-    assert lt[0] < hc[0]               # behind the hip centre
+    assert lt[2] < gt[2] - 25  # medial to the greater trochanter
+    assert lt[0] < hc[0]  # behind the hip centre
 
 
 # ----------------------------------------------------------------------------- joint
@@ -231,8 +243,8 @@ def test_gluteal_lines_are_ordered(model):
     ant = model.landmark("anterior_gluteal_line_r")
     post = model.landmark("posterior_gluteal_line_r")
     inf = model.landmark("inferior_gluteal_line_r")
-    assert post[:, 0].mean() < ant[:, 0].mean() - 20            # posterior line behind the anterior
-    assert inf[:, 1].mean() < ant[:, 1].mean() - 20             # inferior line below the anterior
+    assert post[:, 0].mean() < ant[:, 0].mean() - 20  # posterior line behind the anterior
+    assert inf[:, 1].mean() < ant[:, 1].mean() - 20  # inferior line below the anterior
     # the lines never cross
     for a, b in ((ant, post), (ant, inf)):
         gap = np.linalg.norm(a[:, None] - b[None], axis=2).min()
@@ -244,7 +256,7 @@ def test_minimus_origin_below_and_in_front_of_medius_origin(model):
     med = model.region("gluteus_medius_origin_r")
     assert mini.centroid[1] < med.centroid[1]
     assert mini.centroid[0] > med.centroid[0]
-    assert 1500 < mini.area < med.area                           # medius covers minimus
+    assert 1500 < mini.area < med.area  # medius covers minimus
 
 
 def test_minimus_and_medius_share_the_anterior_gluteal_line(model):
@@ -268,15 +280,22 @@ def test_maximus_origin_behind_the_posterior_gluteal_line_and_on_sacrum_and_cocc
 
 def test_greater_trochanter_facets_face_their_way(model):
     hc = model.landmark("hip_center_r")
+
     def c(name):
         return model.region(name).centroid
+
     assert c("gt_anterior_facet_r")[0] > c("gt_lateral_facet_r")[0] > c("gt_posterior_facet_r")[0]
     assert c("gt_lateral_facet_r")[2] > c("gt_anterior_facet_r")[2]
     assert c("gt_superior_tip_r")[1] > c("gt_lateral_facet_r")[1]
     assert c("gt_superoposterior_facet_r")[1] > c("gt_lateral_facet_r")[1]
     assert c("gluteal_tuberosity_r")[1] < hc[1] - 40
-    names = ["gt_anterior_facet_r", "gt_lateral_facet_r", "gt_superoposterior_facet_r",
-             "gt_posterior_facet_r", "gt_superior_tip_r"]
+    names = [
+        "gt_anterior_facet_r",
+        "gt_lateral_facet_r",
+        "gt_superoposterior_facet_r",
+        "gt_posterior_facet_r",
+        "gt_superior_tip_r",
+    ]
     faces = [set(model.landmarks.regions[n][0][1]) for n in names]
     for i in range(len(faces)):
         assert faces[i], names[i]
@@ -287,9 +306,9 @@ def test_greater_trochanter_facets_face_their_way(model):
 def test_piriformis_origin_is_on_the_pelvic_surface_of_the_sacrum(model):
     patch = model.region("piriformis_origin_r")
     assert patch.area > 500
-    assert patch.centroid[2] > 5                                 # right of the midline
+    assert patch.centroid[2] > 5  # right of the midline
     sac = model.bones["sacrum"]
-    assert patch.centroid[0] > sac.vertices[:, 0].mean()        # the front of the sacrum
+    assert patch.centroid[0] > sac.vertices[:, 0].mean()  # the front of the sacrum
 
 
 def test_curves_and_points_lie_on_the_bone_surface(model):
@@ -321,6 +340,62 @@ def test_every_landmark_is_in_the_knowledge_base(model):
 def test_unknown_landmark_names_the_closest(model):
     with pytest.raises(KeyError, match="asis_r"):
         model.landmark("asiss_r")
+
+
+# ----------------------------------------------------------------------------- data files
+# (file, text in the packaged file, its replacement, field named, text in the message, line named: None
+# for the line of the replacement, else the line starting with this text: the table of a missing field)
+BROKEN_DATA = [
+    ("bones.toml", "grid_spacing = 0.7", "grid_spacing = -0.7", "coccyx.grid_spacing", ["between 0 and 5"], None),
+    ("bones.toml", "head_radius = 23.2", "head_raduis = 23.2", "femur.head_raduis",
+     ["unknown field 'head_raduis'", "did you mean 'head_radius'"], None),
+    ("bones.toml", "radii = [7.0, 7.0, 8.0, 9.0, 8.0]", "radii = [7.0, 7.0, 8.0, 9.0]", "hip_bone.tubes[0].radii",
+     ["has 4 values", "one per value of `points` (5)"], None),
+    ("bones.toml", '"greater_sciatic_notch_margin", "retroacetabular"]',
+     '"greater_sciatic_notch_margin", "retroacetabula"]', "hip_bone.plates[0].between[1]",
+     ["unknown tube 'retroacetabula'", "did you mean 'retroacetabular'"], None),
+    ("bones.toml", "neck_length = 50.0 ", "", "femur.neck_length", ["missing required field 'neck_length'"], "[femur]"),
+    ("landmarks.toml", 'method = "extreme"\nnear = "asis"', 'method = "extrem"\nnear = "asis"', "points.asis.method",
+     ["invalid value 'extrem'", "did you mean 'extreme'"], None),
+    ("landmarks.toml", 'near = "asis"\nradius = 14.0\n', 'near = "asis"\n', "points.asis.radius",
+     ["missing required field 'radius'"], "[points.asis]"),
+    ("landmarks.toml", "normal = [0.85, 0.1, 0.5]", "normals = [0.85, 0.1, 0.5]",
+     "regions.gt_anterior_facet.parts[0].normals", ["unknown field 'normals'", "did you mean 'normal'"], None),
+    ("landmarks.toml", '"-anterior_gluteal_line", [0.2', '"-anterior_gluteal_lin", [0.2',
+     "regions.gluteus_minimus_origin.parts[0].polygon[2]",
+     ["unknown ilium_uv curve '-anterior_gluteal_lin'", "did you mean 'anterior_gluteal_line'"], None),
+    ("landmarks.toml", "[points.iliac_tubercle]", "[points.iliac_tubrcle]", "points.iliac_tubrcle",
+     ["not a point of structures.toml", "did you mean 'iliac_tubercle'"], None),
+    ("landmarks.toml", 'bone = "femur"\nmethod = "extreme"\nnear = "greater_trochanter_apex"',
+     'bone = "femure"\nmethod = "extreme"\nnear = "greater_trochanter_apex"', "points.greater_trochanter_tip.bone",
+     ["invalid value 'femure'", "did you mean 'femur'"], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "field", "needles", "header"), BROKEN_DATA, ids=[f"{b[0]}:{b[3]}" for b in BROKEN_DATA]
+)
+def test_bad_data_names_file_field_and_line(tmp_path, name, old, new, field, needles, header):
+    read, error = {
+        "bones.toml": (blueprint, BonesDataError),
+        "landmarks.toml": (landmark_definitions, LandmarkDataError),
+    }[name]
+    text = data_text(name)
+    assert text.count(old) == 1
+    broken = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(broken)
+    with pytest.raises(error) as info:
+        read(path)
+    err = info.value
+    if header is None:  # the line where the replacement differs from the original
+        line = broken[: text.index(old) + len(os.path.commonprefix([old, new]))].count("\n") + 1
+    else:
+        line = next(n for n, text_line in enumerate(broken.splitlines(), 1) if text_line.startswith(header))
+    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
+    for needle in needles:
+        assert needle in err.message, str(err)
+    assert isinstance(err, ValueError) and "\n" not in str(err)
 
 
 # ----------------------------------------------------------------------------- parameters
