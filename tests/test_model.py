@@ -19,7 +19,7 @@ def model():
 def test_structure_names_by_kind_partition_the_model(model):
     every = model.structure_names()
     by_kind = {k: model.structure_names(k) for k in STRUCTURE_KINDS}
-    assert sorted(n for names in by_kind.values() for n in names) == every
+    assert sorted(n for names in by_kind.values() for n in names) == sorted(every)
     assert len(set(every)) == len(every)
     assert set(by_kind["bone"]) == set(model.bones)
     assert by_kind["skin"] == ["skin"]
@@ -27,6 +27,15 @@ def test_structure_names_by_kind_partition_the_model(model):
     for part in by_kind["muscle_part"]:
         base, side = part.rsplit("_", 1)
         assert any(part.startswith(m[: -2]) and m.endswith(side) for m in by_kind["muscle"]), part
+
+
+def test_structure_names_come_in_drawing_order(model):
+    """Deep to superficial, as the model's meshes are drawn: bones, muscles, parts, paths, skin."""
+    assert [n for n in model.structure_names() if n in model.meshes] == list(model.meshes)
+    every = model.structure_names()
+    first_part = min(every.index(n) for n in model.structure_names("muscle_part"))
+    assert max(every.index(n) for n in model.structure_names("muscle")) < first_part
+    assert every[-1] == "skin"
 
 
 def test_structure_names_match_what_is_generated(model):

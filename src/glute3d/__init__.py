@@ -38,7 +38,7 @@ _LAZY = {
     "BoneParameters": ("glute3d.anatomy.bones", "BoneParameters"),
     "Pose": ("glute3d.anatomy.pose", "Pose"),
     "actions": ("glute3d.teaching.actions", "actions"),
-    "Scene": ("glute3d.scene.core", "Scene"),
+    "Scene": ("glute3d.scene", "Scene"),
     "render": ("glute3d.render.core", "render_to_file"),
 }
 

@@ -117,44 +117,55 @@ def _toml_headers(lines: list[str]) -> list[tuple[int, str, str]]:
     return out
 
 
+def _table_span(heads: list[tuple[int, str, str]], start: int, end: int, dotted: str, n: int) -> tuple[int, int]:
+    """Lines of the table ``dotted`` (and its sub-tables) that starts at header line ``start``."""
+    return start, next((h[0] for h in heads if h[0] > start and not h[2].startswith(dotted + ".")), n)
+
+
+def _narrow(heads: list[tuple[int, str, str]], path: tuple, n: int) -> tuple[int, int, int, bool]:
+    """Follow the table headers of ``path``: the line span of the innermost table found, how many
+    parts of the path it used, and whether a table was found."""
+    start, end = 0, n
+    prefix: list[str] = []
+    i = 0
+    in_table = False
+    while i < len(path) and isinstance(path[i], str):
+        dotted = ".".join([*prefix, path[i]])
+        if i + 1 < len(path) and isinstance(path[i + 1], int):  # an array of tables: [[dotted]] number k
+            found = [h for h in heads if h[1] == "[[" and h[2] == dotted and start <= h[0] < end]
+            if path[i + 1] >= len(found):
+                break
+            start, end = _table_span(heads, found[path[i + 1]][0], end, dotted, n)
+            step = 2
+        else:
+            found = [h for h in heads if h[1] == "[" and h[2] == dotted and start <= h[0] < end]
+            # a table given only through its sub-tables ([styles.skin] without [styles])
+            implied = [h for h in heads if h[2].startswith(dotted + ".") and start <= h[0] < end]
+            if not found and not implied:
+                break
+            start, end = _table_span(heads, (found or implied)[0][0], end, dotted, n)
+            step = 1
+        prefix.append(path[i])
+        in_table = True
+        i += step
+    return start, end, i, in_table
+
+
 def find_line(text: str | None, path: tuple, value: Any = None) -> int | None:
-    """Best guess of the 1-based line of ``path`` (and its bad ``value``) in TOML ``text``."""
+    """Best guess of the 1-based line of ``path`` (and its bad ``value``) in TOML ``text``.
+
+    Examples
+    --------
+    >>> text = "[styles.bone]\\nopacity = 1.0\\n\\n[styles.skin]\\nopacity = 7.0\\n"
+    >>> find_line(text, ("styles", "skin", "opacity"), 7.0)
+    5
+    """
     if not text:
         return None
     lines = text.splitlines()
     heads = _toml_headers(lines)
-    start, end = 0, len(lines)
-    prefix: list[str] = []
-    i = 0
     top_level_end = heads[0][0] if heads else len(lines)
-    in_table = False
-    while i < len(path):
-        key = path[i]
-        if not isinstance(key, str):
-            break
-        dotted = ".".join([*prefix, key])
-        if i + 1 < len(path) and isinstance(path[i + 1], int):
-            found = [h for h in heads if h[1] == "[[" and h[2] == dotted and start <= h[0] < end]
-            idx = path[i + 1]
-            if idx < len(found):
-                start = found[idx][0]
-                end = next(
-                    (h[0] for h in heads if h[0] > start and not h[2].startswith(dotted + ".")), len(lines)
-                )
-                prefix.append(key)
-                in_table = True
-                i += 2
-                continue
-            break
-        found = [h for h in heads if h[1] == "[" and h[2] == dotted and start <= h[0] < end]
-        if found:
-            start = found[0][0]
-            end = next((h[0] for h in heads if h[0] > start and not h[2].startswith(dotted + ".")), len(lines))
-            prefix.append(key)
-            in_table = True
-            i += 1
-            continue
-        break
+    start, end, i, in_table = _narrow(heads, path, len(lines))
     if not in_table and i < len(path) and isinstance(path[i], str):
         if _toml_key_line(lines, path[i], 0, top_level_end) is not None:
             end = top_level_end  # a top-level key: look before the first table

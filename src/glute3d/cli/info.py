@@ -22,10 +22,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         from glute3d.model.files import load_model
 
         model = load_model(args.meshes)
-        kinds = [args.kind] if args.kind else None
-        for kind in kinds or _kinds():
-            for name in model.structure_names(kind):
-                print(f"{name}\t{kind}")
+        for name in model.structure_names(args.kind):  # in drawing order, deep to superficial
+            print(f"{name}\t{model.structure_kind(name)}")
     elif what == "landmarks":
         from glute3d.model.files import load_model
 
@@ -40,12 +38,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     else:
         _list_scenes(Path(args.folder or "scenes"))
     return 0
-
-
-def _kinds() -> tuple[str, ...]:
-    from glute3d.model.model import STRUCTURE_KINDS
-
-    return STRUCTURE_KINDS
 
 
 def _list_scenes(folder: Path) -> None:
@@ -136,7 +128,6 @@ def _render_backend(args: argparse.Namespace) -> tuple[bool, str]:
     """A 64 x 48 off-screen test render of a sphere: which window class VTK chose, and that it drew."""
     import time
 
-    import numpy as np
     import pyvista as pv
 
     t0 = time.perf_counter()

@@ -55,7 +55,7 @@ class Model:
     >>> model.structure("gluteus_minimus_r").n_faces > 0
     True
     >>> model.structure_names("nerve")[:2]
-    ['inferior_gluteal_nerve_l', 'inferior_gluteal_nerve_r']
+    ['superior_gluteal_nerve_r', 'inferior_gluteal_nerve_r']
     """
 
     bones: dict[str, Mesh]
@@ -200,9 +200,11 @@ class Model:
 
     # ------------------------------------------------------------------ one accessor for everything drawable
     def structure_names(self, kind: str | None = None) -> list[str]:
-        """Names of every drawable structure, or of one kind (see `STRUCTURE_KINDS`), sorted.
+        """Names of every drawable structure, or of one kind (see `STRUCTURE_KINDS`), in drawing order.
 
-        Known from the data, without generating anything.
+        Drawing order is deep to superficial: bones, muscles (``muscles.toml`` order), muscle
+        parts, nerves and arteries (``paths.toml`` order), skin; the right side before the left
+        (the order of :attr:`meshes`).  Known from the data, without generating anything.
 
         Raises
         ------
@@ -212,24 +214,33 @@ class Model:
         if kind is not None and kind not in STRUCTURE_KINDS:
             raise ValueError(f"unknown structure kind {kind!r}{did_you_mean(kind, STRUCTURE_KINDS)} "
                              f"(choose from {', '.join(STRUCTURE_KINDS)})")
-        names: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
-        names["bone"] = list(self.bones)
-        for name, spec in muscle_specs().items():
+        index = self._structure_index()
+        return [n for n, k in index.items() if kind is None or k == kind]
+
+    def _structure_index(self) -> dict[str, str]:
+        """Name to kind of every drawable structure, in drawing order (built once per model)."""
+        if "structure_index" not in self._cache:
+            order: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
+            order["bone"] = list(self.bones)
+            muscles, paths = muscle_specs(), path_specs()
             for side in SIDES:
-                names["muscle"].append(f"{name}_{side}")
-                names["muscle_part"] += [f"{name}_{part}_{side}" for part in spec.parts]
-        for name, pspec in path_specs().items():
-            names[pspec.kind] += [f"{name}_{side}" for side in SIDES]
-        names["skin"] = ["skin"]
-        kinds = [kind] if kind is not None else list(STRUCTURE_KINDS)
-        return sorted(n for k in kinds for n in names[k])
+                for name, spec in muscles.items():
+                    order["muscle"].append(f"{name}_{side}")
+                    order["muscle_part"] += [f"{name}_{part}_{side}" for part in spec.parts]
+            nerves_and_arteries = [(f"{name}_{side}", p.kind) for side in SIDES for name, p in paths.items()]
+            order["skin"] = ["skin"]
+            index = {n: k for k in ("bone", "muscle", "muscle_part") for n in order[k]}
+            index.update(nerves_and_arteries)
+            index["skin"] = "skin"
+            self._cache["structure_index"] = index
+        return self._cache["structure_index"]
 
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""
-        for kind in STRUCTURE_KINDS:
-            if name in self.structure_names(kind):
-                return kind
-        raise KeyError(f"unknown structure {name!r}{did_you_mean(name, self.structure_names())}")
+        index = self._structure_index()
+        if name not in index:
+            raise KeyError(f"unknown structure {name!r}{did_you_mean(name, index)}")
+        return index[name]
 
     def structure(self, name: str) -> Mesh:
         """The mesh of any drawable structure in this pose: bone, muscle, muscle part, nerve, artery or skin.
