@@ -42,15 +42,25 @@ def _darker(color: str, f: float = 0.62) -> tuple[float, float, float]:
 
 def add_bones(pl: pv.Plotter, model, side: str = "r") -> None:
     for name in (f"hip_bone_{side}", "sacrum", "coccyx", f"femur_{side}"):
-        pl.add_mesh(model.bones[name].to_pyvista(), color=BONE, smooth_shading=True, specular=0.2,
-                    split_sharp_edges=True)
+        pl.add_mesh(
+            model.bones[name].to_pyvista(), color=BONE, smooth_shading=True, specular=0.2, split_sharp_edges=True
+        )
 
 
-def add_muscle(pl: pv.Plotter, muscle, color: str, *, opacity: float = 1.0, fibres: bool = True,
-               mesh=None, fibre_idx=None) -> None:
+def add_muscle(
+    pl: pv.Plotter, muscle, color: str, *, opacity: float = 1.0, fibres: bool = True, mesh=None, fibre_idx=None
+) -> None:
     body = (mesh if mesh is not None else muscle.mesh).to_pyvista()
-    pl.add_mesh(body, color=color, smooth_shading=True, split_sharp_edges=True, feature_angle=50,
-                opacity=opacity, specular=0.25, specular_power=12)
+    pl.add_mesh(
+        body,
+        color=color,
+        smooth_shading=True,
+        split_sharp_edges=True,
+        feature_angle=50,
+        opacity=opacity,
+        specular=0.25,
+        specular_power=12,
+    )
     if fibres:
         idx = range(len(muscle.fibres)) if fibre_idx is None else fibre_idx
         lines = [muscle.superficial[i] + 0.4 * muscle.normals[i] for i in idx]
@@ -88,9 +98,12 @@ def minimus_lateral(model, out: Path) -> None:
     add_bones(pl, model)
     for part, tint in zip(("anterior", "middle", "posterior"), PART_TINTS):
         add_muscle(pl, mn, tint, mesh=mn.part_mesh(part), fibre_idx=mn.parts[part])
-    pl.add_text("Gluteus minimus, lateral view: anterior, middle and posterior fibres\n"
-                "fan from between the anterior and inferior gluteal lines to the anterior facet",
-                font_size=13, color="black")
+    pl.add_text(
+        "Gluteus minimus, lateral view: anterior, middle and posterior fibres\n"
+        "fan from between the anterior and inferior gluteal lines to the anterior facet",
+        font_size=13,
+        color="black",
+    )
     pl.camera_position = LATERAL
     finish(pl, out / "muscles_minimus_lateral.png")
 
@@ -98,8 +111,9 @@ def minimus_lateral(model, out: Path) -> None:
 def medius_over_minimus(model, out: Path) -> None:
     m = model.muscles
     pl = plotter(shape=(1, 2))
-    for col, (title, show_medius) in enumerate((("Deep layer: gluteus minimus", False),
-                                                ("Gluteus medius laid over it", True))):
+    for col, (title, show_medius) in enumerate(
+        (("Deep layer: gluteus minimus", False), ("Gluteus medius laid over it", True))
+    ):
         pl.subplot(0, col)
         add_bones(pl, model)
         add_muscle(pl, m["gluteus_minimus_r"], HIGHLIGHT)
@@ -115,10 +129,16 @@ def all_layers(model, out: Path) -> None:
     layers = [
         ("1  Deep: gluteus minimus, piriformis", ["gluteus_minimus_r", "piriformis_r"], []),
         ("2  Middle: gluteus medius", ["gluteus_medius_r"], ["gluteus_minimus_r", "piriformis_r"]),
-        ("3  Tensor fasciae latae", ["tensor_fasciae_latae_r"],
-         ["gluteus_minimus_r", "piriformis_r", "gluteus_medius_r"]),
-        ("4  Superficial: gluteus maximus", ["gluteus_maximus_r"],
-         ["gluteus_minimus_r", "piriformis_r", "gluteus_medius_r", "tensor_fasciae_latae_r"]),
+        (
+            "3  Tensor fasciae latae",
+            ["tensor_fasciae_latae_r"],
+            ["gluteus_minimus_r", "piriformis_r", "gluteus_medius_r"],
+        ),
+        (
+            "4  Superficial: gluteus maximus",
+            ["gluteus_maximus_r"],
+            ["gluteus_minimus_r", "piriformis_r", "gluteus_medius_r", "tensor_fasciae_latae_r"],
+        ),
     ]
     pl = plotter(shape=(2, 2))
     for k, (title, new, old) in enumerate(layers):

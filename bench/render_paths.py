@@ -2,6 +2,7 @@
 
 Run from the repository root:  python bench/render_paths.py [outdir] [which...]
 """
+
 import os
 import sys
 
@@ -14,7 +15,11 @@ import glute3d
 from glute3d.teaching import injection
 
 pv.OFF_SCREEN = True
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")
+OUT = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")
+)
 WHICH = set(sys.argv[2:]) or {"between", "sciatic", "sites", "map"}
 BONE, MUSCLE, NERVE, ARTERY, SKIN = "#e8dcc0", "#9e3b2f", "#f2d21b", "#d3222a", "#e8b89a"
 SIZE = (1600, 1200)
@@ -88,8 +93,9 @@ def finish(pl, name, labels=(), title_text=None, caption=None):
     if title_text:
         draw.text((30, 22), title_text, font=ImageFont.truetype(FONT_BOLD, 34), fill=(15, 15, 15, 255))
     if caption:
-        draw.multiline_text((30, h - 22), caption, font=ImageFont.truetype(FONT, 21), fill=(70, 70, 70, 255),
-                            anchor="ld", spacing=4)
+        draw.multiline_text(
+            (30, h - 22), caption, font=ImageFont.truetype(FONT, 21), fill=(70, 70, 70, 255), anchor="ld", spacing=4
+        )
     path = os.path.join(OUT, name)
     img.save(path)
     print("wrote", path)
@@ -97,33 +103,52 @@ def finish(pl, name, labels=(), title_text=None, caption=None):
 
 def add_bone(pl, names, **kw):
     for n in names:
-        pl.add_mesh(model.bones[n].to_pyvista(), color=BONE, smooth_shading=True, ambient=0.22, diffuse=0.8,
-                    specular=0.15, **kw)
+        pl.add_mesh(
+            model.bones[n].to_pyvista(), color=BONE, smooth_shading=True, ambient=0.22, diffuse=0.8, specular=0.15, **kw
+        )
 
 
 def add_muscle(pl, name, color=MUSCLE, opacity=1.0, clip=None, **kw):
     mesh = mu[name].mesh.to_pyvista().compute_normals(auto_orient_normals=False, split_vertices=False)
     if clip is not None:
         mesh = mesh.clip(normal=clip[0], origin=clip[1], invert=clip[2] if len(clip) > 2 else True)
-    pl.add_mesh(mesh, color=color, opacity=opacity, smooth_shading=True, ambient=0.2, diffuse=0.85,
-                specular=0.2, **kw)
+    pl.add_mesh(mesh, color=color, opacity=opacity, smooth_shading=True, ambient=0.2, diffuse=0.85, specular=0.2, **kw)
 
 
 def add_path(pl, name, color=None):
     p = P[name]
-    pl.add_mesh(p.mesh.to_pyvista(), color=color or (NERVE if p.kind == "nerve" else ARTERY), smooth_shading=True,
-                ambient=0.25, diffuse=0.8, specular=0.35, specular_power=30)
+    pl.add_mesh(
+        p.mesh.to_pyvista(),
+        color=color or (NERVE if p.kind == "nerve" else ARTERY),
+        smooth_shading=True,
+        ambient=0.25,
+        diffuse=0.8,
+        specular=0.35,
+        specular_power=30,
+    )
 
 
 def label(pl, points, texts, size=26, color="black", shape_color="white", opacity=0.85):
-    pl.add_point_labels(np.atleast_2d(points), texts, font_size=size, text_color=color, shape_color=shape_color,
-                        shape_opacity=opacity, point_size=1, show_points=False, always_visible=True,
-                        margin=4, bold=False, font_family="arial")
+    pl.add_point_labels(
+        np.atleast_2d(points),
+        texts,
+        font_size=size,
+        text_color=color,
+        shape_color=shape_color,
+        shape_opacity=opacity,
+        point_size=1,
+        show_points=False,
+        always_visible=True,
+        margin=4,
+        bold=False,
+        font_family="arial",
+    )
 
 
 def dot(pl, point, color, radius=3.0):
-    pl.add_mesh(pv.Sphere(radius=radius, center=point, theta_resolution=24, phi_resolution=24), color=color,
-                smooth_shading=True)
+    pl.add_mesh(
+        pv.Sphere(radius=radius, center=point, theta_resolution=24, phi_resolution=24), color=color, smooth_shading=True
+    )
 
 
 def leader(pl, a, b, color="#333333", width=2):
@@ -156,16 +181,25 @@ if "between" in WHICH:
         (along(sga.branches["deep_branch"], 0.8), "Superior gluteal artery\n(deep branch)", (0.52, 0.88), None),
         (along(sgn.branches["superior_branch"], 0.8), "Superior branch", (0.80, 0.22), None),
         (along(sgn.branches["inferior_branch"], 0.5), "Inferior branch\n(to tensor fasciae latae)", (0.86, 0.60), None),
-        (along(sga.branches["superficial_branch"], 0.9), "Superficial branch\n(to gluteus maximus)", (0.12, 0.36), None),
+        (
+            along(sga.branches["superficial_branch"], 0.9),
+            "Superficial branch\n(to gluteus maximus)",
+            (0.12, 0.36),
+            None,
+        ),
         (at("gluteus_medius_r", 0.35, 0.25), "Gluteus medius\n(translucent)", (0.58, 0.14), None),
         (at("gluteus_minimus_r", 0.3, 0.75), "Gluteus minimus", (0.82, 0.80), None),
         (at("piriformis_r", 0.5, 0.45, "fibres"), "Piriformis", (0.14, 0.70), None),
         (sgn.exit, "Suprapiriform foramen", (0.13, 0.53), None),
     ]
-    finish(pl, "paths_between_medius_and_minimus.png", labels,
-           "Superior gluteal nerve and artery: between gluteus medius and minimus",
-           "Right side, posterolateral view; gluteus maximus removed, gluteus medius translucent. "
-           "Yellow: nerve. Red: artery. Bone: ivory.")
+    finish(
+        pl,
+        "paths_between_medius_and_minimus.png",
+        labels,
+        "Superior gluteal nerve and artery: between gluteus medius and minimus",
+        "Right side, posterolateral view; gluteus maximus removed, gluteus medius translucent. "
+        "Yellow: nerve. Red: artery. Bone: ivory.",
+    )
 
 # ----------------------------------------------------------------------------------------------
 if "sciatic" in WHICH:
@@ -175,8 +209,13 @@ if "sciatic" in WHICH:
     add_muscle(pl, "piriformis_r")
     add_muscle(pl, "gluteus_medius_r", opacity=0.18)
     add_muscle(pl, "gluteus_minimus_r", opacity=0.18)
-    for n in ("superior_gluteal_nerve_r", "superior_gluteal_artery_r", "inferior_gluteal_nerve_r",
-              "inferior_gluteal_artery_r", "sciatic_nerve_r"):
+    for n in (
+        "superior_gluteal_nerve_r",
+        "superior_gluteal_artery_r",
+        "inferior_gluteal_nerve_r",
+        "inferior_gluteal_artery_r",
+        "sciatic_nerve_r",
+    ):
         add_path(pl, n)
     gt = model.landmark("greater_trochanter_tip_r")
     it = model.landmark("ischial_tuberosity_r")
@@ -191,19 +230,38 @@ if "sciatic" in WHICH:
     pl.camera.view_angle = 33
     sci = P["sciatic_nerve_r"].branches["trunk"]
     labels = [
-        (P["superior_gluteal_nerve_r"].exit, "Suprapiriform foramen:\nsuperior gluteal nerve and vessels", (0.20, 0.20), None),
-        (P["sciatic_nerve_r"].exit, "Infrapiriform foramen:\nsciatic nerve, inferior gluteal\nnerve and vessels", (0.14, 0.50), None),
+        (
+            P["superior_gluteal_nerve_r"].exit,
+            "Suprapiriform foramen:\nsuperior gluteal nerve and vessels",
+            (0.20, 0.20),
+            None,
+        ),
+        (
+            P["sciatic_nerve_r"].exit,
+            "Infrapiriform foramen:\nsciatic nerve, inferior gluteal\nnerve and vessels",
+            (0.14, 0.50),
+            None,
+        ),
         (at("piriformis_r", 0.5, 0.7), "Piriformis", (0.58, 0.17), None),
         (along(sci, 0.8), "Sciatic nerve", (0.76, 0.88), None),
-        (along(P["inferior_gluteal_nerve_r"].branches["lower_branch"], 1.0), "Inferior gluteal nerve\n(to gluteus maximus)", (0.12, 0.72), None),
+        (
+            along(P["inferior_gluteal_nerve_r"].branches["lower_branch"], 1.0),
+            "Inferior gluteal nerve\n(to gluteus maximus)",
+            (0.12, 0.72),
+            None,
+        ),
         (gt + back, "Greater trochanter", (0.86, 0.30), None),
         (it + back, "Ischial tuberosity", (0.20, 0.86), None),
         (mid + back, "Midpoint trochanter-tuberosity:\nthe nerve passes medial to it", (0.80, 0.72), None),
     ]
-    finish(pl, "paths_infrapiriform_sciatic.png", labels,
-           "Above and below piriformis: the greater sciatic foramen",
-           "Right side from behind; gluteus maximus removed, medius and minimus translucent.\n"
-           "Yellow: nerves. Red: arteries. Blue: line from the greater trochanter to the ischial tuberosity.")
+    finish(
+        pl,
+        "paths_infrapiriform_sciatic.png",
+        labels,
+        "Above and below piriformis: the greater sciatic foramen",
+        "Right side from behind; gluteus maximus removed, medius and minimus translucent.\n"
+        "Yellow: nerves. Red: arteries. Blue: line from the greater trochanter to the ischial tuberosity.",
+    )
 
 # ----------------------------------------------------------------------------------------------
 S = injection.sites(model)
@@ -213,8 +271,12 @@ skin_pv.point_data["Normals"] = injection._tools(model).normals
 
 
 def line(pl, pts, color, width=6):
-    pl.add_mesh(pv.lines_from_points(np.asarray(pts) + 0.6 * np.asarray([injection._tools(model).normal_at(p) for p in pts])),
-                color=color, line_width=width, render_lines_as_tubes=True)
+    pl.add_mesh(
+        pv.lines_from_points(np.asarray(pts) + 0.6 * np.asarray([injection._tools(model).normal_at(p) for p in pts])),
+        color=color,
+        line_width=width,
+        render_lines_as_tubes=True,
+    )
 
 
 if "sites" in WHICH:
@@ -226,12 +288,14 @@ if "sites" in WHICH:
     fill = S["upper_outer_quadrant_r"].contains(V, normals).astype(float)
     # the ventrogluteal triangle (seen from the side): the V and the crest between the fingertips
     tri = np.array([vg.marks["apex"], vg.marks["asis"], vg.marks["iliac_tubercle"]])[:, :2]
+
     def in_tri(p2, t):
         d = lambda a, b, c: (a[:, 0] - c[0]) * (b[1] - c[1]) - (b[0] - c[0]) * (a[:, 1] - c[1])  # noqa: E731
         d1, d2, d3 = d(p2, t[0], t[1]), d(p2, t[1], t[2]), d(p2, t[2], t[0])
         neg = (d1 < 0) | (d2 < 0) | (d3 < 0)
         pos = (d1 > 0) | (d2 > 0) | (d3 > 0)
         return ~(neg & pos)
+
     vtri = in_tri(V[:, :2], tri) & (normals[:, 2] > 0.3)
     fill[vtri] = 2.0
     pl = plotter(shape=(1, 2))
@@ -241,9 +305,19 @@ if "sites" in WHICH:
         pl.set_background("white")
         mesh = skin_pv.copy()
         mesh.point_data["zone"] = np.where(fill == (1.0 if col == 0 else 2.0), fill, 0.0)
-        pl.add_mesh(mesh, scalars="zone", cmap=[SKIN, "#ff9d3c", "#7fc97f"], clim=[0, 2], n_colors=3,
-                    show_scalar_bar=False, smooth_shading=True, ambient=0.28, diffuse=0.72, specular=0.08,
-                    interpolate_before_map=False)
+        pl.add_mesh(
+            mesh,
+            scalars="zone",
+            cmap=[SKIN, "#ff9d3c", "#7fc97f"],
+            clim=[0, 2],
+            n_colors=3,
+            show_scalar_bar=False,
+            smooth_shading=True,
+            ambient=0.28,
+            diffuse=0.72,
+            specular=0.08,
+            interpolate_before_map=False,
+        )
         if col == 0:
             line(pl, dg.lines["horizontal"], "#1a1a1a", 8)
             line(pl, dg.lines["vertical"], "#1a1a1a", 8)
@@ -279,10 +353,15 @@ if "sites" in WHICH:
         (vg.marks["iliac_tubercle"], "Iliac tubercle:\nmiddle finger", (0.80, 0.13), views[1]),
         (vg.marks["greater_trochanter"], "Greater trochanter:\npalm of the hand", (0.72, 0.80), views[1]),
     ]
-    finish(pl, "injection_sites.png", labels, "Gluteal injection sites (right side)",
-           "Left: dorsogluteal, from behind: horizontal line from the top of the cleft to the lateral border, vertical line "
-           "midway; orange = upper outer quadrant.\nRight: ventrogluteal, from the side: green = the V between index and middle "
-           "finger. Red: injection points. Blue: bony landmarks.")
+    finish(
+        pl,
+        "injection_sites.png",
+        labels,
+        "Gluteal injection sites (right side)",
+        "Left: dorsogluteal, from behind: horizontal line from the top of the cleft to the lateral border, "
+        "vertical line midway; orange = upper outer quadrant.\nRight: ventrogluteal, from the side: green = "
+        "the V between index and middle finger. Red: injection points. Blue: bony landmarks.",
+    )
 
 # ----------------------------------------------------------------------------------------------
 if "map" in WHICH:
@@ -294,13 +373,35 @@ if "map" in WHICH:
     mesh.point_data["clearance"] = np.clip(dist, 0, top)
     thr = injection.DANGER_MM / top
     cmap = LinearSegmentedColormap.from_list(
-        "safety", [(0.0, "#a50f15"), (thr - 1e-3, "#de2d26"), (thr, "#fee08b"), (0.6, "#a6d96a"), (1.0, "#1a9850")],
-        N=240)
+        "safety",
+        [(0.0, "#a50f15"), (thr - 1e-3, "#de2d26"), (thr, "#fee08b"), (0.6, "#a6d96a"), (1.0, "#1a9850")],
+        N=240,
+    )
     pl = plotter()
-    pl.add_mesh(mesh, scalars="clearance", cmap=cmap, clim=[0, top], smooth_shading=True, ambient=0.3,
-                diffuse=0.7, specular=0.05, show_scalar_bar=False)
-    pl.add_scalar_bar(title="", vertical=True, position_x=0.875, position_y=0.16, height=0.62, width=0.04,
-                      label_font_size=22, n_labels=4, fmt="%.0f", color="black", font_family="arial")
+    pl.add_mesh(
+        mesh,
+        scalars="clearance",
+        cmap=cmap,
+        clim=[0, top],
+        smooth_shading=True,
+        ambient=0.3,
+        diffuse=0.7,
+        specular=0.05,
+        show_scalar_bar=False,
+    )
+    pl.add_scalar_bar(
+        title="",
+        vertical=True,
+        position_x=0.875,
+        position_y=0.16,
+        height=0.62,
+        width=0.04,
+        label_font_size=22,
+        n_labels=4,
+        fmt="%.0f",
+        color="black",
+        font_family="arial",
+    )
     tools = injection._tools(model)
     for side in ("r", "l"):
         for name in ("dorsogluteal", "ventrogluteal"):
@@ -315,20 +416,39 @@ if "map" in WHICH:
         (S["dorsogluteal_r"].point, "Dorsogluteal site", (0.55, 0.13), None),
         (S["dorsogluteal_l"].point, "Dorsogluteal site", (0.10, 0.16), None),
         (S["ventrogluteal_r"].point, "Ventrogluteal site", (0.74, 0.09), None),
-        (S["lower_inner_quadrant_r"].point, "Lower inner quadrant:\nsciatic and inferior gluteal\nnerves within reach",
-         (0.56, 0.86), None),
+        (
+            S["lower_inner_quadrant_r"].point,
+            "Lower inner quadrant:\nsciatic and inferior gluteal\nnerves within reach",
+            (0.56, 0.86),
+            None,
+        ),
     ]
-    finish(pl, "injection_safety_map.png", labels,
-           f"Safety map: {injection.DEFAULT_NEEDLE_MM:g} mm needle, perpendicular to the skin",
-           f"Colour: shortest distance (mm) from the needle track to the sciatic nerve, the gluteal nerves and arteries "
-           f"(muscular twigs left out).\nRed: closer than {injection.DANGER_MM:g} mm (danger). Lines: quadrants. "
-           "Dots: injection sites. Seen from behind and a little from the right.")
+    finish(
+        pl,
+        "injection_safety_map.png",
+        labels,
+        f"Safety map: {injection.DEFAULT_NEEDLE_MM:g} mm needle, perpendicular to the skin",
+        f"Colour: shortest distance (mm) from the needle track to the sciatic nerve, the gluteal nerves and arteries "
+        f"(muscular twigs left out).\nRed: closer than {injection.DANGER_MM:g} mm (danger). Lines: quadrants. "
+        "Dots: injection sites. Seen from behind and a little from the right.",
+    )
     # scalar bar title (PIL, after the fact)
     img = Image.open(os.path.join(OUT, "injection_safety_map.png"))
     d = ImageDraw.Draw(img)
     f = ImageFont.truetype(FONT_BOLD, 24)
-    d.multiline_text((int(0.90 * img.size[0]), int(0.175 * img.size[1])), "mm to nearest\nnerve or artery",
-                     font=f, fill=(20, 20, 20), anchor="md", align="center")
-    d.text((int(0.94 * img.size[0]), int((1 - 0.16 - 0.62 * thr) * img.size[1]) + 30), f"< {injection.DANGER_MM:g}:\ndanger",
-           font=ImageFont.truetype(FONT, 20), fill=(165, 15, 21), anchor="lm")
+    d.multiline_text(
+        (int(0.90 * img.size[0]), int(0.175 * img.size[1])),
+        "mm to nearest\nnerve or artery",
+        font=f,
+        fill=(20, 20, 20),
+        anchor="md",
+        align="center",
+    )
+    d.text(
+        (int(0.94 * img.size[0]), int((1 - 0.16 - 0.62 * thr) * img.size[1]) + 30),
+        f"< {injection.DANGER_MM:g}:\ndanger",
+        font=ImageFont.truetype(FONT, 20),
+        fill=(165, 15, 21),
+        anchor="lm",
+    )
     img.save(os.path.join(OUT, "injection_safety_map.png"))

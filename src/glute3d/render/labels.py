@@ -163,6 +163,7 @@ def layout_labels(
     gap: float,
     spacing: float,
     first_line: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> list[Placement]:
     """Place labels in the margins beside ``model_box``.
 
@@ -184,6 +185,9 @@ def layout_labels(
         Minimum vertical space between labels.
     first_line : numpy.ndarray, optional
         ``(n,)`` height of the first text line: leaders leave at its middle (default: box middle).
+    memo : dict, optional
+        Remembers each margin's placement by everything it depends on, so that a search that
+        moves one label at a time lays out only the margin that changed.
 
     Returns
     -------
@@ -196,8 +200,15 @@ def layout_labels(
     out: list[Placement] = []
     for side in ("left", "right"):
         idx = [i for i in range(len(a)) if sides[i] == side]
-        if idx:
+        if not idx:
+            continue
+        if memo is None:
             out += _column(side, idx, a, wh, fl, model_box, area, gap, spacing)
+            continue
+        key = (side, tuple(idx), a[idx].tobytes(), wh[idx].tobytes(), fl[idx].tobytes(), model_box, area, gap, spacing)
+        if key not in memo:
+            memo[key] = _column(side, idx, a, wh, fl, model_box, area, gap, spacing)
+        out += memo[key]
     return sorted(out, key=lambda p: p.index)
 
 

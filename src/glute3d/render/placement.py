@@ -74,6 +74,7 @@ class _Search:
         bx0, by0, bx1, by1 = frame.model_box
         self.model_box = (max(bx0, self.area[0]), by0, min(bx1, self.area[2]), by1)
         self.anchors = anchors.copy()
+        self.memo: dict = {}  # margin placements already made (one label moves at a time)
         self.sides = list(lay.sides)
         self.clear = 0.8 * lay.label_px
         self.cx, self.far_penalty = (self.model_box[0] + self.model_box[2]) / 2.0, 0.12 * w
@@ -91,6 +92,7 @@ class _Search:
             gap=lay.gap,
             spacing=0.35 * lay.label_px,
             first_line=np.full(len(self.res.labels), lay.label_px * lay.leading),
+            memo=self.memo,
         )
 
     def cost(self, placements: list[Placement]) -> float:
