@@ -37,15 +37,22 @@ def test_the_layer_contract_catches_an_upward_import(tmp_path):
     import grimp
 
     graph = grimp.build_graph("glute3d")
-    graph.add_import(importer="glute3d.model.model", imported="glute3d.render.core", line_number=1,
-                     line_contents="import glute3d.render.core")
+    graph.add_import(
+        importer="glute3d.model.model",
+        imported="glute3d.render.core",
+        line_number=1,
+        line_contents="import glute3d.render.core",
+    )
     from importlinter.contracts.layers import LayersContract
     from importlinter.domain.helpers import module_expressions_to_modules  # noqa: F401 - API present
 
     contract = LayersContract(
-        name="test", session_options={"root_packages": ["glute3d"]},
-        contract_options={"containers": ["glute3d"],
-                          "layers": ["cli", "render", "scene", "teaching", "model", "anatomy", "io", "geometry"]},
+        name="test",
+        session_options={"root_packages": ["glute3d"]},
+        contract_options={
+            "containers": ["glute3d"],
+            "layers": ["cli", "render", "scene", "teaching", "model", "anatomy", "io", "geometry"],
+        },
     )
     assert not contract.check(graph, verbose=False).kept
 
@@ -76,7 +83,9 @@ def _long_functions(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_functions_are_short_or_say_why(path):
     long = _long_functions(path)
-    assert not long, f"{path.name}: {', '.join(long)}; split them, or state the reason on the line above (`{LONG_MARK} ...`)"
+    assert not long, (
+        f"{path.name}: {', '.join(long)}; split them, or state the reason on the line above (`{LONG_MARK} ...`)"
+    )
 
 
 def test_public_modules_declare_all():

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -67,8 +66,9 @@ def test_render_bad_scene_console_script(tmp_path):
     out = tmp_path / "out"
     exe = Path(sys.executable).with_name("glute3d")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "glute3d.cli"]
-    proc = subprocess.run([*cmd, "render", str(bad), "-o", str(out), *SMALL],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [*cmd, "render", str(bad), "-o", str(out), *SMALL], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     assert proc.returncode == 1
     line = one_error_line(proc.stderr)
     assert line.startswith(f"glute3d: error: {bad}: layers[1].structures[0]: unknown structure 'gluteus_minimis_r'")
@@ -108,20 +108,31 @@ def test_render_mixed_good_and_bad(tmp_path, capsys):
 
 
 NEW_FIELD_ERRORS = {
-    "variant value": ("""
+    "variant value": (
+        """
         title = "x"
         [variants]
         sciatic = "fibular_through_piriformis"
-        """, "variants.sciatic", 3, "'fibular_pierces_piriformis'"),
-    "label branch": ("""
+        """,
+        "variants.sciatic",
+        3,
+        "'fibular_pierces_piriformis'",
+    ),
+    "label branch": (
+        """
         title = "x"
         [[layers]]
         structures = ["superior_gluteal_nerve_r"]
         [[labels]]
         target = "superior_gluteal_nerve_r"
         branch = "inferior"
-        """, "labels[0].branch", 6, "'inferior_branch'"),
-    "injection label": ("""
+        """,
+        "labels[0].branch",
+        6,
+        "'inferior_branch'",
+    ),
+    "injection label": (
+        """
         title = "x"
         [[layers]]
         structures = ["skin"]
@@ -129,14 +140,23 @@ NEW_FIELD_ERRORS = {
         injection = ["quadrants_r"]
         [[labels]]
         target = "upper_outer_quadrnt_r"
-        """, "labels[0].target", 7, "'upper_outer_quadrant_r'"),
-    "segment end": ("""
+        """,
+        "labels[0].target",
+        7,
+        "'upper_outer_quadrant_r'",
+    ),
+    "segment end": (
+        """
         title = "x"
         [[layers]]
         structures = ["hip_bone_r"]
         [overlays]
         segments = [{ start = "asis_r", end = "psiss_r" }]
-        """, "overlays.segments[0].end", 5, "'psis_r'"),
+        """,
+        "overlays.segments[0].end",
+        5,
+        "'psis_r'",
+    ),
 }
 
 
@@ -289,8 +309,13 @@ def test_deck_parallel_jobs(tmp_path):
     for name in ("a", "b", "c"):
         scene_file(scenes, f"{name}.toml", GOOD)
     out = tmp_path / "deck"
-    proc = subprocess.run([sys.executable, "-m", "glute3d.cli", "deck", str(scenes), "-o", str(out),
-                           "--jobs", "2", "--no-aa"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "glute3d.cli", "deck", str(scenes), "-o", str(out), "--jobs", "2", "--no-aa"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.glob("*.png")) == ["a.png", "b.png", "c.png"]
     assert "3 rendered" in proc.stdout
@@ -386,7 +411,9 @@ def test_doctor_fails_with_the_fix_for_damaged_model_files(tmp_path, capsys):
 def test_cache_command_shows_and_clears_only_its_own_files(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("GLUTE3D_CACHE", str(folder))
-    scene = scene_file(tmp_path, "s.toml", GOOD.replace('structures = ["hip_bone_r"]', 'structures = ["gluteus_medius_r"]'))
+    scene = scene_file(
+        tmp_path, "s.toml", GOOD.replace('structures = ["hip_bone_r"]', 'structures = ["gluteus_medius_r"]')
+    )
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
     assert main(["render", str(scene), "-o", str(tmp_path / "o"), *SMALL]) == 0
@@ -407,17 +434,23 @@ def test_installed_package_works_from_another_folder(tmp_path):
     scene = scene_file(tmp_path / "lecture", "hip.toml", GOOD)
     env = {**os.environ, "GLUTE3D_CACHE": str(tmp_path / "cache")}
     env.pop("GLUTE3D_MESHES", None)
-    code = ("import glute3d, pathlib; m = glute3d.load_model(); "
-            "print(m.source, len(m.structure_names('bone')))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    code = "import glute3d, pathlib; m = glute3d.load_model(); print(m.source, len(m.structure_names('bone')))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     source, n_bones = proc.stdout.split()
     assert Path(source).name == "meshes" and Path(source).parent.name == "glute3d" and n_bones == "6"
     exe = Path(sys.executable).with_name("glute3d")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "glute3d.cli"]
-    proc = subprocess.run([*cmd, "render", str(scene.relative_to(tmp_path)), "-o", "out", *SMALL], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [*cmd, "render", str(scene.relative_to(tmp_path)), "-o", "out", *SMALL],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "hip.png").stat().st_size > 1000
 

@@ -111,13 +111,16 @@ LANDMARK_CASES = {
     "truncated": (lambda p: p.write_text(p.read_text()[:5000]), "not valid JSON"),
     "garbled": (lambda p: p.write_bytes(b"\xff\xfe" + p.read_bytes()[2:]), "landmarks.json"),
     "missing table": (lambda p: _edit_json(p, lambda d: d.pop("curves")), "curves"),
-    "nan point": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(xyz=[float("nan"), 0, 0])),
-                  "points.asis_r.xyz"),
+    "nan point": (
+        lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(xyz=[float("nan"), 0, 0])),
+        "points.asis_r.xyz",
+    ),
     "short point": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(xyz=[1, 2])), "points.asis_r.xyz"),
-    "unknown bone": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(bone="hip_bone_x")),
-                     "hip_bone_x"),
-    "face out of range": (lambda p: _edit_json(p, lambda d: d["regions"]["gt_lateral_facet_r"][0]["faces"].append(10**7)),
-                          "regions.gt_lateral_facet_r[0].faces"),
+    "unknown bone": (lambda p: _edit_json(p, lambda d: d["points"]["asis_r"].update(bone="hip_bone_x")), "hip_bone_x"),
+    "face out of range": (
+        lambda p: _edit_json(p, lambda d: d["regions"]["gt_lateral_facet_r"][0]["faces"].append(10**7)),
+        "regions.gt_lateral_facet_r[0].faces",
+    ),
 }
 
 

@@ -10,8 +10,7 @@ import pytest
 
 import glute3d
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(glute3d.__path__, "glute3d.")
-                 if not m.name.endswith("__main__"))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(glute3d.__path__, "glute3d.") if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import glute3d
-from glute3d.teaching import injection
-from glute3d.teaching.skin_surface import skin_surface
-from glute3d.teaching.injection import DANGER_MM, QUADRANTS, needle, safety_map, sites, tissue_at
 from glute3d.geometry.distance import point_segment_distance
+from glute3d.teaching import injection
+from glute3d.teaching.injection import DANGER_MM, QUADRANTS, needle, safety_map, sites, tissue_at
+from glute3d.teaching.skin_surface import skin_surface
 
 SIDES = ("r", "l")
 
@@ -45,9 +45,9 @@ def test_sites_lie_on_the_skin_with_outward_normals(model, all_sites):
         assert skin.contains((site.point - 5 * site.normal)[None])[0], f"{name}: normal points inward"
         if site.outline is not None:
             assert np.abs(skin.distance(site.outline)).max() < 0.5, name
-    for side in SIDES:  # sides mirror each other (the skin is made from mirrored anatomy)
-        r, l = all_sites[f"dorsogluteal_r"], all_sites[f"dorsogluteal_l"]
-        assert np.linalg.norm(r.point - l.point * [1, 1, -1]) < 6.0
+    for base in ("dorsogluteal", "ventrogluteal"):  # the sides mirror each other (mirrored anatomy)
+        right, left = all_sites[f"{base}_r"], all_sites[f"{base}_l"]
+        assert np.linalg.norm(right.point - left.point * [1, 1, -1]) < 6.0, base
 
 
 @pytest.mark.parametrize("side", SIDES)

@@ -27,8 +27,14 @@ def model(bone_model):
 # =============================================================================== Pose
 @pytest.mark.parametrize(
     ("field", "value", "lo", "hi"),
-    [("flexion", 121.0, -30, 120), ("flexion", -31, -30, 120), ("adduction", 31, -50, 30),
-     ("adduction", -50.5, -50, 30), ("rotation", 46, -45, 45), ("rotation", -90, -45, 45)],
+    [
+        ("flexion", 121.0, -30, 120),
+        ("flexion", -31, -30, 120),
+        ("adduction", 31, -50, 30),
+        ("adduction", -50.5, -50, 30),
+        ("rotation", 46, -45, 45),
+        ("rotation", -90, -45, 45),
+    ],
 )
 def test_pose_out_of_range_names_field_value_and_range(field, value, lo, hi):
     with pytest.raises(PoseError) as err:
@@ -228,11 +234,18 @@ def test_other_gluteal_muscles(model):
 
 HIP_MOVEMENTS = {m for pair in MOVEMENTS for m in pair}
 KB_POSES = {"any": Pose(), "hip extended": Pose(), "hip flexed": Pose(flexion=60)}
-KB_PART = {"whole": None, "anterior": "anterior", "middle": "middle", "posterior": "posterior",
-           "superior fibres": "superior"}
+KB_PART = {
+    "whole": None,
+    "anterior": "anterior",
+    "middle": "middle",
+    "posterior": "posterior",
+    "superior fibres": "superior",
+}
 #: Stated by one seed, contradicted by another (the knowledge base records both).
-KB_CONFLICTS = {("gluteus_minimus", "whole", "hip extended", "internal_rotation"),
-                ("gluteus_minimus", "whole", "hip extended", "external_rotation")}
+KB_CONFLICTS = {
+    ("gluteus_minimus", "whole", "hip extended", "internal_rotation"),
+    ("gluteus_minimus", "whole", "hip extended", "external_rotation"),
+}
 
 
 def _kb_cases():
@@ -240,8 +253,13 @@ def _kb_cases():
     for muscle in ("gluteus_minimus", "gluteus_medius", "gluteus_maximus", "piriformis", "tensor_fasciae_latae"):
         for a in facts(muscle).actions:
             key = (muscle, a["part"], a["position"], a["movement"])
-            if (a["joint"] == "hip" and a["movement"] in HIP_MOVEMENTS
-                    and a["position"] in KB_POSES and a["part"] in KB_PART and key not in KB_CONFLICTS):
+            if (
+                a["joint"] == "hip"
+                and a["movement"] in HIP_MOVEMENTS
+                and a["position"] in KB_POSES
+                and a["part"] in KB_PART
+                and key not in KB_CONFLICTS
+            ):
                 cases.append(key)
     return cases
 
@@ -270,8 +288,14 @@ def test_actions_api(model):
     assert act.weights.sum() == pytest.approx(1.0)
     per_fibre = act.fibre_movements()
     assert len(per_fibre) == len(act.moment_arms) and all(len(m) == 3 for m in per_fibre)
-    assert set(act.movements) <= {"flexion", "extension", "abduction", "adduction", "internal_rotation",
-                                  "external_rotation"}
+    assert set(act.movements) <= {
+        "flexion",
+        "extension",
+        "abduction",
+        "adduction",
+        "internal_rotation",
+        "external_rotation",
+    }
     assert act.strength("abduction") == pytest.approx(-act.strength("adduction"))
     with pytest.raises(KeyError, match="did you mean"):
         actions(model, "gluteus_medius_anterior")

@@ -26,7 +26,7 @@ def test_structure_names_by_kind_partition_the_model(model):
     # every muscle part belongs to a muscle of the same side
     for part in by_kind["muscle_part"]:
         base, side = part.rsplit("_", 1)
-        assert any(part.startswith(m[: -2]) and m.endswith(side) for m in by_kind["muscle"]), part
+        assert any(part.startswith(m[:-2]) and m.endswith(side) for m in by_kind["muscle"]), part
 
 
 def test_structure_names_come_in_drawing_order(model):
@@ -48,8 +48,17 @@ def test_structure_names_match_what_is_generated(model):
         assert model.paths[name].kind == "artery"
 
 
-@pytest.mark.parametrize("name", ["femur_r", "gluteus_minimus_l", "gluteus_medius_posterior_r",
-                                  "superior_gluteal_nerve_r", "inferior_gluteal_artery_l", "skin"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "femur_r",
+        "gluteus_minimus_l",
+        "gluteus_medius_posterior_r",
+        "superior_gluteal_nerve_r",
+        "inferior_gluteal_artery_l",
+        "skin",
+    ],
+)
 def test_structure_returns_the_closed_mesh_of_any_kind(model, name):
     mesh = model.structure(name)
     assert mesh.n_faces > 50

@@ -162,12 +162,11 @@ def _write_index(path: Path, entries: list[DeckEntry]) -> None:
             src = html.escape(e.png.name)
             thumb = thumb_path(e.png)
             small = html.escape(f"thumbs/{thumb.name}") if thumb.is_file() else src
-            body = (f'<a href="{src}" title="open the full picture"><img src="{small}" alt="{title}" '
-                    f'loading="lazy"></a>')
+            body = f'<a href="{src}" title="open the full picture"><img src="{small}" alt="{title}" loading="lazy"></a>'
         cards.append(
             f'<figure class="card" id="{html.escape(e.scene.stem)}">{body}<figcaption>'
             f'<h2><span class="n">{n}</span> {title}</h2>'
-            f"<p>{caption}</p><p class=\"file\">{name}</p></figcaption></figure>"
+            f'<p>{caption}</p><p class="file">{name}</p></figcaption></figure>'
         )
     doc = f"""<!DOCTYPE html>
 <html lang="en">

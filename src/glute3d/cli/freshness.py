@@ -87,7 +87,10 @@ class Stamps:
 
     def save(self) -> None:
         """Write the manifest atomically."""
-        doc = {"about": "glute3d deck: what each picture was rendered from", "stamps": dict(sorted(self.stamps.items()))}
+        doc = {
+            "about": "glute3d deck: what each picture was rendered from",
+            "stamps": dict(sorted(self.stamps.items())),
+        }
         write_atomically(self.path, (json.dumps(doc, indent=1) + "\n").encode())
 
 

@@ -90,9 +90,11 @@ def _versions(args: argparse.Namespace) -> tuple[bool, str]:
 
     import glute3d
 
-    return True, (f"glute3d {glute3d.__version__} in {Path(glute3d.__file__).parent}; Python "
-                  f"{sys.version.split()[0]}, numpy {numpy.__version__}, VTK {vtk.vtkVersion.GetVTKVersion()}, "
-                  f"pyvista {pyvista.__version__}")
+    return True, (
+        f"glute3d {glute3d.__version__} in {Path(glute3d.__file__).parent}; Python "
+        f"{sys.version.split()[0]}, numpy {numpy.__version__}, VTK {vtk.vtkVersion.GetVTKVersion()}, "
+        f"pyvista {pyvista.__version__}"
+    )
 
 
 def _model_files(args: argparse.Namespace) -> tuple[bool, str]:
@@ -106,7 +108,10 @@ def _model_files(args: argparse.Namespace) -> tuple[bool, str]:
     except (OSError, ValueError) as exc:
         return False, f"model files ({source}): {exc}"
     skin = "with its skin" if (folder / "skin.ply").is_file() else "no skin.ply (generated on first use, slower)"
-    return True, f"model files ({source}): {folder}: {len(model.bones)} bones, {len(model.landmarks.names())} landmarks, {skin}"
+    return (
+        True,
+        f"model files ({source}): {folder}: {len(model.bones)} bones, {len(model.landmarks.names())} landmarks, {skin}",
+    )
 
 
 def _cache(args: argparse.Namespace) -> tuple[bool, str]:
@@ -115,10 +120,15 @@ def _cache(args: argparse.Namespace) -> tuple[bool, str]:
     info = cache_info()
     if info.folder is None:
         return True, "tissue cache: off ($GLUTE3D_CACHE): every run generates the soft tissue (seconds)"
-    writable = os.access(info.folder, os.W_OK) if info.folder.exists() else os.access(
-        next((p for p in info.folder.parents if p.exists()), Path("/")), os.W_OK)
-    line = (f"tissue cache: {info.folder} ({info.entries} entries, {info.bytes / 1e6:.1f} MB); "
-            f"clear it with `glute3d cache --clear`")
+    writable = (
+        os.access(info.folder, os.W_OK)
+        if info.folder.exists()
+        else os.access(next((p for p in info.folder.parents if p.exists()), Path("/")), os.W_OK)
+    )
+    line = (
+        f"tissue cache: {info.folder} ({info.entries} entries, {info.bytes / 1e6:.1f} MB); "
+        f"clear it with `glute3d cache --clear`"
+    )
     if not writable:
         return False, line + "; the folder is not writable: set $GLUTE3D_CACHE to a folder you can write"
     return True, line
@@ -138,9 +148,11 @@ def _render_backend(args: argparse.Namespace) -> tuple[bool, str]:
         window = type(pl.render_window).__name__ if pl.render_window is not None else "?"
         pl.close()
     except Exception as exc:  # the back end itself failed: say which fix applies
-        return False, (f"test render failed ({' '.join(str(exc).split())[:200]}); off-screen rendering needs "
-                       f"Mesa's EGL (Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) and "
-                       f"VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow, or a display")
+        return False, (
+            f"test render failed ({' '.join(str(exc).split())[:200]}); off-screen rendering needs "
+            f"Mesa's EGL (Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) and "
+            f"VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow, or a display"
+        )
     red = int(((image[..., 0] > 150) & (image[..., 1] < 80)).sum())
     ms = 1000 * (time.perf_counter() - t0)
     if red == 0:

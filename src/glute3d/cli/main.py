@@ -40,13 +40,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog=PROG, description="Scriptable 3D anatomy of the gluteal region.")
     p.add_argument("--version", action="version", version=f"%(prog)s {glute3d.__version__}")
-    p.add_argument("--meshes", metavar="DIR", default=None,
-                   help="folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)")
+    p.add_argument(
+        "--meshes",
+        metavar="DIR",
+        default=None,
+        help="folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     b = sub.add_parser("build-meshes", help="generate the bone meshes and landmarks")
-    b.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="output folder; use it with --meshes DIR or $GLUTE3D_MESHES")
+    b.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="output folder; use it with --meshes DIR or $GLUTE3D_MESHES",
+    )
     b.set_defaults(func=cmd_build_meshes)
 
     r = sub.add_parser("render", help="render scenes to PNG (off-screen)")
@@ -68,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")
-    ls.add_argument("folder", nargs="?", default=None, metavar="DIR", help="with `scenes`: the folder (default: scenes/)")
+    ls.add_argument(
+        "folder", nargs="?", default=None, metavar="DIR", help="with `scenes`: the folder (default: scenes/)"
+    )
     ls.add_argument("--kind", default=None, help="with `structures`: only this kind (bone, muscle, nerve, ...)")
     ls.set_defaults(func=cmd_list)
 

@@ -27,8 +27,9 @@ def cmd_build_meshes(args: argparse.Namespace) -> int:
 THUMB_WIDTH = 480  # px, contact-sheet thumbnails
 
 
-def render_one(scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool,
-                *, thumbnail: bool = False) -> tuple[Path, Any]:
+def render_one(
+    scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool, *, thumbnail: bool = False
+) -> tuple[Path, Any]:
     from glute3d.render import render_to_file
     from glute3d.scene import Scene
 

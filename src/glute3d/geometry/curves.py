@@ -38,7 +38,6 @@ def smoothstep(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-
 def catmull_rom(points: np.ndarray, step: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
     """Centripetal Catmull-Rom curve through ``points``; also the sample index of each point."""
     p = np.asarray(points, float)

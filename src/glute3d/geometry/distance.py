@@ -12,8 +12,15 @@ from scipy.spatial import cKDTree
 from glute3d.geometry.mesh import Mesh, merge
 from glute3d.geometry.meshing import occupancy
 
-__all__ = ["DistanceGrid", "ImplicitDistance", "MeshDistance", "closest_on_triangles", "distance_grid",
-           "point_segment_distance", "segment_segment_distance"]
+__all__ = [
+    "DistanceGrid",
+    "ImplicitDistance",
+    "MeshDistance",
+    "closest_on_triangles",
+    "distance_grid",
+    "point_segment_distance",
+    "segment_segment_distance",
+]
 
 
 @dataclass(frozen=True)
@@ -85,8 +92,12 @@ def _surface_samples(mesh: Mesh, step: float) -> np.ndarray:
 
 
 def distance_grid(
-    mesh: Mesh | Sequence[Mesh], *, spacing: float = 2.0, margin: float = 20.0,
-    lower: Sequence[float] | None = None, upper: Sequence[float] | None = None,
+    mesh: Mesh | Sequence[Mesh],
+    *,
+    spacing: float = 2.0,
+    margin: float = 20.0,
+    lower: Sequence[float] | None = None,
+    upper: Sequence[float] | None = None,
 ) -> DistanceGrid:
     """Sample the signed distance to closed meshes on a grid.
 
@@ -122,11 +133,11 @@ def distance_grid(
     idx = np.argwhere(band)
     if len(idx):
         dist, _ = cKDTree(_surface_samples(mesh, 0.5 * spacing)).query(
-            lo + idx * spacing, distance_upper_bound=4.0 * spacing)
+            lo + idx * spacing, distance_upper_bound=4.0 * spacing
+        )
         dist = np.where(np.isfinite(dist), dist, np.abs(sdf[band]))
         sdf[band] = np.where(inside[band], -dist, dist)
     return DistanceGrid(lo, float(spacing), sdf.astype(np.float32))
-
 
 
 def point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

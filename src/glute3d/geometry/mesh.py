@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["Mesh", "merge"]
+
 
 @dataclass(frozen=True)
 class Mesh:
@@ -66,18 +68,18 @@ class Mesh:
         t = self.triangles
         return float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
 
-    def mirrored(self, axis: int = 2) -> "Mesh":
+    def mirrored(self, axis: int = 2) -> Mesh:
         """Mirror image across the plane ``x[axis] = 0`` (winding flipped, so still outward)."""
         v = self.vertices.copy()
         v[:, axis] *= -1.0
         return Mesh(v, self.faces[:, ::-1].copy())
 
-    def transformed(self, matrix: np.ndarray) -> "Mesh":
+    def transformed(self, matrix: np.ndarray) -> Mesh:
         """Apply a 4x4 rigid transform."""
         m = np.asarray(matrix, float)
         return Mesh(self.vertices @ m[:3, :3].T + m[:3, 3], self.faces)
 
-    def submesh(self, face_ids: np.ndarray) -> "Mesh":
+    def submesh(self, face_ids: np.ndarray) -> Mesh:
         """The faces ``face_ids`` with their vertices renumbered."""
         f = self.faces[np.asarray(face_ids, int)]
         used, inverse = np.unique(f, return_inverse=True)
@@ -97,7 +99,7 @@ class Mesh:
         return trimesh.Trimesh(self.vertices, self.faces, process=False)
 
     @classmethod
-    def from_pyvista(cls, poly) -> "Mesh":
+    def from_pyvista(cls, poly) -> Mesh:
         tri = poly.triangulate()
         return cls(np.asarray(tri.points, float), tri.faces.reshape(-1, 4)[:, 1:].astype(np.int64))
 
@@ -122,5 +124,3 @@ def merge(meshes: list[Mesh]) -> Mesh:
 
 
 # --------------------------------------------------------------------------- PLY
-
-

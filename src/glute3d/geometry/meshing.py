@@ -13,6 +13,8 @@ from scipy.ndimage import map_coordinates
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.sdf import SDF
 
+__all__ = ["check_closed_manifold", "contour", "mesh_sdf", "occupancy", "sample_grid"]
+
 
 def sample_grid(
     fn: SDF, lower, upper, spacing: float, *, coarse_factor: int = 4, chunk: int = 400_000

@@ -7,12 +7,29 @@ array of signed distances (negative inside).  Nothing here knows anatomy:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial import cKDTree
+
+__all__ = [
+    "SDF",
+    "SweptSpheres",
+    "ellipsoid",
+    "grid_normals",
+    "halfspace",
+    "intersect",
+    "loft",
+    "resample_polyline",
+    "smooth_intersect",
+    "smooth_subtract",
+    "smooth_union",
+    "sphere",
+    "spline",
+    "union",
+]
 
 SDF = Callable[[np.ndarray], np.ndarray]
 
@@ -141,7 +158,7 @@ class SweptSpheres:
         return np.minimum(out, self.cutoff)
 
     @classmethod
-    def tube(cls, points, radii, *, step: float = 0.5) -> "SweptSpheres":
+    def tube(cls, points, radii, *, step: float = 0.5) -> SweptSpheres:
         """A tube along a smooth curve through ``points`` with radii interpolated along it."""
         pts = np.asarray(points, float)
         dense = spline(pts, 400)
@@ -154,7 +171,7 @@ class SweptSpheres:
         return cls(centers, rr)
 
     @classmethod
-    def concat(cls, *parts: "SweptSpheres") -> "SweptSpheres":
+    def concat(cls, *parts: SweptSpheres) -> SweptSpheres:
         """One solid from several (a sharp union, evaluated with one tree)."""
         return cls(np.vstack([p.centers for p in parts]), np.concatenate([p.radii for p in parts]))
 

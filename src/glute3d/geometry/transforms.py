@@ -18,7 +18,6 @@ def axis_rotation(axis: np.ndarray, degrees: float) -> np.ndarray:
     return np.eye(3) + math.sin(t) * k + (1.0 - math.cos(t)) * (k @ k)
 
 
-
 def rigid_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The 4x4 rigid transform taking ``src`` points onto ``dst`` (Kabsch)."""
     cs, cd = src.mean(0), dst.mean(0)

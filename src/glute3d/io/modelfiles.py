@@ -23,9 +23,18 @@ from glute3d.geometry.mesh import Mesh
 from glute3d.io.ply import read_ply
 from glute3d.io.validation import validation_error
 
-__all__ = ["ENV_VAR", "LANDMARKS_FILE", "SKIN_FILE", "LandmarkDocument", "LandmarkFileError", "ModelFilesError",
-           "check_landmarks", "default_mesh_dir", "packaged_mesh_dir",
-           "read_model_files"]
+__all__ = [
+    "ENV_VAR",
+    "LANDMARKS_FILE",
+    "SKIN_FILE",
+    "LandmarkDocument",
+    "LandmarkFileError",
+    "ModelFilesError",
+    "check_landmarks",
+    "default_mesh_dir",
+    "packaged_mesh_dir",
+    "read_model_files",
+]
 
 #: Environment variable naming the folder of the model files.
 ENV_VAR = "GLUTE3D_MESHES"
@@ -125,8 +134,11 @@ def check_landmarks(path: Path, text: str, bones: dict[str, Mesh]) -> dict[str, 
                 raise LandmarkFileError(path, f"regions.{name}[{i}].bone", f"unknown bone {part['bone']!r}; {_FIX}")
             faces = np.asarray(part["faces"], np.int64)
             if faces.size and (faces.min() < 0 or faces.max() >= mesh.n_faces):
-                raise LandmarkFileError(path, f"regions.{name}[{i}].faces",
-                                        f"face indices outside 0..{mesh.n_faces - 1} of {part['bone']}; {_FIX}")
+                raise LandmarkFileError(
+                    path,
+                    f"regions.{name}[{i}].faces",
+                    f"face indices outside 0..{mesh.n_faces - 1} of {part['bone']}; {_FIX}",
+                )
     return doc
 
 

@@ -40,8 +40,12 @@ class PlyError(DataFileError):
 
 
 def _fail(path: str | Path, what: str) -> PlyError:
-    return PlyError(path, "", f"{what}; the file is damaged or not a glute3d model file: regenerate the model "
-                              f"files with `glute3d build-meshes -o DIR` (or reinstall glute3d)")
+    return PlyError(
+        path,
+        "",
+        f"{what}; the file is damaged or not a glute3d model file: regenerate the model "
+        f"files with `glute3d build-meshes -o DIR` (or reinstall glute3d)",
+    )
 
 
 def _header(path: str | Path, data: bytes) -> tuple[int, int, int]:

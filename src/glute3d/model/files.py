@@ -105,4 +105,3 @@ def build_skin_file(out_dir: str | Path) -> Path:
     skin = generate_skin(model.skeleton, model.muscles)
     write_atomically(out / SKIN_FILE, skin_ply_bytes(skin, model.skin_fingerprint()))
     return out / SKIN_FILE
-

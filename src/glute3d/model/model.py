@@ -111,8 +111,14 @@ class Model:
             raise PoseError(msg, field="pose", value=pose, allowed="Pose")
         neutral = self.neutral
         moved = neutral.skeleton.moved(self._femur_transforms(pose))
-        return Model(bones=moved.bones, landmarks=moved.landmarks, parameters=neutral.parameters,
-                     source=neutral.source, pose=pose, _cache={"neutral": neutral})
+        return Model(
+            bones=moved.bones,
+            landmarks=moved.landmarks,
+            parameters=neutral.parameters,
+            source=neutral.source,
+            pose=pose,
+            _cache={"neutral": neutral},
+        )
 
     def _femur_transforms(self, pose: Pose | None) -> dict[str, np.ndarray]:
         centres = self.neutral.hip_centers
@@ -137,8 +143,13 @@ class Model:
         neutral = self.neutral
         shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
         shared["variants"] = chosen
-        twin = Model(bones=neutral.bones, landmarks=neutral.landmarks, parameters=neutral.parameters,
-                     source=neutral.source, _cache=shared)
+        twin = Model(
+            bones=neutral.bones,
+            landmarks=neutral.landmarks,
+            parameters=neutral.parameters,
+            source=neutral.source,
+            _cache=shared,
+        )
         return twin if self.pose is None else twin.posed(self.pose)
 
     # ------------------------------------------------------------------ generated soft tissue
@@ -212,8 +223,10 @@ class Model:
             Unknown kind.
         """
         if kind is not None and kind not in STRUCTURE_KINDS:
-            raise ValueError(f"unknown structure kind {kind!r}{did_you_mean(kind, STRUCTURE_KINDS)} "
-                             f"(choose from {', '.join(STRUCTURE_KINDS)})")
+            raise ValueError(
+                f"unknown structure kind {kind!r}{did_you_mean(kind, STRUCTURE_KINDS)} "
+                f"(choose from {', '.join(STRUCTURE_KINDS)})"
+            )
         index = self._structure_index()
         return [n for n, k in index.items() if kind is None or k == kind]
 
@@ -279,4 +292,3 @@ class Model:
             **{name: p.mesh for name, p in self.paths.items()},
             "skin": self.skin.mesh,
         }
-

@@ -153,9 +153,7 @@ class Action:
 
     def fibre_movements(self) -> list[dict[str, float]]:
         """Per fibre, one movement per axis with its moment arm in mm (>= 0)."""
-        return [
-            {MOVEMENTS[k][int(row[k] > 0)]: float(abs(row[k])) for k in range(3)} for row in self.moment_arms
-        ]
+        return [{MOVEMENTS[k][int(row[k] > 0)]: float(abs(row[k])) for k in range(3)} for row in self.moment_arms]
 
 
 def _movement(movement: str) -> tuple[int, int]:

@@ -62,14 +62,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.distance import ImplicitDistance, segment_segment_distance
+from glute3d.geometry.mesh import Mesh
 from glute3d.sides import SIDES
 from glute3d.teaching.skin_surface import SkinSurface, skin_surface
 
 if TYPE_CHECKING:  # pragma: no cover
-    from glute3d.model.model import Model
     from glute3d.anatomy.paths import NeurovascularPath
+    from glute3d.model.model import Model
 
 __all__ = [
     "DANGER_MM",
@@ -244,7 +244,75 @@ def _crest_from_behind(model: Model, side: str) -> np.ndarray:
     return zy
 
 
-def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site]:
+@dataclass
+class _QuadrantFrame:
+    """The dorsogluteal quadrants of one side, seen from behind: the cleft's height splits upper from
+    lower, the midline of the buttock inner from outer; the iliac crest caps the upper quadrants."""
+
+    tools: SkinSurface
+    side: str
+    ceiling: np.ndarray  # (n, 2): lateral z (positive outward) and height of the crest seen from behind
+    cleft: np.ndarray  # the skin point behind the top of the gluteal cleft
+    z_lat: float  # the buttock's outline, just inside
+    y_fold: float  # the gluteal fold
+
+    @property
+    def sgn(self) -> float:
+        return 1.0 if self.side == "r" else -1.0
+
+    @property
+    def z_mid(self) -> float:
+        return 0.5 * self.z_lat
+
+    @property
+    def y_c(self) -> float:
+        return float(self.cleft[1])
+
+    def crest_y(self, z: np.ndarray | float) -> np.ndarray:
+        return np.interp(z, self.ceiling[:, 0], self.ceiling[:, 1])
+
+    def behind(self, yz: np.ndarray) -> np.ndarray:
+        """Skin points seen from behind at heights and lateral positions ``yz``."""
+        pts = [self.tools.from_behind(y, z * self.sgn) for y, z in yz]
+        return np.asarray([p for p in pts if p is not None])
+
+    def outline(self, y0: float, y1: float, z0: float, z1: float, capped: bool, n: int = 24) -> np.ndarray:
+        z = np.linspace(z0, z1, n)
+        top = np.column_stack([np.minimum(self.crest_y(z), y1) if capped else np.full(n, y1), z])
+        edges = [
+            np.column_stack([np.full(n, y0), z]),
+            np.column_stack([np.linspace(y0, top[-1, 0], n), np.full(n, z1)]),
+            top[::-1],
+            np.column_stack([np.linspace(top[0, 0], y0, n), np.full(n, z0)]),
+        ]
+        return self.behind(np.vstack(edges))
+
+    def quadrant(self, name: str, y0: float, y1: float, z0: float, z1: float) -> Site:
+        upper = y0 >= self.y_c - 1e-9
+        zc = 0.5 * (z0 + z1)
+        yc = 0.5 * (y0 + min(y1, float(self.crest_y(zc)))) if upper else 0.5 * (y0 + y1)
+        centre = self.tools.from_behind(yc, zc * self.sgn)
+        return Site(
+            f"{name}_{self.side}",
+            centre,
+            self.tools.normal_at(centre),
+            self.outline(y0, y1, z0, z1, upper),
+            box=(y0, y1, z0, z1),
+            ceiling=self.ceiling if upper else None,
+        )
+
+    def quadrants(self) -> dict[str, Site]:
+        y_high, y_c, z_mid, z_lat = float(self.ceiling[:, 1].max()), self.y_c, self.z_mid, self.z_lat
+        boxes = {
+            "upper_outer_quadrant": (y_c, y_high, z_mid, z_lat),
+            "upper_inner_quadrant": (y_c, y_high, 0.0, z_mid),
+            "lower_outer_quadrant": (self.y_fold, y_c, z_mid, z_lat),
+            "lower_inner_quadrant": (self.y_fold, y_c, 0.0, z_mid),
+        }
+        return {f"{q}_{self.side}": self.quadrant(q, *boxes[q]) for q in QUADRANTS}
+
+
+def _quadrant_frame(model: Model, tools: SkinSurface, side: str) -> _QuadrantFrame:
     sgn = 1.0 if side == "r" else -1.0
     v = tools.mesh.vertices
     cleft = _lm(model, "gluteal_cleft_top", side)
@@ -253,69 +321,46 @@ def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site
         raise RuntimeError("the skin has no point behind the top of the gluteal cleft")
     band = v[(np.abs(v[:, 1] - c[1]) < 4.0) & (v[:, 2] * sgn > 0)]
     z_lat = float(np.max(band[:, 2] * sgn)) - 2.0  # the outline seen from behind, just inside
-    z_mid = 0.5 * z_lat
-    ceiling = _crest_from_behind(model, side)
-
-    def crest_y(z: np.ndarray | float) -> np.ndarray:
-        return np.interp(z, ceiling[:, 0], ceiling[:, 1])
-
-    y_top = float(crest_y(z_mid))
     y_fold = float(_lm(model, "ischial_tuberosity", side)[1]) - GLUTEAL_FOLD_BELOW_TUBEROSITY
-    y_c = float(c[1])
+    return _QuadrantFrame(tools, side, _crest_from_behind(model, side), c, z_lat, y_fold)
 
-    def behind(yz: np.ndarray) -> np.ndarray:
-        pts = [tools.from_behind(y, z * sgn) for y, z in yz]
-        return np.asarray([p for p in pts if p is not None])
 
-    def outline(y0: float, y1: float, z0: float, z1: float, capped: bool, n: int = 24) -> np.ndarray:
-        z = np.linspace(z0, z1, n)
-        top = np.column_stack([np.minimum(crest_y(z), y1) if capped else np.full(n, y1), z])
-        edges = [
-            np.column_stack([np.full(n, y0), z]),
-            np.column_stack([np.linspace(y0, top[-1, 0], n), np.full(n, z1)]),
-            top[::-1],
-            np.column_stack([np.linspace(top[0, 0], y0, n), np.full(n, z0)]),
-        ]
-        return behind(np.vstack(edges))
-
-    def make(name: str, y0: float, y1: float, z0: float, z1: float) -> Site:
-        upper = y0 >= y_c - 1e-9
-        zc = 0.5 * (z0 + z1)
-        yc = 0.5 * (y0 + min(y1, float(crest_y(zc)))) if upper else 0.5 * (y0 + y1)
-        centre = tools.from_behind(yc, zc * sgn)
-        return Site(f"{name}_{side}", centre, tools.normal_at(centre), outline(y0, y1, z0, z1, upper),
-                    box=(y0, y1, z0, z1), ceiling=ceiling if upper else None)
-
-    y_high = float(ceiling[:, 1].max())
-    horizontal = behind(np.column_stack([np.full(40, y_c), np.linspace(0.0, z_lat, 40)]))
-    vertical = behind(np.column_stack([np.linspace(y_fold, y_top, 50), np.full(50, z_mid)]))
-    boxes = {
-        "upper_outer_quadrant": (y_c, y_high, z_mid, z_lat),
-        "upper_inner_quadrant": (y_c, y_high, 0.0, z_mid),
-        "lower_outer_quadrant": (y_fold, y_c, z_mid, z_lat),
-        "lower_inner_quadrant": (y_fold, y_c, 0.0, z_mid),
-    }
-    out = {f"{q}_{side}": make(q, *boxes[q]) for q in QUADRANTS}
-
+def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site]:
+    f = _quadrant_frame(model, tools, side)
+    out = f.quadrants()
     # the line from the posterior superior iliac spine to the greater trochanter
     psis = tools.closest(_lm(model, "psis", side))
     gt = tools.closest(_lm(model, "greater_trochanter_tip", side))
-    chord = _polyline(psis, gt, 40)
-    outward = np.array([-1.0, 0.0, 0.8 * sgn])
-    psis_gt = tools.on_skin(chord, outward)
-
+    psis_gt = tools.on_skin(_polyline(psis, gt, 40), np.array([-1.0, 0.0, 0.8 * f.sgn]))
     # injection point: midway across the upper outer quadrant, 6 cm below the crest
-    z_s = 0.5 * (z_mid + z_lat)
-    y_s = max(float(crest_y(z_s)) - DORSOGLUTEAL_BELOW_CREST, y_c + 10.0)
-    p = tools.from_behind(y_s, z_s * sgn)
+    z_s = 0.5 * (f.z_mid + f.z_lat)
+    y_s = max(float(f.crest_y(z_s)) - DORSOGLUTEAL_BELOW_CREST, f.y_c + 10.0)
+    p = tools.from_behind(y_s, z_s * f.sgn)
     uoq = out[f"upper_outer_quadrant_{side}"]
+    zs = np.linspace(0.0, f.z_lat, 40)
+    lines = {
+        "horizontal": f.behind(np.column_stack([np.full(40, f.y_c), zs])),
+        "vertical": f.behind(
+            np.column_stack([np.linspace(f.y_fold, float(f.crest_y(f.z_mid)), 50), np.full(50, f.z_mid)])
+        ),
+        "psis_gt": psis_gt,
+        "iliac_crest": f.behind(np.column_stack([f.crest_y(zs), zs])),
+    }
+    marks = {
+        "cleft_top": f.cleft,
+        "lateral_border": tools.from_behind(f.y_c, f.z_lat * f.sgn),
+        "psis": psis,
+        "greater_trochanter": gt,
+    }
     out[f"dorsogluteal_{side}"] = Site(
-        f"dorsogluteal_{side}", p, tools.normal_at(p), uoq.outline,
-        lines={"horizontal": horizontal, "vertical": vertical, "psis_gt": psis_gt,
-               "iliac_crest": behind(np.column_stack([crest_y(zs := np.linspace(0.0, z_lat, 40)), zs]))},
-        marks={"cleft_top": c, "lateral_border": tools.from_behind(y_c, z_lat * sgn), "psis": psis,
-               "greater_trochanter": gt},
-        box=uoq.box, ceiling=ceiling,
+        f"dorsogluteal_{side}",
+        p,
+        tools.normal_at(p),
+        uoq.outline,
+        lines=lines,
+        marks=marks,
+        box=uoq.box,
+        ceiling=f.ceiling,
     )
     return out
 
@@ -335,7 +380,10 @@ def _ventrogluteal(model: Model, tools: SkinSurface, side: str) -> Site:
     outline = np.vstack([index, tips[1:], middle[::-1][1:]])
     apex_s = tools.on_skin(apex[None], outward)[0]
     return Site(
-        f"ventrogluteal_{side}", p, outward, outline,
+        f"ventrogluteal_{side}",
+        p,
+        outward,
+        outline,
         lines={"index_finger": index, "middle_finger": middle},
         marks={"greater_trochanter": gt, "asis": asis, "iliac_tubercle": tub, "apex": apex_s},
     )
@@ -483,8 +531,14 @@ def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_N
     return NeedleReport(entry, direction, length, tip, along[-1], layers, dist)
 
 
-def safety_map(model: Model, needle_mm: float = DEFAULT_NEEDLE_MM, *, kinds: Sequence[str] = ("nerve", "artery"),
-               names: Sequence[str] | None = None, chunk: int = 1024) -> tuple[Mesh, np.ndarray]:
+def safety_map(
+    model: Model,
+    needle_mm: float = DEFAULT_NEEDLE_MM,
+    *,
+    kinds: Sequence[str] = ("nerve", "artery"),
+    names: Sequence[str] | None = None,
+    chunk: int = 1024,
+) -> tuple[Mesh, np.ndarray]:
     """For every skin vertex: how close a perpendicular needle comes to a nerve or artery.
 
     Parameters

@@ -103,4 +103,3 @@ def skin_surface(model: Model) -> SkinSurface:
     if "tools" not in cache:
         cache["tools"] = SkinSurface(skin)
     return cache["tools"]
-
