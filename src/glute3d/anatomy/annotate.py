@@ -204,7 +204,8 @@ def _annotate_regions(
     """Regions of both sides; a face belongs to the first region that selects it (sacral surfaces excepted)."""
     taken: dict[str, np.ndarray] = {k: np.zeros(m.n_faces, bool) for k, m in right.items()}
     for name, d in defs.regions.items():
-        parts_r, parts_l = [], []
+        parts_r: list[tuple[str, np.ndarray]] = []
+        parts_l: list[tuple[str, np.ndarray]] = []
         for part in d.parts:
             bone = part.bone
             mesh = right[bone]

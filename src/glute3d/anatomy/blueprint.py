@@ -136,7 +136,7 @@ class HipBone(Section):
     @model_validator(mode="after")
     def _tubes_named(self) -> HipBone:
         tubes = [t.name for t in self.tubes]
-        refs = [
+        refs: list[tuple[tuple[str | int, ...], str]] = [
             (("plates", i, "between", j), name) for i, p in enumerate(self.plates) for j, name in enumerate(p.between)
         ]
         refs += [(("obturator", key), getattr(self.obturator, key)) for key in ("upper", "lower")]

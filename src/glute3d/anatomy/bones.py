@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,6 +29,7 @@ from glute3d.geometry import sdf
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import mesh_sdf
+from glute3d.geometry.sdf import SweptSpheres
 from glute3d.sides import MIRROR
 
 __all__ = [
@@ -232,7 +234,7 @@ class HipBoneDesign:
         return self.config["_scale"]
 
     @cached_property
-    def _plates(self) -> list[sdf.SweptSpheres]:
+    def _plates(self) -> list[SweptSpheres]:
         """Plates lofted between pairs of tubes (``[[hip_bone.plates]]``)."""
         out = []
         for pl in self.config.get("plates", []):
@@ -283,7 +285,7 @@ class HipBoneDesign:
         return self.hip_center + inferior * self.socket_radius * 1.02 + axis * 2.0 * self.scale
 
     @cached_property
-    def _plate(self) -> sdf.SweptSpheres:
+    def _plate(self) -> SweptSpheres:
         return sdf.SweptSpheres(self.sheet.mid.reshape(-1, 3), self.sheet.half_thickness.ravel(), k=12)
 
     def bounds(self, margin: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
@@ -379,7 +381,7 @@ class SacrumDesign:
     plate_half_thickness: np.ndarray
     config: dict
     scale: float
-    hip_sdf_r: object
+    hip_sdf_r: Callable[[np.ndarray], np.ndarray]
 
     def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Midline point and anterior normal at arc parameter ``t``."""
@@ -480,13 +482,12 @@ class CoccyxDesign:
     radii: np.ndarray
     config: dict
     scale: float
-    sacrum_sdf: object
+    sacrum_sdf: Callable[[np.ndarray], np.ndarray]
 
     def sdf(self, p: np.ndarray) -> np.ndarray:
-        d = None
-        for c, r in zip(self.centers, self.radii):
-            e = sdf.ellipsoid(p, c, r)
-            d = e if d is None else sdf.smooth_union(d, e, self.config["blend"] * self.scale)
+        d = sdf.ellipsoid(p, self.centers[0], self.radii[0])
+        for c, r in zip(self.centers[1:], self.radii[1:]):
+            d = sdf.smooth_union(d, sdf.ellipsoid(p, c, r), self.config["blend"] * self.scale)
         return sdf.intersect(d, -(self.sacrum_sdf(p) - self.config["clearance"] * self.scale))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

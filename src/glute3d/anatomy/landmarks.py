@@ -1,8 +1,15 @@
 """Landmark annotations: points, curves and surface regions, and their file format.
 
-:mod:`glute3d.annotate` evaluates the definitions in ``data/landmarks.toml`` on
+:mod:`glute3d.anatomy.annotate` evaluates the definitions in ``data/landmarks.toml`` on
 the generated bones; this module holds the result (:class:`Landmarks`) and the
 surface patches of regions, and reads and writes them as JSON.
+
+Examples
+--------
+>>> import numpy as np
+>>> lm = Landmarks(points={"asis_r": ("hip_bone_r", np.array([0.0, 0.0, 118.0]))})
+>>> Landmarks.from_json(lm.to_json({})).points["asis_r"][1].tolist(), lm.kind("asis_r")
+([0.0, 0.0, 118.0], 'point')
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glute3d.geometry.mesh import Mesh
+
+__all__ = ["Landmarks", "SurfacePatch"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -96,7 +96,8 @@ def _seeds(value: list[str]) -> list[str]:
     return value
 
 
-def _id(prefix: str, pattern: str, example: str) -> Any:
+def _id_check(prefix: str, pattern: str, example: str) -> Callable[[str], str]:
+    """A validator of ontology IDs of one kind."""
     rx = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -104,13 +105,13 @@ def _id(prefix: str, pattern: str, example: str) -> Any:
             raise ValueError(f"malformed {prefix} ID {value!r}; write it like {example!r}")
         return value
 
-    return Annotated[StrictStr, AfterValidator(check)]
+    return check
 
 
 Seed = Annotated[StrictStr, AfterValidator(_seed)]
 Seeds = Annotated[list[Seed], AfterValidator(_seeds)]
-FmaId = _id("FMA", r"^FMA:\d+$", "FMA:22317")
-UberonId = _id("Uberon", r"^UBERON:\d{7}$", "UBERON:0008521")
+FmaId = Annotated[StrictStr, AfterValidator(_id_check("FMA", r"^FMA:\d+$", "FMA:22317"))]
+UberonId = Annotated[StrictStr, AfterValidator(_id_check("Uberon", r"^UBERON:\d{7}$", "UBERON:0008521"))]
 
 
 class Cited(BaseModel):

@@ -86,7 +86,7 @@ def axis_samples(points: np.ndarray, n: int) -> np.ndarray:
 def band_samples(model: Skeleton, side: str, t: Target, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Points of the iliotibial tract lateral to the femoral shaft (femur neutral frame)."""
     v = model.bones[f"femur_{side}"].vertices
-    tip = model.landmark(f"greater_trochanter_tip_{side}")
+    tip = model.point(f"greater_trochanter_tip_{side}")
     c, axis = model.shaft_frame(side)[:2]
     lat = np.array([0.0, 0.0, SIDE_SIGN[side]])
     lat = lat - (lat @ axis) * axis

@@ -64,7 +64,7 @@ def _waypoint_centres(model: Skeleton, spec: MuscleSpec, side: str) -> list[tupl
     out = []
     for w in spec.waypoints:
         total = sum(w.at.values())
-        c = sum(wt * model.landmark(f"{lm}_{side}") for lm, wt in w.at.items()) / total
+        c = sum(wt * model.point(f"{lm}_{side}") for lm, wt in w.at.items()) / total
         out.append((c + np.asarray(w.offset) * mirror, w))
     return out
 

@@ -70,7 +70,7 @@ class MuscleRig:
                 if t.regions:
                     out.append(np.vstack([model.region(f"{r}_{side}").points for r in t.regions]))
                 else:
-                    tip = model.landmark(f"greater_trochanter_tip_{side}")
+                    tip = model.point(f"greater_trochanter_tip_{side}")
                     out.append(tip[None] - [0.0, t.below_gt[1] + 10.0, 0.0])
         return out
 
@@ -128,32 +128,35 @@ class MuscleRig:
             if reuse and neutral is not None and last is not None and last[0] == key:  # hip not moved
                 out.update(last[1])
                 continue
-            done: dict[str, Muscle] = {}
-            layers: dict[str, Layer] = {}
-            for name, spec in self.specs.items():
-                if name not in wanted:
-                    continue
-                below = [layers[o] for o in spec.over if o in layers]
-                fld = Beneath(
-                    self.pelvis,
-                    self.femur[side],
-                    t,
-                    Cover(below) if below else None,
-                    spec.gap,
-                    self.prepared[name, side].outward,
-                )
-                prep = self.prepared[name, side]
-                prior = None
-                if neutral is not None:
-                    prior = follow_femur(neutral[f"{name}_{side}"].fibres, t, self.hip_centers[side], prep.follow)
-                done[name] = generate(prep, t, fld, prior)
-                if any(name in s.over for s in self.specs.values()):
-                    layers[name] = Layer(done[name])
-            built = {f"{name}_{side}": m for name, m in done.items()}
+            built = self._build_side(side, t, wanted, neutral)
             if neutral is not None:
                 self._last[side] = (key, built)
             out.update(built)
         return out
+
+    def _build_side(
+        self, side: str, t: np.ndarray, wanted: set[str], neutral: dict[str, Muscle] | None
+    ) -> dict[str, Muscle]:
+        """The wanted muscles of one side for femur transform ``t``, deep to superficial.
+
+        Each muscle is wrapped over the bones and the muscles it lies on (built before it);
+        with ``neutral``, its fibres start from the neutral ones carried along by the femur.
+        """
+        done: dict[str, Muscle] = {}
+        layers: dict[str, Layer] = {}
+        for name, spec in self.specs.items():
+            if name not in wanted:
+                continue
+            below = [layers[o] for o in spec.over if o in layers]
+            prep = self.prepared[name, side]
+            fld = Beneath(self.pelvis, self.femur[side], t, Cover(below) if below else None, spec.gap, prep.outward)
+            prior = None
+            if neutral is not None:
+                prior = follow_femur(neutral[f"{name}_{side}"].fibres, t, self.hip_centers[side], prep.follow)
+            done[name] = generate(prep, t, fld, prior)
+            if any(name in s.over for s in self.specs.values()):
+                layers[name] = Layer(done[name])
+        return {f"{name}_{side}": m for name, m in done.items()}
 
     def _with_deeper(self, names: Sequence[str]) -> set[str]:
         unknown = [n for n in names if n not in self.specs]

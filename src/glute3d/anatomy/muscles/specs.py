@@ -65,7 +65,7 @@ class Target(_Table):
     fibres: tuple[Fraction, Fraction]
     regions: Annotated[tuple[str, ...], Field(alias="region", min_length=1)] = ()
     band: Literal["iliotibial_tract"] | None = None
-    below_gt: tuple[float, float] | None = None
+    below_gt: tuple[float, float] = (0.0, 0.0)
     lateral: float = 10.0
     anterior: float = 0.0
 
@@ -80,7 +80,7 @@ class Target(_Table):
     def _one_kind(self) -> Target:
         if bool(self.regions) == (self.band is not None):
             raise ValueError("give either `region` (femur regions) or `band` (the iliotibial tract), not both")
-        if self.band is not None and self.below_gt is None:
+        if self.band is not None and "below_gt" not in self.model_fields_set:
             raise Problem("a band needs below_gt = [a, b] mm below the greater trochanter tip", "below_gt")
         return self
 

@@ -111,9 +111,9 @@ def wrap_fibres(
         hug_mask = (prep.s >= spec.hug[0]) & (prep.s <= spec.hug[1])
     shape = fib.shape
     c_all = clear_fs.ravel()
-    moving = np.zeros((n_f, n_s))
-    moving[:, 1:-1] = 1.0
-    moving = moving.ravel()
+    inner = np.zeros((n_f, n_s))
+    inner[:, 1:-1] = 1.0
+    moving = inner.ravel()
     hug_w = np.broadcast_to(hug_mask[None, :], (n_f, n_s)).ravel() * moving
     active = fld.active(fib.reshape(-1, 3))
     for _ in range(passes):

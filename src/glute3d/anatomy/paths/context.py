@@ -141,7 +141,7 @@ class PathContext:
     def weighted(self, weights: Mapping[str, float]) -> np.ndarray:
         """The weighted mean of landmark points (sideless names)."""
         total = sum(weights.values())
-        return sum(w * self.landmark(n) for n, w in weights.items()) / total
+        return np.asarray(sum(w * self.landmark(n) for n, w in weights.items()) / total, float)
 
     def in_plane(self, pts: np.ndarray, plane: tuple[str, str, str], radius: float) -> np.ndarray:
         """Move points into the plane between two bodies, along the normal of the plane.

@@ -72,15 +72,19 @@ class _Table(BaseModel):
 
 
 class WaypointSpec(_Table):
-    """One waypoint of a branch; its `kind` is the one of ``WAYPOINT_FIELDS`` whose key it has."""
+    """One waypoint of a branch; its `kind` is the one of ``WAYPOINT_FIELDS`` whose key it has.
+
+    Which fields a waypoint of each kind needs and allows is checked against the fields the
+    file gives; the defaults of the others are never used.
+    """
 
     landmarks: Weights | None = None
     border: str | None = None
     muscle: str | None = None
     between: tuple[str, str] | None = None
     shaft: Literal["femur"] | None = None
-    q: Coordinate | None = None
-    s: Coordinate | None = None
+    q: Coordinate = 0.0
+    s: Coordinate = 0.0
     near: Weights | None = None
     along: float = 0.0
     clear: float = 2.0
@@ -88,7 +92,7 @@ class WaypointSpec(_Table):
     lift: float = 0.0
     offset: Vec3 = (0.0, 0.0, 0.0)
     frame: Literal["auto", "pelvis", "femur"] = "auto"
-    below: float | None = None
+    below: float = 0.0
     behind: float = 0.0
     medial: float = 0.0
     plane: tuple[str, str] | None = None
@@ -119,7 +123,7 @@ class WaypointSpec(_Table):
         if extra:
             allowed = ", ".join(sorted(need | optional))
             raise Problem(f"{extra[0]!r} does not apply to a {kind} waypoint (allowed: {allowed})", extra[0])
-        if kind == "muscle" and self.s is None and self.near is None:
+        if kind == "muscle" and "s" not in given and self.near is None:
             raise Problem("a muscle waypoint needs `s` or `near`", "muscle")
         for key in ("between", "plane"):
             pair = getattr(self, key)
@@ -270,7 +274,7 @@ def _names_used(name: str, spec: PathSpec) -> list[tuple[tuple, str, str]]:
     out: list[tuple[tuple, str, str]] = []
     for key in ("avoid", "under"):
         out += [((name, key, i), m, "muscle") for i, m in enumerate(getattr(spec, key))]
-    tables = [((name, "branches"), spec.branches)]
+    tables: list[tuple[tuple[str | int, ...], tuple[BranchSpec, ...]]] = [((name, "branches"), spec.branches)]
     tables += [((name, "variants", v, "branches"), s.branches) for v, s in spec.variants.items()]
     for where, branches in tables:
         for k, b in enumerate(branches):

@@ -43,15 +43,14 @@ def _position(ctx: PathContext, wp: WaypointSpec, radius: float) -> np.ndarray:
         return _landmarks(ctx, wp)
     if kind == "shaft":
         c, axis, post, medial, r = ctx.shaft
-        p = c - axis * float(wp.below) + post * (r + wp.behind) + medial * wp.medial
+        p = c - axis * wp.below + post * (r + wp.behind) + medial * wp.medial
         return ctx.femur_t[:3, :3] @ p + ctx.femur_t[:3, 3]
     if kind == "between":
-        assert wp.between is not None and wp.q is not None and wp.s is not None  # a between waypoint has them
-        m = ctx.muscle(wp.between[0])
+        m = ctx.muscle((wp.between or ("", ""))[0])  # the deep muscle
         return bilinear(m.superficial, wp.q, wp.s)[0]
     if kind == "muscle":
         m = ctx.muscle(str(wp.muscle))
-        q = float(wp.q)  # type: ignore[arg-type]  # a muscle waypoint has q
+        q = wp.q
         s = _s_of(ctx, m, q, wp)
         deep, _ = bilinear(m.fibres, q, s)
         sup, _ = bilinear(m.superficial, q, s)
@@ -62,12 +61,12 @@ def _position(ctx: PathContext, wp: WaypointSpec, radius: float) -> np.ndarray:
 
 
 def _landmarks(ctx: PathContext, wp: WaypointSpec) -> np.ndarray:
-    assert wp.landmarks is not None  # a landmarks waypoint has them
-    p = ctx.weighted(wp.landmarks)
+    weights = wp.landmarks or {}
+    p = ctx.weighted(weights)
     off = np.asarray(wp.offset, float) * ctx.mirror
     frame = wp.frame
     if frame == "auto":
-        bones = {ctx.skeleton.landmark_bone(ctx.skeleton.side_name(n, ctx.side)) for n in wp.landmarks}
+        bones = {ctx.skeleton.landmark_bone(ctx.skeleton.side_name(n, ctx.side)) for n in weights}
         frame = "femur" if bones == {f"femur_{ctx.side}"} else "pelvis"
     if frame == "femur":
         off = ctx.femur_t[:3, :3] @ off
@@ -77,7 +76,7 @@ def _landmarks(ctx: PathContext, wp: WaypointSpec) -> np.ndarray:
 def _s_of(ctx: PathContext, m: Any, q: float, wp: WaypointSpec) -> float:
     """Fibre parameter of a waypoint: ``s``, or the fibre point nearest ``near`` moved ``along`` mm."""
     if wp.near is None:
-        return float(wp.s)  # type: ignore[arg-type]  # without `near` a waypoint has `s`
+        return wp.s
     mid = 0.5 * (m.fibres + m.superficial)
     target = ctx.weighted(wp.near)
     line = bilinear_row(mid, q)
@@ -96,7 +95,7 @@ def _border(ctx: PathContext, wp: WaypointSpec, radius: float) -> np.ndarray:
     """Just outside the border fibre ``q`` of a fan, ``clear`` mm beyond the muscle (slid back if bone is closer)."""
     name = str(wp.border)
     m = ctx.muscle(name)
-    q = float(wp.q)  # type: ignore[arg-type]  # a border waypoint has q
+    q = wp.q
     s = _s_of(ctx, m, q, wp)
     mid = 0.5 * (m.fibres + m.superficial)
     edge, tangent = bilinear(mid, q, s)
