@@ -6,7 +6,7 @@ Examples
 >>> deep = np.stack(np.meshgrid(np.arange(3.0), np.arange(4.0), [0.0], indexing="ij"), -1)[:, :, 0]
 >>> mesh = body_mesh(deep, deep + [0.0, 0.0, 1.0])
 >>> mesh.n_faces, round(float(mesh.volume), 6)
-(40, 6.0)
+(44, 6.0)
 """
 
 from __future__ import annotations
