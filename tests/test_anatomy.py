@@ -469,6 +469,13 @@ def test_structure_names_expand_sides_and_filter_by_kind() -> None:
         structure_names(kind="ligament")
 
 
+def test_skeleton_bones_are_the_knowledge_base_bones() -> None:
+    from glute3d.anatomy.skeleton import BONE_NAMES, PELVIS_BONES
+
+    assert list(BONE_NAMES) == structure_names(kind="bone")
+    assert set(PELVIS_BONES) == set(BONE_NAMES) - {"femur_r", "femur_l"}
+
+
 def test_every_listed_name_resolves() -> None:
     for name in structure_names():
         f = facts(name)

@@ -12,8 +12,8 @@ import glute3d
 from glute3d.anatomy.bones import BoneParameters, blueprint, coccyx_design, hip_bone_design, mesh_design, sacrum_design
 from glute3d.anatomy.skeleton import BONE_NAMES
 from glute3d.io.modelfiles import LANDMARKS_FILE
-from glute3d.model.files import mesh_file_contents
 from glute3d.io.ply import ply_bytes, read_ply
+from glute3d.model.files import mesh_file_contents
 
 MESH_DIR = Path(__file__).resolve().parents[1] / "src" / "glute3d" / "meshes"
 REAL_BONES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "real-bones" / "opensim-gait2392"
@@ -83,7 +83,14 @@ def test_proportions_match_real_bones():
     # the real hip bone's surface passes close to our bony landmarks
     real = pv.read(REAL_BONES / "pelvis.vtp").extract_surface(algorithm="dataset_surface").triangulate()
     real.points = real.points * 1000.0
-    for name in ("asis_r", "iliac_crest_top_r", "iliac_tubercle_r", "ischial_tuberosity_r", "psis_r", "pubic_tubercle_r"):
+    for name in (
+        "asis_r",
+        "iliac_crest_top_r",
+        "iliac_tubercle_r",
+        "ischial_tuberosity_r",
+        "psis_r",
+        "pubic_tubercle_r",
+    ):
         p = model.landmark(name)
         _, closest = real.find_closest_cell(p[None], return_closest_point=True)
         assert np.linalg.norm(closest - p) < 30, name
