@@ -398,6 +398,23 @@ def test_bad_data_names_file_field_and_line(tmp_path, name, old, new, field, nee
     assert isinstance(err, ValueError) and "\n" not in str(err)
 
 
+def test_a_landmark_near_an_unknown_design_point_names_the_closest(model, tmp_path):
+    from glute3d.anatomy.annotate import annotate
+    from glute3d.anatomy.bones import BoneSet, coccyx_design, femur_design, hip_bone_design, sacrum_design
+
+    params, bp = BoneParameters(), blueprint()
+    hip = hip_bone_design(params, bp)
+    sacrum = sacrum_design(params, hip, bp)
+    bones = BoneSet(params, dict(model.bones), hip, sacrum, coccyx_design(params, sacrum, bp), femur_design(params, bp))
+    path = tmp_path / "landmarks.toml"
+    path.write_text(data_text("landmarks.toml").replace('near = "asis"', 'near = "asiss"'))
+    with pytest.raises(LandmarkDataError) as info:
+        annotate(bones, landmark_definitions(path))
+    err = info.value
+    assert err.field == "points.asis.near"
+    assert "unknown hip_bone design point 'asiss'" in err.message and "did you mean 'asis'" in err.message
+
+
 # ----------------------------------------------------------------------------- parameters
 def test_parameters_are_range_checked():
     with pytest.raises(ParameterError, match="neck_shaft_angle"):

@@ -155,8 +155,9 @@ def _annotate_points(
         bone = d.bone
         if (bone, d.near) not in dp:
             known = [n for b, n in dp if b == bone]
-            raise reference_error(("points", name, "near"), d.near, f"design point of the {bone}", known, *where,
-                                  LandmarkDataError)  # fmt: skip
+            fix = "a design point of the bone's blueprint (bones.toml)"
+            raise reference_error(("points", name, "near"), d.near, f"{bone} design point", known, *where,
+                                  LandmarkDataError, fix=fix)  # fmt: skip
         seed = dp[(bone, d.near)]
         if d.method == "design":
             p = seed
