@@ -7,6 +7,8 @@ margins before the render), ``camera``, ``plotter`` (window pool, actors, transl
 tissue cache: ``cache`` (CachedModel) over ``cachefiles`` (its folder and data-only files).
 """
 
+from __future__ import annotations
+
 from glute3d.render.cache import CachedModel, cached_model
 from glute3d.render.cachefiles import CacheInfo, cache_dir, cache_info, clear_cache
 from glute3d.render.camera import CameraFrame, camera_frame

@@ -92,7 +92,8 @@ class CachedModel:
     # ------------------------------------------------------------------ the wrapped model
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "_model":
-            raise AttributeError(name)
+            msg = f"CachedModel has no attribute {name!r} (special attributes are not forwarded to the model)"
+            raise AttributeError(msg)
         return getattr(self._model, name)
 
     @property

@@ -26,6 +26,7 @@ True
 ('skin', (2, 3))
 >>> cache_info(folder).entries, clear_cache(folder), cache_info(folder).entries
 (1, 1, 0)
+>>> folder.rmdir()
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class _Arrays:
         run = members[member]
         n = int(np.prod(shape, dtype=np.int64))
         if not (0 <= offset and offset + n <= run.size):
-            raise ValueError(f"array reference {ref!r} outside the file")
+            msg = f"array reference {ref!r} outside the file's {run.size} {member} values: a damaged or forged entry"
+            raise ValueError(msg)
         return run[offset : offset + n].reshape(shape)
 
 
@@ -173,7 +175,8 @@ def _unpack(node: Any, members: dict[str, np.ndarray]) -> Any:
     if not isinstance(node, dict):
         return node
     if len(node) != 1:
-        raise ValueError(f"a tagged node has one key, got {sorted(node)}")
+        msg = f"a tagged node has one key ($array, $tuple or $dict), got {sorted(node)}: a damaged or forged entry"
+        raise ValueError(msg)
     ((tag, body),) = node.items()
     if tag == "$array":
         return _Arrays.get(members, body)
@@ -181,7 +184,8 @@ def _unpack(node: Any, members: dict[str, np.ndarray]) -> Any:
         return tuple(_unpack(v, members) for v in body)
     if tag == "$dict":
         return {str(k): _unpack(v, members) for k, v in body}
-    raise ValueError(f"unknown node tag {tag!r}")
+    msg = f"unknown node tag {tag!r} (allowed: $array, $tuple, $dict): a damaged or forged entry"
+    raise ValueError(msg)
 
 
 def encode(tree: Any, key: str) -> bytes:
@@ -214,7 +218,8 @@ def decode(source: str | Path | io.BytesIO, key: str) -> Any:
         members = {name: npz[name] for name in npz.files}  # reads every member: CRC-checked
     meta = json.loads(members.pop("meta").tobytes().decode())
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
-        raise ValueError("not an entry of this format and key")
+        msg = f"not an entry of format {FORMAT} with key {key!r}: a foreign, renamed or older file"
+        raise ValueError(msg)
     return _unpack(meta["tree"], members)
 
 

@@ -22,10 +22,12 @@ Examples
 --------
 >>> import glute3d
 >>> from glute3d.scene import Scene
->>> from glute3d.render import render
->>> result = render(Scene.from_file("scenes/01_bones_posterior.toml"), glute3d.load_model())
->>> result.image.shape
-(1080, 1920, 3)
+>>> scene = Scene.from_dict({"title": "Right hip bone", "camera": {"preset": "lateral"},
+...                          "layers": [{"structures": ["hip_bone_r", "femur_r"]}],
+...                          "labels": [{"target": "asis_r"}]})
+>>> result = render(scene, glute3d.load_model(), size=(320, 240))
+>>> result.image.shape, [(label.target, label.visible) for label in result.labels]
+((240, 320, 3), [('asis_r', True)])
 """
 
 from __future__ import annotations
