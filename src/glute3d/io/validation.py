@@ -40,7 +40,6 @@ __all__ = [
     "Problem",
     "field_names",
     "format_field_path",
-    "locate",
     "reference_error",
     "validate",
     "validation_error",
@@ -90,65 +89,6 @@ def format_field_path(path: Sequence[str | int]) -> str:
         else:
             s += ("." if s else "") + str(p)
     return s
-
-
-# =============================================================================== lines
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-
-def _headers(text: str) -> set[str]:
-    """Names of the tables and arrays of tables that have a header in TOML ``text``."""
-    out = set()
-    for line in text.splitlines():
-        m = _HEADER.match(line)
-        if m:
-            out.add(".".join(part.strip().strip("\"'") for part in m.group(1).split(".")))
-    return out
-
-
-def _dotted(path: Sequence[str | int], heads: set[str]) -> tuple[str | int, ...]:
-    """``path`` with keys merged where the file names a table by a dotted header only.
-
-    ``("points", "asis", "radius")`` becomes ``("points.asis", "radius")`` when the file has
-    ``[points.asis]`` but no ``[points]``; paths to tables with headers of their own are kept.
-    """
-    out: list[str | int] = []
-    prefix: list[str] = []
-    i = 0
-    while i < len(path):
-        part = path[i]
-        if not isinstance(part, str):
-            out.append(part)
-            i += 1
-            continue
-        k = i + 1
-        if ".".join([*prefix, part]) not in heads:
-            for j in range(i + 2, len(path) + 1):
-                if not isinstance(path[j - 1], str):
-                    break
-                if ".".join([*prefix, *map(str, path[i:j])]) in heads:
-                    k = j
-                    break
-        keys = [str(p) for p in path[i:k]]
-        out.append(".".join(keys))
-        prefix.extend(keys)
-        i = k
-    return tuple(out)
-
-
-def locate(text: str | None, path: Sequence[str | int], value: Any = None) -> int | None:
-    """The 1-based line of ``path`` (and its bad ``value``) in TOML ``text`` (see :func:`glute3d.errors.find_line`).
-
-    Tables named by dotted headers (``[points.asis]`` without ``[points]``) are found too.
-
-    Examples
-    --------
-    >>> locate("[points.asis]\\nbone = 'x'\\nradius = 2.0\\n", ("points", "asis", "radius"))
-    3
-    """
-    if not text:
-        return None
-    return find_line(text, _dotted(path, _headers(text)), value)
 
 
 # =============================================================================== walking a model
@@ -353,7 +293,7 @@ def validation_error(
     if isinstance(value, (dict, list, tuple)):
         value = None
     line_path = tuple(path[:-1]) if e["type"] == "missing" else tuple(path)
-    line = locate(text, line_path, value)
+    line = find_line(text, line_path, value) if text else None
     err = error_type(source, format_field_path(path), msg, line=line)
     err.path, err.value = line_path, value
     return err
@@ -428,7 +368,7 @@ def reference_error(
     msg = f"unknown {what} {value!r}{did_you_mean(value, names)}"
     if fix:
         msg += f" ({fix})"
-    line = locate(text, tuple(path), value)
+    line = find_line(text, tuple(path), value) if text else None
     err = error_type(source, format_field_path(path), msg, line=line)
     err.path, err.value = tuple(path), value
     return err
