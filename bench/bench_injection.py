@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 import glute3d
-from glute3d.teaching import injection
 from glute3d.anatomy.pose import Pose
 from glute3d.anatomy.skin import generate_skin
+from glute3d.teaching import injection
 
 
 def timed(label: str, fn):

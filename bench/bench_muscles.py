@@ -32,8 +32,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import glute3d  # noqa: E402
-from glute3d.anatomy.pose import SIDES, Pose, hip_transform  # noqa: E402
 from glute3d.anatomy.muscles import MuscleRig  # noqa: E402
+from glute3d.anatomy.pose import SIDES, Pose, hip_transform  # noqa: E402
 
 BUDGET_MS = 50.0
 

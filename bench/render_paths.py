@@ -29,7 +29,7 @@ mu = model.muscles
 P = model.paths
 
 
-from glute3d.anatomy.paths import _bilinear
+from glute3d.anatomy.paths.sampling import bilinear as _bilinear
 
 
 def at(name, q, s, face="superficial"):

@@ -97,8 +97,11 @@ class ToyModel:
             return Mesh.from_pyvista(poly.triangulate().clean())
 
         sphere = mesh(pv.Sphere(radius=40.0, theta_resolution=48, phi_resolution=32))
-        cyl = mesh(pv.Cylinder(center=(0, -90, 0), direction=(0, 1, 0), radius=14, height=90, resolution=40,
-                               capping=True).triangulate().subdivide(2, "linear"))
+        cyl = mesh(
+            pv.Cylinder(center=(0, -90, 0), direction=(0, 1, 0), radius=14, height=90, resolution=40, capping=True)
+            .triangulate()
+            .subdivide(2, "linear")
+        )
         ell = mesh(pv.ParametricEllipsoid(30, 12, 18).translate((10, 35, 45)))
         skin = mesh(pv.Sphere(radius=75.0, center=(0, -35, 0), theta_resolution=40, phi_resolution=30))
         self.bones = {"hip_bone_r": sphere, "femur_r": cyl}
@@ -107,8 +110,10 @@ class ToyModel:
         c = cyl.face_centers
         facet = np.flatnonzero((c[:, 2] > 10) & (np.abs(c[:, 1] + 90) < 25))
         self.landmarks = Landmarks(
-            points={"asis_r": ("hip_bone_r", np.array([40.0, 0.0, 0.0])),
-                    "psis_r": ("hip_bone_r", np.array([-40.0, 0.0, 0.0]))},
+            points={
+                "asis_r": ("hip_bone_r", np.array([40.0, 0.0, 0.0])),
+                "psis_r": ("hip_bone_r", np.array([-40.0, 0.0, 0.0])),
+            },
             curves={"iliac_crest_r": ("hip_bone_r", arc)},
             regions={"gt_lateral_facet_r": (("femur_r", facet),)},
         )

@@ -168,26 +168,25 @@ def test_committed_skin_file_is_fresh(model, skin):
     assert (stored.top, stored.bottom) == pytest.approx((fresh.top, fresh.bottom))
 
 
-def test_skin_is_read_from_the_folder_the_model_came_from(tmp_path):
-    """A model loaded from another folder uses that folder's skin.ply, not ./meshes."""
+def test_skin_is_read_from_the_folder_the_model_came_from(tmp_path, model):
+    """A model loaded from another folder uses that folder's skin.ply (when made for that model),
+    and generates the skin when the file there is damaged."""
     import shutil
 
-    from glute3d.io.modelfiles import default_mesh_dir
+    from glute3d.anatomy.skin import Skin, skin_ply_bytes
+    from glute3d.geometry.mesh import Mesh
+    from glute3d.io.modelfiles import packaged_mesh_dir
 
-    src = default_mesh_dir()
-    for f in src.iterdir():
+    for f in packaged_mesh_dir().iterdir():
         shutil.copy(f, tmp_path / f.name)
-    model = glute3d.load_model(tmp_path)
-    assert model.source == tmp_path
-    (tmp_path / "skin.ply").write_bytes(b"not a ply")  # unreadable there: regenerated, not ./meshes
-    other = glute3d.load_model(tmp_path)
-    from glute3d.model import model as model_module
+    packaged = read_skin(packaged_mesh_dir() / SKIN_FILE)
+    shifted = Skin(Mesh(packaged.mesh.vertices + [0.0, 0.0, 5.0], packaged.mesh.faces), packaged.top, packaged.bottom)
+    (tmp_path / SKIN_FILE).write_bytes(skin_ply_bytes(shifted, model.skin_fingerprint()))
+    theirs = glute3d.load_model(tmp_path)
+    assert theirs.source == tmp_path
+    np.testing.assert_allclose(theirs.skin.mesh.vertices, shifted.mesh.vertices, atol=1e-4)
 
-    calls = []
-    real = model_module.generate_skin
-    model_module.generate_skin = lambda *a, **k: calls.append(1) or real(*a, **k)
-    try:
-        assert other.skin.mesh.n_faces > 0
-    finally:
-        model_module.generate_skin = real
-    assert calls, "the broken skin.ply of the model's own folder should have been used (and rejected)"
+    (tmp_path / SKIN_FILE).write_bytes(b"not a ply")  # damaged there: generated again, the same skin
+    again = glute3d.load_model(tmp_path).skin
+    np.testing.assert_array_equal(again.mesh.faces, packaged.mesh.faces)
+    np.testing.assert_allclose(again.mesh.vertices, packaged.mesh.vertices, atol=1e-4)

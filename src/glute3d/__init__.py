@@ -24,29 +24,21 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from glute3d.anatomy.knowledge import facts
-from glute3d.model import Model, load_model
+from glute3d.lazy import lazy_exports
 
 __version__ = "0.2.0"
 
-__all__ = ["BoneParameters", "Model", "Pose", "Scene", "__version__", "actions", "facts", "load_model", "render"]
-
-_LAZY = {
-    "BoneParameters": ("glute3d.anatomy.bones", "BoneParameters"),
-    "Pose": ("glute3d.anatomy.pose", "Pose"),
-    "actions": ("glute3d.teaching.actions", "actions"),
-    "Scene": ("glute3d.scene", "Scene"),
-    "render": ("glute3d.render.core", "render_to_file"),
+#: The public face; each name loads its layer on first use.
+_EXPORTS = {
+    "BoneParameters": "glute3d.anatomy.bones",
+    "Model": "glute3d.model.model",
+    "Pose": "glute3d.anatomy.pose",
+    "Scene": "glute3d.scene",
+    "actions": "glute3d.teaching.actions",
+    "facts": "glute3d.anatomy.knowledge",
+    "load_model": "glute3d.model.files",
+    "render_to_file": "glute3d.render.core",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'glute3d' has no attribute {name!r}")
+# (``glute3d.render`` is the rendering subpackage: render a scene with ``glute3d.render_to_file``.)
+__all__ = ["__version__", *_EXPORTS]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -182,9 +182,9 @@ def find_line(text: str | None, path: tuple, value: Any = None) -> int | None:
                 if re.search(rf"=\s*[^#]*{re.escape(_toml_number(value))}", lines[n]):
                     return n + 1
     for key in reversed(rest):
-        n = _toml_key_line(lines, key, start, end)
-        if n is not None:
-            return n + 1
+        found = _toml_key_line(lines, key, start, end)
+        if found is not None:
+            return found + 1
     if value is not None and isinstance(value, str):  # anywhere in the file
         for n, line in enumerate(lines):
             if f'"{value}"' in line or f"'{value}'" in line:

@@ -138,13 +138,14 @@ def _render_backend(args: argparse.Namespace) -> tuple[bool, str]:
     """A 64 x 48 off-screen test render of a sphere: which window class VTK chose, and that it drew."""
     import time
 
+    import numpy as np
     import pyvista as pv
 
     t0 = time.perf_counter()
     try:
-        pl = pv.Plotter(off_screen=True, window_size=(64, 48))
+        pl = pv.Plotter(off_screen=True, window_size=[64, 48])
         pl.add_mesh(pv.Sphere(), color="red")
-        image = pl.screenshot(return_img=True)
+        image = np.asarray(pl.screenshot(return_img=True))
         window = type(pl.render_window).__name__ if pl.render_window is not None else "?"
         pl.close()
     except Exception as exc:  # the back end itself failed: say which fix applies

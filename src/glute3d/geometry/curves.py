@@ -51,9 +51,9 @@ def catmull_rom(points: np.ndarray, step: float = 2.0) -> tuple[np.ndarray, np.n
     for i in range(len(p) - 1):
         q0, q1, q2, q3 = ext[i], ext[i + 1], ext[i + 2], ext[i + 3]
         t0 = 0.0
-        t1 = t0 + max(np.linalg.norm(q1 - q0), 1e-6) ** 0.5
-        t2 = t1 + max(np.linalg.norm(q2 - q1), 1e-6) ** 0.5
-        t3 = t2 + max(np.linalg.norm(q3 - q2), 1e-6) ** 0.5
+        t1 = t0 + max(float(np.linalg.norm(q1 - q0)), 1e-6) ** 0.5
+        t2 = t1 + max(float(np.linalg.norm(q2 - q1)), 1e-6) ** 0.5
+        t3 = t2 + max(float(np.linalg.norm(q3 - q2)), 1e-6) ** 0.5
         n = max(2, int(np.ceil(np.linalg.norm(q2 - q1) / step)))
         t = np.linspace(t1, t2, n + 1)[1:, None]
         a1 = (t1 - t) / (t1 - t0) * q0 + (t - t0) / (t1 - t0) * q1

@@ -1,6 +1,12 @@
 """The assembled model (skeleton, muscles, paths, skin in one pose) and its files."""
 
-from glute3d.model.files import build_mesh_files, load_model
-from glute3d.model.model import STRUCTURE_KINDS, Model
+from glute3d.lazy import lazy_exports
 
-__all__ = ["STRUCTURE_KINDS", "Model", "build_mesh_files", "load_model"]
+_EXPORTS = {
+    "STRUCTURE_KINDS": "glute3d.model.model",
+    "Model": "glute3d.model.model",
+    "build_mesh_files": "glute3d.model.files",
+    "load_model": "glute3d.model.files",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

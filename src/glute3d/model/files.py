@@ -9,16 +9,20 @@ the muscles too; a model uses it only while its fingerprint matches.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from glute3d.anatomy.annotate import annotate
-from glute3d.anatomy.bones import BoneParameters, BoneSet, build_bones
 from glute3d.anatomy.landmarks import Landmarks
 from glute3d.anatomy.skeleton import BONE_NAMES
-from glute3d.anatomy.skin import generate_skin, skin_ply_bytes
 from glute3d.io.atomic import write_atomically
 from glute3d.io.modelfiles import LANDMARKS_FILE, SKIN_FILE, ModelFilesError, default_mesh_dir, read_model_files  # noqa: F401 - re-exported
 from glute3d.io.ply import ply_bytes
 from glute3d.model.model import Model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from glute3d.anatomy.bones import BoneParameters, BoneSet
+
+# The generators (bones: SDFs with scipy; skin) are imported where they are needed: loading
+# the model files must stay quick.
 
 __all__ = ["build_mesh_files", "build_skin_file", "generate", "load_model", "mesh_file_contents"]
 
@@ -59,6 +63,9 @@ def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = F
 
 def generate(params: BoneParameters | None = None) -> tuple[BoneSet, Landmarks]:
     """Generate the bones and evaluate their landmarks."""
+    from glute3d.anatomy.annotate import annotate
+    from glute3d.anatomy.bones import build_bones
+
     bones = build_bones(params)
     return bones, annotate(bones)
 
@@ -100,6 +107,8 @@ def build_mesh_files(out_dir: str | Path, params: BoneParameters | None = None, 
 
 def build_skin_file(out_dir: str | Path) -> Path:
     """Generate the skin of the model in ``out_dir`` and write ``skin.ply`` there, with its fingerprint."""
+    from glute3d.anatomy.skin import generate_skin, skin_ply_bytes
+
     out = Path(out_dir)
     model = load_model(out)
     skin = generate_skin(model.skeleton, model.muscles)

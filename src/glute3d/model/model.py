@@ -10,19 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from glute3d.anatomy.landmarks import Landmarks, SurfacePatch
-from glute3d.anatomy.muscles import Muscle, MuscleRig, muscle_specs
-from glute3d.anatomy.paths import NeurovascularPath, PathRig, check_variants, path_specs
 from glute3d.anatomy.pose import Pose, PoseError, hip_transform
 from glute3d.anatomy.skeleton import Skeleton
-from glute3d.anatomy.skin import Skin, bend, fingerprint, generate_skin, read_skin
 from glute3d.errors import did_you_mean
 from glute3d.geometry.mesh import Mesh
 from glute3d.io.modelfiles import SKIN_FILE
 from glute3d.sides import SIDES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from glute3d.anatomy.muscles import Muscle, MuscleRig
+    from glute3d.anatomy.paths import NeurovascularPath
+    from glute3d.anatomy.skin import Skin
+
+# The generators (muscles, paths, skin: scipy and pydantic models) are imported where they are
+# first needed, so that loading a model and drawing its bones stays quick.
 
 __all__ = ["STRUCTURE_KINDS", "Model"]
 
@@ -127,6 +133,8 @@ class Model:
     @property
     def variants(self) -> dict[str, str]:
         """Anatomical variant switches, e.g. ``{"sciatic": "normal"}`` (see ``glute3d.anatomy.paths.VARIANTS``)."""
+        from glute3d.anatomy.paths.specs import check_variants
+
         return check_variants(self.neutral._cache.get("variants"))
 
     def with_variant(self, **switches: str) -> Model:
@@ -139,6 +147,8 @@ class Model:
         >>> sorted(variant.paths["sciatic_nerve_r"].branches)
         ['common_fibular_division', 'tibial_division']
         """
+        from glute3d.anatomy.paths.specs import check_variants
+
         chosen = check_variants({**self.variants, **switches})
         neutral = self.neutral
         shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
@@ -161,6 +171,8 @@ class Model:
         return self._cache["muscles"]
 
     def _muscle_rig(self) -> MuscleRig:
+        from glute3d.anatomy.muscles.rig import MuscleRig
+
         base = self.neutral._cache
         if "muscle_rig" not in base:
             base["muscle_rig"] = MuscleRig(self.neutral.skeleton)
@@ -169,6 +181,8 @@ class Model:
     @property
     def paths(self) -> dict[str, NeurovascularPath]:
         """Sided name to :class:`~glute3d.anatomy.paths.NeurovascularPath` (nerves and arteries), for this pose."""
+        from glute3d.anatomy.paths.rig import PathRig
+
         if "paths" not in self._cache:
             base = self.neutral._cache
             if "path_rig" not in base:
@@ -185,6 +199,8 @@ class Model:
         from the same bones, muscles and ``skin.toml`` (its fingerprint matches); otherwise it
         is generated (a few seconds).
         """
+        from glute3d.anatomy.skin import bend, generate_skin
+
         neutral = self.neutral
         base = neutral._cache
         if "skin" not in base:
@@ -195,10 +211,14 @@ class Model:
 
     def skin_fingerprint(self) -> str:
         """What the neutral skin depends on, hashed (see :func:`glute3d.anatomy.skin.fingerprint`)."""
+        from glute3d.anatomy.skin import fingerprint
+
         neutral = self.neutral
         return fingerprint(neutral.skeleton, neutral.muscles)
 
     def _read_skin(self) -> Skin | None:
+        from glute3d.anatomy.skin import read_skin
+
         if self.source is None:
             return None
         path = Path(self.source) / SKIN_FILE
@@ -232,6 +252,9 @@ class Model:
 
     def _structure_index(self) -> dict[str, str]:
         """Name to kind of every drawable structure, in drawing order (built once per model)."""
+        from glute3d.anatomy.muscles.specs import muscle_specs
+        from glute3d.anatomy.paths.specs import path_specs
+
         if "structure_index" not in self._cache:
             order: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
             order["bone"] = list(self.bones)

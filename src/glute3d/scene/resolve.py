@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from glute3d.anatomy.paths import VARIANTS
 from glute3d.errors import did_you_mean
 from glute3d.scene.centrelines import foramen_targets
 from glute3d.scene.context import Context, Targets
@@ -74,6 +73,8 @@ def apply_variants(scene: SceneFields, model: SceneSource) -> SceneSource:
     """
     if not scene.variants:
         return model
+    from glute3d.anatomy.paths.specs import VARIANTS  # validating paths.toml: only scenes with variants pay
+
     for key, value in scene.variants.items():
         here = ("variants", key)
         if key not in VARIANTS:

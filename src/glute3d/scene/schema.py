@@ -24,7 +24,6 @@ from typing import Any, Literal, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from glute3d.anatomy.paths import VARIANTS
 from glute3d.errors import DataFileError, did_you_mean, find_line
 from glute3d.io.validation import format_field_path
 from glute3d.scene.theme import STYLES, StyleName, check_color
@@ -474,10 +473,8 @@ class SceneFields(_Table):
     )
     variants: dict[str, str] = Field(
         default_factory=dict,
-        description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }.",
-        json_schema_extra=_allowed(
-            "; ".join(f"{k}: {', '.join(repr(v) for v in values)}" for k, (_, values) in VARIANTS.items())
-        ),
+        description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }; "
+        "each switch and its values are listed under [variants].",
     )
 
     _source: str | None = PrivateAttr(default=None)

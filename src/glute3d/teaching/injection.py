@@ -291,7 +291,7 @@ class _QuadrantFrame:
         upper = y0 >= self.y_c - 1e-9
         zc = 0.5 * (z0 + z1)
         yc = 0.5 * (y0 + min(y1, float(self.crest_y(zc)))) if upper else 0.5 * (y0 + y1)
-        centre = self.tools.from_behind(yc, zc * self.sgn)
+        centre = self.tools.behind(yc, zc * self.sgn)
         return Site(
             f"{name}_{self.side}",
             centre,
@@ -335,7 +335,7 @@ def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site
     # injection point: midway across the upper outer quadrant, 6 cm below the crest
     z_s = 0.5 * (f.z_mid + f.z_lat)
     y_s = max(float(f.crest_y(z_s)) - DORSOGLUTEAL_BELOW_CREST, f.y_c + 10.0)
-    p = tools.from_behind(y_s, z_s * f.sgn)
+    p = tools.behind(y_s, z_s * f.sgn)
     uoq = out[f"upper_outer_quadrant_{side}"]
     zs = np.linspace(0.0, f.z_lat, 40)
     lines = {
@@ -348,7 +348,7 @@ def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site
     }
     marks = {
         "cleft_top": f.cleft,
-        "lateral_border": tools.from_behind(f.y_c, f.z_lat * f.sgn),
+        "lateral_border": tools.behind(f.y_c, f.z_lat * f.sgn),
         "psis": psis,
         "greater_trochanter": gt,
     }

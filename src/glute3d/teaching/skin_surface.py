@@ -56,9 +56,19 @@ class SkinSurface:
         return np.array(pts.GetPoint(0))
 
     def from_behind(self, y: float, z: float) -> np.ndarray | None:
-        """The skin point seen from behind at height ``y`` and lateral position ``z``."""
+        """The skin point seen from behind at height ``y`` and lateral position ``z`` (``None``: none)."""
         x0 = float(self.mesh.vertices[:, 0].min()) - 50.0
         return self.cast(np.array([x0, y, z]), np.array([1.0, 0.0, 0.0]))
+
+    def behind(self, y: float, z: float) -> np.ndarray:
+        """Like :meth:`from_behind`, for a point that must exist (``ValueError`` naming it if not)."""
+        hit = self.from_behind(y, z)
+        if hit is None:
+            raise ValueError(
+                f"the skin has no point behind y = {y:.1f} mm, z = {z:.1f} mm; the skin does not "
+                f"cover the buttock there (check skin.toml's cut levels)"
+            )
+        return hit
 
     def closest(self, p: np.ndarray) -> np.ndarray:
         _, pt = self.poly.find_closest_cell(np.atleast_2d(p), return_closest_point=True)

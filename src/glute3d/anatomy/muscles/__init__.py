@@ -45,20 +45,22 @@ Examples
 True
 """
 
-from glute3d.anatomy.muscles.body import body_mesh
-from glute3d.anatomy.muscles.result import Muscle
-from glute3d.anatomy.muscles.rig import MuscleRig
-from glute3d.anatomy.muscles.specs import (
-    MUSCLE_NAMES,
-    MuscleDataError,
-    MuscleSpec,
-    Target,
-    Via,
-    Waypoint,
-    muscle_specs,
-)
-from glute3d.geometry.distance import DistanceGrid, distance_grid
+from glute3d.lazy import lazy_exports
 
+_EXPORTS = {
+    "body_mesh": "glute3d.anatomy.muscles.body",
+    "Muscle": "glute3d.anatomy.muscles.result",
+    "MuscleRig": "glute3d.anatomy.muscles.rig",
+    "MUSCLE_NAMES": "glute3d.anatomy.muscles.specs",
+    "MuscleDataError": "glute3d.anatomy.muscles.specs",
+    "MuscleSpec": "glute3d.anatomy.muscles.specs",
+    "Target": "glute3d.anatomy.muscles.specs",
+    "Via": "glute3d.anatomy.muscles.specs",
+    "Waypoint": "glute3d.anatomy.muscles.specs",
+    "muscle_specs": "glute3d.anatomy.muscles.specs",
+    "DistanceGrid": "glute3d.geometry.distance",
+    "distance_grid": "glute3d.geometry.distance",
+}
 __all__ = [
     "MUSCLE_NAMES",
     "DistanceGrid",
@@ -73,3 +75,4 @@ __all__ = [
     "distance_grid",
     "muscle_specs",
 ]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

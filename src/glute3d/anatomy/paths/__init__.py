@@ -31,22 +31,23 @@ Examples
 3
 """
 
-from glute3d.anatomy.paths.result import Branch, NeurovascularPath
-from glute3d.anatomy.paths.rig import PathRig, generate_paths
-from glute3d.anatomy.paths.sampling import bilinear as _bilinear  # noqa: F401 - bench/render_paths.py uses it
-from glute3d.anatomy.paths.specs import (
-    PATH_NAMES,
-    VARIANTS,
-    BranchSpec,
-    PathDataError,
-    PathSpec,
-    VariantSpec,
-    WaypointSpec,
-    check_variants,
-    path_specs,
-)
-from glute3d.geometry.distance import point_segment_distance
+from glute3d.lazy import lazy_exports
 
+_EXPORTS = {
+    "Branch": "glute3d.anatomy.paths.result",
+    "NeurovascularPath": "glute3d.anatomy.paths.result",
+    "PathRig": "glute3d.anatomy.paths.rig",
+    "generate_paths": "glute3d.anatomy.paths.rig",
+    "PATH_NAMES": "glute3d.anatomy.paths.specs",
+    "VARIANTS": "glute3d.anatomy.paths.specs",
+    "BranchSpec": "glute3d.anatomy.paths.specs",
+    "PathDataError": "glute3d.anatomy.paths.specs",
+    "PathSpec": "glute3d.anatomy.paths.specs",
+    "VariantSpec": "glute3d.anatomy.paths.specs",
+    "WaypointSpec": "glute3d.anatomy.paths.specs",
+    "check_variants": "glute3d.anatomy.paths.specs",
+    "path_specs": "glute3d.anatomy.paths.specs",
+}
 __all__ = [
     "PATH_NAMES",
     "VARIANTS",
@@ -61,5 +62,5 @@ __all__ = [
     "check_variants",
     "generate_paths",
     "path_specs",
-    "point_segment_distance",
 ]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
