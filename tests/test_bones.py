@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
+from broken_data import check_broken_data
 from glute3d.anatomy.blueprint import BonesDataError, blueprint
 from glute3d.anatomy.bones import BoneParameters, ParameterError, femur_mesh
 from glute3d.anatomy.landmark_defs import LandmarkDataError, landmark_definitions
@@ -389,22 +388,7 @@ def test_bad_data_names_file_field_and_line(tmp_path, name, old, new, field, nee
         "bones.toml": (blueprint, BonesDataError),
         "landmarks.toml": (landmark_definitions, LandmarkDataError),
     }[name]
-    text = data_text(name)
-    assert text.count(old) == 1
-    broken = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(broken)
-    with pytest.raises(error) as info:
-        read(path)
-    err = info.value
-    if header is None:  # the line where the replacement differs from the original
-        line = broken[: text.index(old) + len(os.path.commonprefix([old, new]))].count("\n") + 1
-    else:
-        line = next(n for n, text_line in enumerate(broken.splitlines(), 1) if text_line.startswith(header))
-    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
-    for needle in needles:
-        assert needle in err.message, str(err)
-    assert isinstance(err, ValueError) and "\n" not in str(err)
+    check_broken_data(tmp_path, name, read, error, old, new, field, needles, header)
 
 
 def test_a_landmark_near_an_unknown_design_point_names_the_closest(model, tmp_path):

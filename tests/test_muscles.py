@@ -6,19 +6,17 @@ Numbers before pictures: every relation the seeds state about the gluteal layers
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import vtk
 from scipy.spatial import cKDTree
 from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
+from broken_data import check_broken_data
 from glute3d.anatomy.muscles import MUSCLE_NAMES, Muscle, MuscleDataError, MuscleRig, muscle_specs
 from glute3d.anatomy.pose import Pose, hip_transform
 from glute3d.geometry.distance import DistanceGrid, distance_grid
 from glute3d.geometry.mesh import Mesh, merge
-from glute3d.io.datafiles import data_text
 
 SIDES = ("r", "l")
 POSES = [Pose(), Pose(flexion=60), Pose(flexion=-20, adduction=-20, rotation=30), Pose(flexion=90, rotation=-20)]
@@ -464,19 +462,5 @@ BROKEN_SPECS = [
 
 @pytest.mark.parametrize(("old", "new", "field", "needles"), BROKEN_SPECS, ids=[b[2] for b in BROKEN_SPECS])
 def test_bad_specs_name_file_field_and_line(tmp_path, old, new, field, needles):
-    text = data_text("muscles.toml")
-    assert text.count(old) == 1
-    broken = text.replace(old, new)
-    path = tmp_path / "muscles.toml"
-    path.write_text(broken)
-    with pytest.raises(MuscleDataError) as info:
-        muscle_specs(path)
-    err = info.value
-    if new:  # the line where the replacement differs from the original
-        line = broken[: broken.index(new) + len(os.path.commonprefix([old, new]))].count("\n") + 1
-    else:  # a missing field: the line of its table
-        line = broken.splitlines().index(f"[{field.split('.')[0]}]") + 1
-    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
-    for needle in needles:
-        assert needle in err.message, str(err)
-    assert isinstance(err, ValueError) and "\n" not in str(err)
+    header = None if new else f"[{field.split('.')[0]}]"  # a missing field: the line of its table
+    check_broken_data(tmp_path, "muscles.toml", muscle_specs, MuscleDataError, old, new, field, needles, header)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 import pytest
 
 import glute3d
+from broken_data import check_broken_data
 from glute3d.anatomy import facts
 from glute3d.anatomy.paths import PATH_NAMES, VARIANTS, PathDataError, PathRig, check_variants, path_specs
 from glute3d.anatomy.pose import Pose
@@ -16,7 +16,6 @@ from glute3d.geometry.curves import tube
 from glute3d.geometry.distance import ImplicitDistance, point_segment_distance, segment_segment_distance
 from glute3d.geometry.mesh import merge
 from glute3d.geometry.transforms import rigid_fit
-from glute3d.io.datafiles import data_text
 
 SIDES = ("r", "l")
 SUPRA = ("superior_gluteal_nerve", "superior_gluteal_artery")
@@ -149,22 +148,7 @@ BROKEN_PATHS = [
 
 @pytest.mark.parametrize(("old", "new", "field", "needles", "header"), BROKEN_PATHS, ids=[b[2] for b in BROKEN_PATHS])
 def test_bad_data_names_file_field_and_line(tmp_path, old, new, field, needles, header):
-    text = data_text("paths.toml")
-    assert old in text
-    broken = text.replace(old, new, 1)
-    path = tmp_path / "paths.toml"
-    path.write_text(broken)
-    with pytest.raises(PathDataError) as info:
-        path_specs(path)
-    err = info.value
-    if header is None:  # the line where the replacement differs from the original
-        line = broken[: text.index(old) + len(os.path.commonprefix([old, new]))].count("\n") + 1
-    else:
-        line = broken.splitlines().index(header) + 1
-    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
-    for needle in needles:
-        assert needle in err.message, str(err)
-    assert isinstance(err, ValueError) and "\n" not in str(err)
+    check_broken_data(tmp_path, "paths.toml", path_specs, PathDataError, old, new, field, needles, header)
 
 
 def test_segment_distances_match_brute_force():

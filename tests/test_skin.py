@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import glute3d
+from broken_data import check_broken_data
 from glute3d.anatomy.pose import Pose
 from glute3d.anatomy.skin import SKIN_FILE, SkinDataError, read_skin, skin_spec
-from glute3d.io.datafiles import data_text
 
 MESH_DIR = Path(__file__).resolve().parents[1] / "src" / "glute3d" / "meshes"
 
@@ -126,22 +125,7 @@ BROKEN_SKIN = [
 
 @pytest.mark.parametrize(("old", "new", "field", "needles", "header"), BROKEN_SKIN, ids=[b[2] for b in BROKEN_SKIN])
 def test_bad_data_names_file_field_and_line(tmp_path, old, new, field, needles, header):
-    text = data_text("skin.toml")
-    assert text.count(old) == 1
-    broken = text.replace(old, new)
-    path = tmp_path / "skin.toml"
-    path.write_text(broken)
-    with pytest.raises(SkinDataError) as info:
-        skin_spec(path)
-    err = info.value
-    if header is None:  # the line where the replacement differs from the original
-        line = broken[: text.index(old) + len(os.path.commonprefix([old, new]))].count("\n") + 1
-    else:
-        line = next(n for n, text_line in enumerate(broken.splitlines(), 1) if text_line.startswith(header))
-    assert (err.file, err.field, err.line) == (str(path), field, line), str(err)
-    for needle in needles:
-        assert needle in err.message, str(err)
-    assert isinstance(err, ValueError) and "\n" not in str(err)
+    check_broken_data(tmp_path, "skin.toml", skin_spec, SkinDataError, old, new, field, needles, header)
 
 
 def test_a_file_that_is_not_toml_names_the_line(tmp_path):
