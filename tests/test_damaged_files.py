@@ -135,3 +135,25 @@ def test_damaged_landmark_file_is_one_clear_error(case, tmp_path):
         glute3d.load_model(tmp_path)
     text = str(exc.value)
     assert "\n" not in text and "landmarks.json" in text and words in text and "build-meshes" in text
+
+
+def test_a_landmark_file_missing_a_point_fails_on_load(tmp_path):
+    """Not later, as if the scene were wrong: on load, naming the file and what is missing."""
+    from glute3d.io.modelfiles import LandmarkFileError
+
+    path = _model_folder(tmp_path)
+    _edit_json(path, lambda d: d["points"].pop("psis_l"))
+    with pytest.raises(LandmarkFileError) as exc:
+        glute3d.load_model(tmp_path)
+    text = str(exc.value)
+    assert "landmarks.json" in text and "psis_l" in text and "build-meshes" in text and "\n" not in text
+
+
+def test_an_absurdly_large_landmark_file_is_refused_unread(tmp_path):
+    from glute3d.io.modelfiles import MAX_LANDMARK_BYTES, LandmarkFileError
+
+    path = _model_folder(tmp_path)
+    with open(path, "ab") as fh:
+        fh.truncate(MAX_LANDMARK_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(LandmarkFileError, match="bytes, more than"):
+        glute3d.load_model(tmp_path)

@@ -26,6 +26,7 @@ from glute3d.io.validation import validation_error
 __all__ = [
     "ENV_VAR",
     "LANDMARKS_FILE",
+    "MAX_LANDMARK_BYTES",
     "SKIN_FILE",
     "LandmarkDocument",
     "LandmarkFileError",
@@ -51,6 +52,9 @@ class ModelFilesError(FileNotFoundError):
 class LandmarkFileError(DataFileError):
     """``landmarks.json`` is damaged: the message names the file, the field and the fix."""
 
+
+#: Larger than this is not a landmark file of ours (the default one has 180 kB).
+MAX_LANDMARK_BYTES = 50_000_000
 
 _FIX = "regenerate the model files with `glute3d build-meshes -o DIR` (or reinstall glute3d)"
 
@@ -189,6 +193,9 @@ def read_model_files(folder: str | Path, bone_names: Sequence[str]) -> tuple[dic
             f"run `glute3d build-meshes -o {folder}` to generate them, or point --meshes (or ${ENV_VAR}) "
             f"at a folder that has them"
         )
+    size = (folder / LANDMARKS_FILE).stat().st_size
+    if size > MAX_LANDMARK_BYTES:
+        raise LandmarkFileError(folder / LANDMARKS_FILE, "", f"{size} bytes, more than a landmark file can be; {_FIX}")
     try:
         text = (folder / LANDMARKS_FILE).read_text(encoding="utf-8")
     except UnicodeDecodeError:

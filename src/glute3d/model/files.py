@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING
 from glute3d.anatomy.landmarks import Landmarks
 from glute3d.anatomy.skeleton import BONE_NAMES
 from glute3d.io.atomic import write_atomically
-from glute3d.io.modelfiles import LANDMARKS_FILE, SKIN_FILE, ModelFilesError, default_mesh_dir, read_model_files  # noqa: F401 - re-exported
+from glute3d.io.modelfiles import (
+    LANDMARKS_FILE,
+    SKIN_FILE,
+    LandmarkFileError,
+    ModelFilesError,
+    default_mesh_dir,
+    read_model_files,
+)
 from glute3d.io.ply import ply_bytes
 from glute3d.model.model import Model
+from glute3d.sides import SIDES
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.anatomy.bones import BoneParameters, BoneSet
@@ -58,7 +66,28 @@ def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = F
             raise
         build_mesh_files(folder)
         bones, doc, text = read_model_files(folder, BONE_NAMES)
+    _check_complete(folder, doc)
     return Model(bones=bones, landmarks=Landmarks.from_json(text), parameters=doc["parameters"], source=folder)
+
+
+def _check_complete(folder: Path, doc: dict) -> None:
+    """Every landmark that ``landmarks.toml`` defines is in the file, on both sides (or on the midline)."""
+    from glute3d.anatomy.landmark_defs import landmark_names
+
+    tables = {"point": "points", "curve": "curves", "region": "regions"}
+    missing = []
+    for name, kind in landmark_names().items():
+        have = doc[tables[kind]]
+        if name not in have and not all(f"{name}_{side}" in have for side in SIDES):
+            missing += [n for n in (f"{name}_r", f"{name}_l") if n not in have]
+    if missing:
+        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        raise LandmarkFileError(
+            folder / LANDMARKS_FILE,
+            "",
+            f"{len(missing)} landmark(s) missing: {shown}; the file is incomplete or from another version of "
+            f"glute3d: regenerate the model files with `glute3d build-meshes -o DIR` (or reinstall glute3d)",
+        )
 
 
 def generate(params: BoneParameters | None = None) -> tuple[BoneSet, Landmarks]:
