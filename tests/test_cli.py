@@ -461,3 +461,22 @@ def test_meshes_environment_variable_points_elsewhere(tmp_path, capsys, monkeypa
     assert main(["render", str(scene), "-o", str(tmp_path / "o"), *SMALL]) == 1
     line = one_error_line(capsys.readouterr().err)
     assert "$GLUTE3D_MESHES" in line and str(tmp_path / "mine") in line and "build-meshes" in line
+
+
+def test_deck_reports_a_picture_it_could_not_write(tmp_path, capsys):
+    """Pictures are written while the next scene renders; a failed write still fails its scene."""
+    scenes = tmp_path / "scenes"
+    scene_file(scenes, "a.toml", GOOD)
+    scene_file(scenes, "b.toml", GOOD)
+    out = tmp_path / "deck"
+    out.mkdir()
+    (out / "thumbs").write_text("a file where the thumbnails' folder should be")
+    assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 1
+    captured = capsys.readouterr()
+    assert "0 rendered, 0 up to date, 2 failed" in captured.out
+    errors = [line for line in captured.err.splitlines() if line.startswith("glute3d: error:")]
+    assert len(errors) == 2 and all("thumbs" in line for line in errors), captured.err
+    # and nothing counts as up to date next time
+    (out / "thumbs").unlink()
+    assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0
+    assert "2 rendered, 0 up to date" in capsys.readouterr().out

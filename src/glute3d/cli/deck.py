@@ -12,7 +12,7 @@ from typing import Any
 
 from glute3d.cli.common import PROG, CliError, load_cached_model, model_files, one_line, prepare_out_dir, theme_file
 from glute3d.cli.freshness import Stamps, inputs_fingerprint
-from glute3d.cli.render_cmd import render_one, thumb_path
+from glute3d.cli.render_cmd import render_image, render_one, thumb_path, write_outputs
 
 __all__ = ["DeckEntry", "cmd_deck"]
 
@@ -43,7 +43,7 @@ def _worker_init(mesh_dir: str | None) -> None:
 
 
 def _deck_job(scene: str, out_dir: str, size: tuple[int, int] | None, aa: bool) -> tuple[str, str, float]:
-    """Render one scene in a worker; returns ``(scene, error or "", seconds)``."""
+    """Render one scene in a worker and write it; returns ``(scene, error or "", seconds)``."""
     t0 = time.perf_counter()
     try:
         render_one(Path(scene), Path(out_dir), _WORKER["model"], size, aa, thumbnail=True)
@@ -52,7 +52,37 @@ def _deck_job(scene: str, out_dir: str, size: tuple[int, int] | None, aa: bool) 
     return scene, "", time.perf_counter() - t0
 
 
-def cmd_deck(args: argparse.Namespace) -> int:
+class _Writer:
+    """Writes finished pictures (PNG and thumbnail) on a background thread while the next scene
+    renders; zlib and JPEG encoding release the GIL.  At most two pictures wait, so memory stays
+    bounded; a write that fails marks its scene failed."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glute3d-writer")
+        self._pending: list[tuple[DeckEntry, Any]] = []
+
+    def submit(self, entry: DeckEntry, image: Any) -> None:
+        while len(self._pending) >= 2:
+            self._settle(*self._pending.pop(0))
+        self._pending.append((entry, self._pool.submit(write_outputs, image, entry.png, thumbnail=True)))
+
+    def _settle(self, entry: DeckEntry, future: Any) -> None:
+        try:
+            future.result()
+        except Exception as exc:  # e.g. a full disk: this scene failed, the deck goes on
+            entry.status, entry.error = "failed", one_line(exc)
+
+    def close(self) -> None:
+        """Wait for every write."""
+        while self._pending:
+            self._settle(*self._pending.pop(0))
+        self._pool.shutdown()
+
+
+def _plan(args: argparse.Namespace, out: Path, stamps: Stamps) -> tuple[list[DeckEntry], list[DeckEntry]]:
+    """Every scene of the folder as an entry (invalid ones failed already), and those to render."""
     from glute3d.scene import Scene, SceneError
 
     scenes_dir = Path(args.scenes_dir)
@@ -61,60 +91,80 @@ def cmd_deck(args: argparse.Namespace) -> int:
     scenes = sorted(scenes_dir.glob("*.toml"))
     if not scenes:
         raise CliError(f"{scenes_dir}: no scene files (*.toml) in this folder")
-    out = prepare_out_dir(Path(args.output))
-    stamps = Stamps(out, inputs_fingerprint(model_files(args.meshes), theme_file(), args.size, not args.no_aa))
     entries: list[DeckEntry] = []
     todo: list[DeckEntry] = []
     for s in scenes:
         e = DeckEntry(scene=s, png=out / f"{s.stem}.png")
+        entries.append(e)
         try:
             sc = Scene.from_file(s)
             e.title, e.caption, e.variants = sc.title, sc.caption, bool(sc.variants)
         except SceneError as exc:
             e.status, e.error = "failed", one_line(exc)
-            entries.append(e)
             continue
         if not args.force and stamps.up_to_date(s, [e.png, thumb_path(e.png)]):
             e.status = "up to date"
         else:
             todo.append(e)
-        entries.append(e)
+    return entries, todo
 
+
+def _run_in_workers(args: argparse.Namespace, out: Path, todo: list[DeckEntry], bar: Any) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    by_scene = {str(e.scene): e for e in todo}
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    if method == "fork":
+        # loaded once and shared with the forked workers (no render window exists yet)
+        _worker_init(args.meshes)
+        import pyvista
+
+        pyvista.Plotter  # noqa: B018 - import the plotting modules once, before forking
+    with ProcessPoolExecutor(
+        max_workers=min(args.jobs, len(todo)),
+        mp_context=mp.get_context(method),
+        initializer=_worker_init,
+        initargs=(args.meshes,),
+    ) as pool:
+        futures = [pool.submit(_deck_job, str(e.scene), str(out), args.size, not args.no_aa) for e in todo]
+        for fut in as_completed(futures):
+            scene, error, seconds = fut.result()
+            _finish(by_scene[scene], error, seconds, bar, args.verbose)
+
+
+def _run_here(args: argparse.Namespace, out: Path, todo: list[DeckEntry], bar: Any) -> None:
+    """One scene after the other in this process, writing each picture while the next renders."""
+    _worker_init(args.meshes)
+    writer = _Writer()
+    try:
+        for e in todo:
+            t0 = time.perf_counter()
+            error = ""
+            try:
+                image = render_image(e.scene, _WORKER["model"], args.size, not args.no_aa)
+                writer.submit(e, image)
+            except Exception as exc:  # reported per scene, the deck goes on
+                error = one_line(exc)
+            _finish(e, error, time.perf_counter() - t0, bar, args.verbose)
+    finally:
+        writer.close()
+
+
+def cmd_deck(args: argparse.Namespace) -> int:
+    out = prepare_out_dir(Path(args.output))
+    stamps = Stamps(out, inputs_fingerprint(model_files(args.meshes), theme_file(), args.size, not args.no_aa))
+    entries, todo = _plan(args, out, stamps)
     if any(e.variants for e in todo):
         import glute3d.anatomy.paths  # noqa: F401 - variant scenes need it: import once, before forking
-
     from tqdm import tqdm
 
     bar = tqdm(total=len(todo), desc="deck", unit="scene", file=sys.stderr, disable=None, leave=True)
-    size, aa = args.size, not args.no_aa
-    by_scene = {str(e.scene): e for e in todo}
     try:
         if todo and args.jobs > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            if method == "fork":
-                # loaded once and shared with the forked workers (no render window exists yet)
-                _worker_init(args.meshes)
-                import pyvista
-
-                pyvista.Plotter  # noqa: B018 - import the plotting modules once, before forking
-            with ProcessPoolExecutor(
-                max_workers=min(args.jobs, len(todo)),
-                mp_context=mp.get_context(method),
-                initializer=_worker_init,
-                initargs=(args.meshes,),
-            ) as pool:
-                futures = [pool.submit(_deck_job, str(e.scene), str(out), size, aa) for e in todo]
-                for fut in as_completed(futures):
-                    scene, error, seconds = fut.result()
-                    _finish(by_scene[scene], error, seconds, bar, args.verbose)
+            _run_in_workers(args, out, todo, bar)
         elif todo:
-            _worker_init(args.meshes)
-            for e in todo:
-                scene, error, seconds = _deck_job(str(e.scene), str(out), size, aa)
-                _finish(e, error, seconds, bar, args.verbose)
+            _run_here(args, out, todo, bar)
     finally:
         bar.close()
         for e in todo:

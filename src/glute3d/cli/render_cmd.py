@@ -11,7 +11,7 @@ from typing import Any
 from glute3d.cli.common import PROG, CliError, load_cached_model, one_line, prepare_out_dir
 from glute3d.cli.freshness import clashing_names
 
-__all__ = ["cmd_build_meshes", "cmd_render", "render_one", "thumb_path"]
+__all__ = ["cmd_build_meshes", "cmd_render", "render_image", "render_one", "thumb_path", "write_outputs"]
 
 
 def cmd_build_meshes(args: argparse.Namespace) -> int:
@@ -30,15 +30,33 @@ THUMB_WIDTH = 480  # px, contact-sheet thumbnails
 def render_one(
     scene_path: Path, out_dir: Path, model: Any, size: tuple[int, int] | None, aa: bool, *, thumbnail: bool = False
 ) -> tuple[Path, Any]:
-    from glute3d.render import render_to_file
+    """Render a scene file to ``out_dir/<stem>.png`` (and its contact-sheet thumbnail); returns the
+    picture's path and ``(scene, RenderResult)``."""
+    from glute3d.render import render
     from glute3d.scene import Scene
 
     scene = Scene.from_file(scene_path)
     target = out_dir / f"{scene_path.stem}.png"
-    result = render_to_file(scene, target, model, size=size, anti_aliasing=aa)
-    if thumbnail:
-        write_thumbnail(result.image, thumb_path(target))
+    result = render(scene, model, size=size, anti_aliasing=aa)
+    write_outputs(result.image, target, thumbnail=thumbnail)
     return target, (scene, result)
+
+
+def render_image(scene_path: Path, model: Any, size: tuple[int, int] | None, aa: bool) -> Any:
+    """The picture of a scene file, as an array (nothing written)."""
+    from glute3d.render import render
+    from glute3d.scene import Scene
+
+    return render(Scene.from_file(scene_path), model, size=size, anti_aliasing=aa).image
+
+
+def write_outputs(image: Any, png: Path, *, thumbnail: bool = False) -> None:
+    """Write a picture as PNG (atomically) and, for the contact sheet, its JPEG thumbnail."""
+    from glute3d.render import write_png
+
+    write_png(image, png)
+    if thumbnail:
+        write_thumbnail(image, thumb_path(png))
 
 
 def thumb_path(png: Path) -> Path:
