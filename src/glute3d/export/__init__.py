@@ -1,0 +1,1 @@
+"""Outputs for the classroom: slide decks (PPTX) and 3D models (glTF binary)."""
