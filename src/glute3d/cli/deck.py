@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glute3d.cli.common import PROG, CliError, load_cached_model, model_files, one_line, prepare_out_dir, theme_file
+from glute3d.cli.export_cmd import check_output_file, write_deck_slides
 from glute3d.cli.freshness import Stamps, inputs_fingerprint
 from glute3d.cli.render_cmd import render_image, render_one, thumb_path, write_outputs
 
@@ -152,6 +153,7 @@ def _run_here(args: argparse.Namespace, out: Path, todo: list[DeckEntry], bar: A
 
 
 def cmd_deck(args: argparse.Namespace) -> int:
+    pptx = check_output_file(Path(args.pptx), "--pptx", ".pptx") if args.pptx else None
     out = prepare_out_dir(Path(args.output))
     stamps = Stamps(out, inputs_fingerprint(model_files(args.meshes), theme_file(), args.size, not args.no_aa))
     entries, todo = _plan(args, out, stamps)
@@ -181,6 +183,8 @@ def cmd_deck(args: argparse.Namespace) -> int:
     n_new = sum(e.status == "rendered" for e in entries)
     n_old = sum(e.status == "up to date" for e in entries)
     print(f"deck: {n_new} rendered, {n_old} up to date, {len(failed)} failed; contact sheet {index}")
+    if pptx is not None:
+        write_deck_slides(pptx, entries)  # the scenes that did not fail, in lecture order
     return 1 if failed else 0
 
 

@@ -9,6 +9,8 @@ Examples
 
     glute3d render scenes/01_bones_posterior.toml -o out/
     glute3d deck scenes/ -o deck/ --jobs 2
+    glute3d deck scenes/ -o deck/ --pptx deck/lecture.pptx   # and the pictures as slides
+    glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --glb piriformis.glb
     glute3d list structures --kind muscle
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
@@ -20,6 +22,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 if not os.environ.get("DISPLAY"):
     # Off-screen EGL render window, chosen before any VTK rendering class loads (no X server).
@@ -27,6 +30,7 @@ if not os.environ.get("DISPLAY"):
 
 from glute3d.cli.common import PROG, CliError, one_line, parse_size  # noqa: E402
 from glute3d.cli.deck import cmd_deck  # noqa: E402
+from glute3d.cli.export_cmd import cmd_export  # noqa: E402
 from glute3d.cli.info import LISTS, cmd_cache, cmd_doctor, cmd_list  # noqa: E402
 from glute3d.cli.render_cmd import cmd_build_meshes, cmd_render  # noqa: E402
 
@@ -34,11 +38,27 @@ __all__ = ["build_parser", "main"]
 
 
 # =============================================================================== parser
+class _Parser(argparse.ArgumentParser):
+    """A parser (and, inherited, its sub-commands' parsers) whose usage errors are one line, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """As argparse's, but an unknown option names the sub-command it was given to."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            self.exit(2, f"{prog}: error: unrecognized arguments: {' '.join(extras)}; see '{prog} --help'\n")
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``glute3d`` (one sub-command a job)."""
     import glute3d
 
-    p = argparse.ArgumentParser(prog=PROG, description="Scriptable 3D anatomy of the gluteal region.")
+    p = _Parser(prog=PROG, description="Scriptable 3D anatomy of the gluteal region.")
     p.add_argument("--version", action="version", version=f"%(prog)s {glute3d.__version__}")
     p.add_argument(
         "--meshes",
@@ -73,7 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="override the scenes' resolution")
     d.add_argument("--no-aa", action="store_true", help="no anti-aliasing")
     d.add_argument("-v", "--verbose", action="store_true", help="print the time each scene took")
+    d.add_argument(
+        "--pptx", default=None, metavar="FILE.pptx", help="also write the pictures as 16:9 slides (PowerPoint)"
+    )
     d.set_defaults(func=cmd_deck)
+
+    e = sub.add_parser("export", help="write what a scene draws as a 3D model (glTF binary)")
+    e.add_argument("scene", metavar="SCENE", help="scene file (TOML)")
+    e.add_argument(
+        "--glb",
+        required=True,
+        metavar="OUT.glb",
+        help="glTF 2.0 binary to write: one named node per structure, metres, Y up",
+    )
+    e.set_defaults(func=cmd_export)
 
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")
