@@ -8,12 +8,12 @@ since the camera's orientation is known before the render.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glute3d.render.fonts import block_size, font, wrap
+from glute3d.render.fonts import block_size, font, glyph_warning, wrap
 from glute3d.render.labels import choose_sides
 from glute3d.render.style import overlay_rgb
 from glute3d.scene import display_name, parse_color
@@ -53,6 +53,7 @@ class Layout:
     columns: dict[str, float]
     leading: float = LEADING
     colorbar_h: float = 0.0
+    notes: list[str] = field(default_factory=list)  # warnings: characters no font has
 
 
 def strip_side(text: str) -> str:
@@ -160,6 +161,22 @@ def _fit_labels(
     return label_px, lines, sizes, sides
 
 
+def _glyph_notes(
+    res: ResolvedScene, entries: list[tuple[str, RGB]], title_px: int, caption_px: int, label_px: int
+) -> list[str]:
+    """A warning for each text with characters that no available font has (drawn as boxes)."""
+    scene = res.scene
+    texts = [("title", scene.title, font(title_px, True)), ("caption", scene.caption, font(caption_px))]
+    texts += [(f"label {L.target!r}", L.text, font(label_px)) for L in res.labels]
+    texts += [(f"legend entry {text!r}", text, font(caption_px)) for text, _ in entries]
+    notes = []
+    for where, text, fnt in texts:
+        missing = fnt.missing(text) if text else []
+        if missing:
+            notes.append(glyph_warning(where, missing))
+    return notes
+
+
 def plan_layout(
     res: ResolvedScene, size: tuple[int, int], theme: dict, predicted_x: np.ndarray, center_x_world: float
 ) -> Layout:
@@ -216,6 +233,7 @@ def plan_layout(
         {"left": float(wl), "right": float(wr)},
         LEADING,
         colorbar_h,
+        _glyph_notes(res, entries, title_px, caption_px, label_px),
     )
 
 

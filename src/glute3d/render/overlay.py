@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glute3d.render.camera import CameraFrame
-from glute3d.render.fonts import font
+from glute3d.render.fonts import Font, font
 from glute3d.render.labels import Placement
 from glute3d.render.layout import Layout
 from glute3d.render.style import text_colors
@@ -81,8 +81,8 @@ class _Canvas:
             return
         self.dr.rounded_rectangle([x0, y0, x1, y1], radius=radius, fill=(*bg, 225))
 
-    def text(self, xy: Point, text: str, fnt: Any, fill: str, anchor: str, stroke: int = 1) -> None:
-        self.dr.text(xy, text, font=fnt, fill=fill, anchor=anchor, stroke_width=stroke, stroke_fill=self.ink.halo)
+    def text(self, xy: Point, text: str, fnt: Font, fill: str, anchor: str, stroke: int = 1) -> None:
+        fnt.draw(self.dr, xy, text, fill, anchor, stroke, self.ink.halo)
 
 
 # =============================================================================== leaders
@@ -231,7 +231,7 @@ def _draw_legend(canvas: _Canvas) -> None:
                 width=1,
             )
             x += sw + 0.4 * cp
-            canvas.dr.text((x, yy), text, font=f, fill=canvas.ink.fg, stroke_width=1, stroke_fill=canvas.ink.halo)
+            canvas.text((x, yy), text, f, canvas.ink.fg, "la")
             x += f.getlength(text) + 1.2 * cp
         yy += cp * 1.45
 
@@ -267,7 +267,7 @@ def _draw_scale_bar(canvas: _Canvas, frame: CameraFrame) -> None:
     canvas.text(((x0 + x1) / 2, yy - 3.4 * th), f"{length:g} mm", font(lay.caption_px), fg, "md")
 
 
-def _colorbar_title(needle_mm: float, fnt: Any, width: float) -> str:
+def _colorbar_title(needle_mm: float, fnt: Font, width: float) -> str:
     titles = (
         f"Closest approach of a {needle_mm:g} mm needle, inserted perpendicular to the skin, to a nerve or artery",
         f"Closest approach of a {needle_mm:g} mm needle to a nerve or artery",
