@@ -209,7 +209,7 @@ def render(
         for L in labels
         if not L.visible
     ]
-    return RenderResult(_composite(shot.image, overlay, scene.background == "transparent"), labels, notes)
+    return RenderResult(_composite(shot.image, overlay, scene.background == "transparent"), labels, notes + lay.notes)
 
 
 def write_png(image: np.ndarray, path: str | Path) -> Path:
