@@ -716,3 +716,84 @@ def test_iso_lines_of_a_sphere_is_its_equator():
     assert np.all(np.sum(normals * pts, axis=1) > 0), "normals point outward"
     assert np.array_equal(pts[0], pts[-1]), "the ring closes on itself"
     assert iso_lines(sphere, sphere.vertices[:, 2], 60.0) == [], "no crossing, no line"
+
+
+# =============================================================================== every unknown name; warnings
+def test_every_unknown_name_at_once_each_with_names_of_its_kind(tmp_path, tissue_model):
+    p = write(
+        tmp_path,
+        """
+        [[layers]]
+        structures = ["hip_bone_r", "gluteus_minimis_r", "asis_r"]
+
+        [overlays]
+        landmarks = ["gluteus_medius_r"]
+        injection = ["quadrants_r"]
+
+        [[labels]]
+        target = "suprapiriform_foramn_r"
+
+        [[labels]]
+        target = "dorsoglutael_r"
+        near = "psiss_r"
+    """,
+    )
+    text = str(error_of(p, tissue_model))
+    assert "\n" not in text and text.startswith(f"{p}: 6 unknown names: "), text
+    assert text.split(": 6 unknown names: ")[1].startswith(
+        "layers[0].structures[1] 'gluteus_minimis_r' (line 2; did you mean 'gluteus_minimus_r'?); "
+    )
+    for part in [
+        "layers[0].structures[2] 'asis_r' (line 2; a landmark: draw it with overlays.landmarks)",
+        "overlays.landmarks[0] 'gluteus_medius_r' (line 5; a structure: draw it in a [[layers]] table)",
+        "labels[0].target 'suprapiriform_foramn_r' (line 9; did you mean 'suprapiriform_foramen_r'?)",
+        "labels[1].target 'dorsoglutael_r' (line 12; did you mean 'dorsogluteal_r'?)",
+        "labels[1].near 'psiss_r' (line 13; did you mean 'psis_r'?)",
+    ]:
+        assert part in text, part
+    # alone, each keeps the one-problem form: file, field, message with the names of its kind, line
+    one = str(error_of(write(tmp_path, '[[labels]]\ntarget = "suprapiriform_foramn_r"\n'), tissue_model))
+    assert one == (
+        f"{tmp_path / 'scene.toml'}: labels[0].target: unknown foramen 'suprapiriform_foramn_r'; "
+        "did you mean 'suprapiriform_foramen_r'? (line 2)"
+    )
+
+
+def test_every_unknown_injection_overlay_at_once(tmp_path):
+    e = error_of(write(tmp_path, '[overlays]\ninjection = ["quadrants_r", "quadrant_l", "saftey_map_r"]\n'))
+    assert e.field == "overlays.injection" and e.line == 2
+    assert e.message.startswith(
+        "2 unknown injection overlays: [1] 'quadrant_l' (did you mean 'quadrants_l'?); "
+        "[2] 'saftey_map_r' (did you mean 'safety_map_r'?); choose from quadrants_r, "
+    )
+
+
+def test_a_scene_without_layers_draws_everything_and_says_so(toy_model):
+    for text in ("", 'title = "Hip"\n'):
+        res = Scene.from_toml(text).resolve(toy_model)
+        assert [i.name for i in res.items] == list(toy_model.meshes)
+        assert res.warnings == [
+            "the scene has no [[layers]], so all 4 structures of the model are drawn, each in its own style; "
+            "add [[layers]] tables to choose what to show, e.g. [[layers]] structures = ['hip_bone_r']"
+        ]
+    assert Scene(layers=[{"structures": ["*"]}]).resolve(toy_model).warnings == []
+    hidden = Scene(layers=[{"structures": ["femur_r"], "hide": True}]).resolve(toy_model)
+    assert hidden.items == [] and hidden.warnings == [
+        "no structure is drawn: every layer is hidden (hide = true); show a layer or name structures the model has"
+    ]
+
+
+def test_a_structure_in_two_layers_warns_which_style_wins(toy_model):
+    layers = [
+        {"name": "Bones", "structures": ["hip_bone_r", "femur_r"]},
+        {"structures": ["femur_r"], "style": "muscle"},
+        {"structures": ["femur_r"], "style": "nerve", "hide": True},  # left out: takes nothing
+    ]
+    res = Scene(layers=layers).resolve(toy_model)
+    assert [(i.name, i.style) for i in res.items] == [("hip_bone_r", "bone"), ("femur_r", "muscle")]
+    assert res.warnings == [
+        "structure 'femur_r' is named by layers[0] ('Bones') and layers[1]; the later one, layers[1], draws it "
+        "(style 'muscle'); remove it from the other layer"
+    ]
+    globbed = Scene(layers=[{"structures": ["*_r"]}, {"structures": ["femur_r"], "style": "muscle"}])
+    assert globbed.resolve(toy_model).warnings == [], "a glob and an exact name are no conflict"

@@ -4,6 +4,7 @@ The modules, each with one job (each imports only those listed before it)::
 
     theme        colours, styles and the theme file (data/theme.toml)
     schema       the scene's fields: pydantic models, allowed values, SceneError
+    unknown      the unknown names of a scene, collected and reported at once
     resolved     the resolved scene: plain data for a renderer
     source       what a scene needs from a model (SceneSource), a lazy index of its structures
     naming       display names, knowledge-base names, label targets that are no structures

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glute3d.errors import did_you_mean
+from glute3d.scene.naming import absent_landmark
 from glute3d.scene.schema import SceneFields
 from glute3d.scene.source import SceneSource, StructureIndex
+from glute3d.scene.unknown import UnknownNames
 
 __all__ = ["Context", "Target", "Targets", "landmark_centroid"]
 
@@ -41,32 +42,34 @@ class Context:
         Its drawable structures, in drawing order.
     landmarks : list of str
         Its landmark names.
+    unknown : UnknownNames
+        The unknown names found so far (reported together when the scene is resolved).
     """
 
     scene: SceneFields
     model: SceneSource
     structures: StructureIndex
     landmarks: list[str]
+    unknown: UnknownNames
 
     @classmethod
-    def of(cls, scene: SceneFields, model: SceneSource) -> Context:
-        """The context of ``scene`` on ``model``."""
-        return cls(scene, model, StructureIndex(model), list(model.landmarks.names()))
+    def of(cls, scene: SceneFields, model: SceneSource, unknown: UnknownNames | None = None) -> Context:
+        """The context of ``scene`` on ``model`` (``unknown``: names found unknown before, e.g. variants)."""
+        found = unknown if unknown is not None else UnknownNames(scene)
+        return cls(scene, model, StructureIndex(model), list(model.landmarks.names()), found)
 
     def landmark_kind(self, name: str) -> str:
         """``"point"``, ``"curve"`` or ``"region"``."""
         return self.model.landmarks.kind(name)
 
-    def landmark_at(self, path: Sequence[str | int], name: str) -> np.ndarray:
+    def landmark_at(self, path: Sequence[str | int], name: str) -> np.ndarray | None:
         """The centre of landmark ``name``, named in the scene at field ``path``.
 
-        Raises
-        ------
-        SceneError
-            Unknown landmark (with the closest names).
+        ``None`` for an unknown name, which is noted in :attr:`unknown` (with the closest landmarks).
         """
         if name not in self.landmarks:
-            raise self.scene.error(path, f"unknown landmark {name!r}{did_you_mean(name, self.landmarks)}", name)
+            self.unknown.add(path, name, *absent_landmark(name, self.landmarks, self.structures))
+            return None
         return landmark_centroid(self.model.landmark(name))
 
     def points_of(self, name: str) -> np.ndarray | None:

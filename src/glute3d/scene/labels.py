@@ -14,15 +14,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from glute3d.errors import did_you_mean
 from glute3d.geometry.mesh import Mesh
 from glute3d.scene.centrelines import path_centrelines
 from glute3d.scene.context import Context, Target, Targets
-from glute3d.scene.naming import target_display, unknown_target
+from glute3d.scene.naming import closest, target_display, unknown_target
 from glute3d.scene.resolved import Cut, LabelItem, ResolvedScene
 from glute3d.scene.schema import Label, SceneFields, Vec3
 from glute3d.scene.surface import middle_first
 from glute3d.scene.theme import load_theme
+from glute3d.scene.unknown import hint_of
 from glute3d.sides import split_side
 
 __all__ = ["mesh_candidates", "resolve_labels"]
@@ -71,8 +71,9 @@ def _kept(points: np.ndarray, cut: Cut) -> np.ndarray:
     return (points - cut.origin) @ cut.normal <= 0.0
 
 
-def _branch_target(ctx: Context, out: ResolvedScene, j: int, label: Label) -> Target:
-    """Candidates on one branch of a nerve or artery: the part the picture shows, middle first."""
+def _branch_target(ctx: Context, out: ResolvedScene, j: int, label: Label) -> Target | None:
+    """Candidates on one branch of a nerve or artery: the part the picture shows, middle first
+    (``None`` for an unknown branch, which is noted)."""
     name, branch = label.target, str(label.branch)
     here = ("labels", j, "branch")
     lines = path_centrelines(ctx.model) if name in ctx.structures else {}
@@ -80,12 +81,10 @@ def _branch_target(ctx: Context, out: ResolvedScene, j: int, label: Label) -> Ta
         raise ctx.scene.error(here, f"branch applies to nerve and artery targets; {name!r} is not one", branch)
     branches = lines[name]["branches"]
     if branch not in branches:
-        raise ctx.scene.error(
-            here,
-            f"{name!r} has no branch {branch!r}{did_you_mean(branch, list(branches))} "
-            f"(branches: {', '.join(branches)})",
-            branch,
-        )
+        hint = hint_of(branch, branches)
+        message = f"{name!r} has no branch {branch!r}" + (f"; {hint}" if hint else "")
+        ctx.unknown.add(here, branch, f"{message} (branches: {', '.join(branches)})", hint or f"a branch of {name!r}")
+        return None
     c = branches[branch]
     c = c[len(c) // 5 :] if len(c) > 10 else c  # away from where it leaves its parent
     cut = _cut_of(out, name)
@@ -96,8 +95,9 @@ def _branch_target(ctx: Context, out: ResolvedScene, j: int, label: Label) -> Ta
     return "curve", middle_first(c), lift
 
 
-def _target(ctx: Context, out: ResolvedScene, j: int, label: Label, targets: Targets, lifts: dict) -> Target:
-    """Kind, candidates and lift of label ``j``'s target, before ``near`` is applied."""
+def _target(ctx: Context, out: ResolvedScene, j: int, label: Label, targets: Targets, lifts: dict) -> Target | None:
+    """Kind, candidates and lift of label ``j``'s target, before ``near`` is applied (``None``: an
+    unknown name, noted)."""
     name = label.target
     here = ("labels", j, "target")
     if name in ctx.structures:
@@ -112,7 +112,8 @@ def _target(ctx: Context, out: ResolvedScene, j: int, label: Label, targets: Tar
     elif name in targets:
         kind, candidates, lift = targets[name]
     else:
-        raise ctx.scene.error(here, unknown_target(name, ctx.structures.names, ctx.landmarks, targets), name)
+        ctx.unknown.add(here, name, *unknown_target(name, ctx.structures.names, ctx.landmarks))
+        return None
     if label.branch is not None:
         raise ctx.scene.error(
             ("labels", j, "branch"), f"branch applies to nerve and artery targets; {name!r} is not one", label.branch
@@ -127,20 +128,22 @@ def _target(ctx: Context, out: ResolvedScene, j: int, label: Label, targets: Tar
     return kind, candidates, lift
 
 
-def _near(ctx: Context, path: Sequence[str | int], candidates: np.ndarray, near: Vec3 | str) -> np.ndarray:
-    """The candidates nearest ``near`` (the closest fifth, nearest first).
+def _near_point(ctx: Context, path: Sequence[str | int], near: Vec3 | str) -> np.ndarray | None:
+    """The point ``near`` stands for: a point, a landmark's centre or a structure's centroid
+    (``None`` for an unknown name, which is noted with the closest landmarks or structures)."""
+    if not isinstance(near, str):
+        return np.asarray(near, float)
+    if near in ctx.structures and near not in ctx.landmarks:
+        return np.asarray(ctx.structures.mesh(near).vertices, float).mean(axis=0)
+    if near in ctx.landmarks:
+        return ctx.landmark_at(path, near)
+    _, hint = closest(near, {"landmark": ctx.landmarks, "structure": ctx.structures.names})
+    ctx.unknown.add(path, near, f"unknown landmark or structure {near!r}" + (f"; {hint}" if hint else ""), hint)
+    return None
 
-    ``near`` is a point, a landmark name or a structure name (its centroid).
-    """
-    if isinstance(near, str) and near in ctx.structures and near not in ctx.landmarks:
-        p = np.asarray(ctx.structures.mesh(near).vertices, float).mean(axis=0)
-    elif isinstance(near, str):
-        if near not in ctx.landmarks:
-            valid = [*ctx.landmarks, *ctx.structures.names]
-            raise ctx.scene.error(path, f"unknown landmark or structure {near!r}{did_you_mean(near, valid)}", near)
-        p = ctx.landmark_at(path, near)
-    else:
-        p = np.asarray(near, float)
+
+def _near(candidates: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The candidates nearest the point ``p`` (the closest fifth, nearest first)."""
     order = np.argsort(np.linalg.norm(candidates - p, axis=1), kind="stable")
     return candidates[order[: max(1, len(order) // 5)]]
 
@@ -164,9 +167,13 @@ def resolve_labels(ctx: Context, out: ResolvedScene, targets: Targets, shown_lan
         labels += [Label(target=n) for n in shown_landmarks if n not in explicit]
     lifts = _overlay_lifts(scene)
     for j, label in enumerate(labels):
-        kind, candidates, lift = _target(ctx, out, j, label, targets, lifts)
-        if label.near is not None and len(candidates) > 1:
-            candidates = _near(ctx, ("labels", j, "near"), candidates, label.near)
+        target = _target(ctx, out, j, label, targets, lifts)
+        near = None if label.near is None else _near_point(ctx, ("labels", j, "near"), label.near)
+        if target is None:
+            continue  # an unknown name, noted
+        kind, candidates, lift = target
+        if near is not None and len(candidates) > 1:
+            candidates = _near(candidates, near)
         text = label.text if label.text is not None else target_display(label.target)
         out.labels.append(
             LabelItem(

@@ -12,25 +12,34 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 
-from glute3d.errors import did_you_mean
+from glute3d.errors import close_matches
 from glute3d.scene.schema import INJECTION_OVERLAYS, Layer
-from glute3d.sides import SIDE_WORDS, split_side, with_side
+from glute3d.scene.unknown import hint_of
+from glute3d.sides import SIDE_WORDS, SIDES, split_side, with_side
 
 __all__ = [
     "FORAMEN_TARGETS",
     "INJECTION_TARGETS",
     "LANDMARK_KINDS",
+    "absent_landmark",
+    "absent_structure",
     "base_name",
+    "closest",
     "display_name",
     "is_glob",
     "kb_kind",
+    "kb_landmarks",
     "kb_names",
+    "kb_structures",
+    "kind_of",
     "layer_title",
     "target_display",
     "unknown_target",
+    "wrong_kind",
 ]
 
 #: The injection marks a label can point at (sideless; labels add ``_r``/``_l``): display name,
@@ -142,17 +151,146 @@ def layer_title(layer: Layer | None, name: str, style: str) -> str:
     return style.capitalize()
 
 
-def unknown_target(name: str, structures: Iterable[str], landmarks: Iterable[str], extra: Iterable[str] = ()) -> str:
-    """Why ``name`` is no label or focus target, and what it may have meant."""
-    kb = kb_names()
-    if name in kb:
-        return f"{name!r} is not in the model yet; remove it or wait for its stage"
+@functools.cache
+def kb_structures() -> tuple[str, ...]:
+    """The knowledge base's drawable structures (bones, muscles, muscle parts, nerves ...)."""
+    return tuple(n for n in kb_names() if kb_kind(n) not in LANDMARK_KINDS)
+
+
+@functools.cache
+def kb_landmarks() -> tuple[str, ...]:
+    """The knowledge base's landmarks (points, curves, regions)."""
+    return tuple(n for n in kb_names() if kb_kind(n) in LANDMARK_KINDS)
+
+
+def _sided(bases: Iterable[str]) -> list[str]:
+    return [with_side(b, s) for b in bases for s in SIDES]
+
+
+def kind_of(name: str, structures: Container[str] = (), landmarks: Container[str] = ()) -> str | None:
+    """What ``name`` is: ``"structure"``, ``"landmark"``, ``"injection mark"``, ``"foramen"``,
+    ``"injection overlay"``, or ``None`` for a name nothing has.
+
+    Examples
+    --------
+    >>> kind_of("asis_r"), kind_of("femur_l"), kind_of("dorsogluteal_r"), kind_of("quadrants_l"), kind_of("x")
+    ('landmark', 'structure', 'injection mark', 'injection overlay', None)
+    """
+    if name in structures or name in kb_structures():
+        return "structure"
+    if name in landmarks or name in kb_landmarks():
+        return "landmark"
+    base, side = split_side(name)
+    if side and base in INJECTION_TARGETS:
+        return "injection mark"
+    if side and base in FORAMEN_TARGETS:
+        return "foramen"
+    return "injection overlay" if name in INJECTION_OVERLAYS else None
+
+
+def _use(kind: str, name: str) -> str:
+    """Where a scene takes a name of ``kind``."""
+    base, side = split_side(name)
+    if kind == "injection mark":
+        return f"draw it with its overlay, {with_side(INJECTION_TARGETS[base][1], side)!r}, in overlays.injection"
+    return {
+        "structure": "draw it in a [[layers]] table",
+        "landmark": "draw it with overlays.landmarks",
+        "foramen": "label it in a [[labels]] table",
+        "injection overlay": "put it in overlays.injection",
+    }[kind]
+
+
+def wrong_kind(
+    name: str, wanted: str, structures: Container[str] = (), landmarks: Container[str] = ()
+) -> tuple[str, str] | None:
+    """When ``name`` is another kind of name than the field takes (``wanted``): the message and its short note.
+
+    Examples
+    --------
+    >>> wrong_kind("asis_r", "structure")[0]
+    "'asis_r' is a landmark, not a structure; draw it with overlays.landmarks"
+    """
+    kind = kind_of(name, structures, landmarks)
+    if kind is None or kind == wanted:
+        return None
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{name!r} is {article} {kind}, not a {wanted}; {_use(kind, name)}", f"{article} {kind}: {_use(kind, name)}"
+
+
+def closest(name: str, groups: Mapping[str, Iterable[str]]) -> tuple[str, str]:
+    """The kind whose names come closest to ``name``, and the hint naming them (``("", "")``: none is close).
+
+    Examples
+    --------
+    >>> closest("suprapiriform_foramn_r", {"landmark": ["piriformis_origin_r"], "foramen": ["suprapiriform_foramen_r"]})
+    ('foramen', "did you mean 'suprapiriform_foramen_r'?")
+    """
+    best = ("", "", 0.0)
+    for kind, names in groups.items():
+        close = close_matches(name, names)
+        score = difflib.SequenceMatcher(None, name, close[0]).ratio() if close else 0.0
+        if score > best[2]:
+            best = (kind, f"did you mean {' or '.join(repr(c) for c in close)}?", score)
+    return best[0], best[1]
+
+
+def _message(head: str, hint: str) -> str:
+    return f"{head}; {hint}" if hint else head
+
+
+def absent_structure(name: str, have: list[str], landmarks: Container[str]) -> tuple[str, str]:
+    """Why a layer's exact name ``name`` is not drawn (the model has the structures ``have``): message and note."""
+    other = wrong_kind(name, "structure", (), landmarks)
+    if other is not None:
+        return other
+    if name in kb_structures():
+        more = "..." if len(have) > 8 else ""
+        return (
+            f"structure {name!r} is not in the model yet (the model has {', '.join(have[:8])}{more}); "
+            "remove it or add optional = true to the layer",
+            "not in the model yet; remove it or add optional = true to the layer",
+        )
+    hint = hint_of(name, [*have, *kb_structures()])
+    return _message(f"unknown structure {name!r}", hint), hint
+
+
+def absent_landmark(name: str, landmarks: list[str], structures: Container[str], where: str = "") -> tuple[str, str]:
+    """Why ``name`` is no landmark of the model (``where``: the field, for the message): message and note."""
+    other = wrong_kind(name, "landmark", structures, landmarks)
+    if other is not None:
+        return other
+    hint = hint_of(name, landmarks)
+    return _message(f"unknown landmark {name!r}{where}", hint), hint
+
+
+def unknown_target(name: str, structures: Iterable[str], landmarks: Iterable[str]) -> tuple[str, str]:
+    """Why ``name`` is no label or focus target, and what it may have meant: message and short note.
+
+    The closest names are of the one kind ``name`` comes closest to: structures, landmarks,
+    injection marks or foramina.
+
+    Examples
+    --------
+    >>> unknown_target("dorsoglutael_r", ["femur_r"], ["asis_r"])[0]
+    "unknown injection mark 'dorsoglutael_r'; did you mean 'dorsogluteal_r'?"
+    """
+    if name in kb_names():
+        return f"{name!r} is not in the model yet; remove it or wait for its stage", "not in the model yet"
     base, side = split_side(name)
     if base in INJECTION_TARGETS:
         overlay = with_side(INJECTION_TARGETS[base][1], side) if side else f"{INJECTION_TARGETS[base][1]}_r"
         return (
             f"{name!r} is an injection mark that this scene does not draw; add the overlay that "
-            f"draws it, {overlay!r}, to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})"
+            f"draws it, {overlay!r}, to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})",
+            f"an injection mark this scene does not draw; add {overlay!r} to overlays.injection",
         )
-    valid = [*structures, *landmarks, *extra, *kb]
-    return f"unknown structure or landmark {name!r}{did_you_mean(name, valid)}"
+    groups = {
+        "structure": [*structures, *kb_structures()],
+        "landmark": [*landmarks, *kb_landmarks()],
+        "injection mark": _sided(INJECTION_TARGETS),
+        "foramen": _sided(FORAMEN_TARGETS),
+    }
+    kind, hint = closest(name, groups)
+    what = kind if kind in ("injection mark", "foramen") else "structure or landmark"
+    return _message(f"unknown {what} {name!r}", hint), hint

@@ -30,6 +30,7 @@ from glute3d.scene.schema import (
     CAMERA_PRESET_VIEWS,
     COLOR_HELP,
     INJECTION_OVERLAY_VIEWS,
+    MAX_COORD,
     SIDED_PRESETS,
     Camera,
     CutAway,
@@ -39,6 +40,7 @@ from glute3d.scene.schema import (
     Pose,
     SceneFields,
     Segment,
+    Vec3,
 )
 from glute3d.scene.theme import STYLES, load_theme
 
@@ -77,8 +79,6 @@ target = "gt_lateral_facet_r"
 side = "right"
 """
 
-_VEC3 = tuple[float, float, float]
-
 
 # =============================================================================== one field
 def _literal_values(annotation: Any) -> list[Any]:
@@ -91,8 +91,10 @@ def _literal_values(annotation: Any) -> list[Any]:
 def _type_text(annotation: Any) -> str:  # one branch per kind of annotation the schema uses
     """How a lecturer would name the type of a TOML value."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if annotation == _VEC3:
+    if annotation == Vec3:
         return "[x, y, z]"
+    if origin is typing.Annotated:
+        return _type_text(args[0])
     if origin in (typing.Union, types.UnionType):
         parts = [_type_text(a) for a in args if a is not type(None)]
         return " or ".join(dict.fromkeys(parts))
@@ -216,10 +218,11 @@ def _intro() -> list[str]:
         "glute3d render my_scene.toml -o pictures/",
         "```",
         "",
-        "Every field is optional: an empty file shows every structure from behind. A mistake is "
-        "reported in one line with the file, the field, the line and the fix, for example "
+        "Every field is optional: a file without `[[layers]]` (an empty one too) draws every structure of "
+        "the model from behind, and a warning says so; add `[[layers]]` tables to choose what to show. A "
+        "mistake is reported in one line with the file, the field, the line and the fix, for example "
         "`my_scene.toml: layers[1].structures[0]: unknown structure 'gluteus_minimis_r'; "
-        "did you mean 'gluteus_minimus_r'? (line 14)`.",
+        "did you mean 'gluteus_minimus_r'? (line 14)` (see [Errors and warnings](#errors-and-warnings)).",
         "",
         "## A first scene",
         "",
@@ -254,7 +257,8 @@ def _names() -> list[str]:
         "`gluteus_minimus_anterior_r` are drawn only when named exactly. Model space is in millimetres: "
         "X points forward (anterior), Y up (superior), Z to the subject's right.",
         "",
-        f"Colours are {COLOR_HELP}.",
+        f"Colours are {COLOR_HELP}. A point `[x, y, z]` holds three finite numbers between "
+        f"{-MAX_COORD:g} and {MAX_COORD:g} mm.",
         "",
     ]
 
@@ -288,7 +292,11 @@ def _layers() -> list[str]:
     return [
         "## [[layers]]",
         "",
-        _doc(Layer) + " With no layers at all, every structure of the model is drawn in its own style.",
+        _doc(Layer) + " With no layers at all, every structure of the model is drawn in its own style, and a "
+        "warning says so. A structure that two shown layers name exactly is drawn by the later one, and a "
+        "warning names the structure, both layers and the style that wins; a glob matching a structure "
+        "another layer names is no conflict. A hidden layer (or, when a layer is isolated, a layer that is "
+        "not) takes nothing from the layers shown.",
         "",
         *_table(Layer),
         "",
@@ -397,9 +405,59 @@ def _variants() -> list[str]:
     ]
 
 
+def _problems() -> list[str]:
+    return [
+        "## Errors and warnings",
+        "",
+        "A scene is checked in two steps, each stopping at an error reported in one line. Reading the file "
+        "checks its form (TOML, field names, types, ranges, presets, styles, injection overlays); rendering "
+        "checks the names against the model (structures, landmarks, label targets, branches, variants). Each "
+        "step reports every unknown name it finds at once, each with its field, its line and the closest names "
+        "of the kind the field takes:",
+        "",
+        "```text",
+        "scenes/x.toml: 3 unknown names: layers[0].structures[1] 'gluteus_minimis_r' (line 9; did you mean "
+        "'gluteus_minimus_r'?); overlays.landmarks[0] 'gluteus_medius_r' (line 14; a structure: draw it in a "
+        "[[layers]] table); labels[2].target 'asiss_r' (line 20; did you mean 'asis_r'?)",
+        "```",
+        "",
+        "A picture that may not show what its author expects is still rendered, with a warning "
+        "(`glute3d: warning: <scene>: <text>`) for each of these:",
+        "",
+        "| Warning | What happened | The fix |",
+        "|---|---|---|",
+        "| the scene has no [[layers]] | every structure of the model is drawn, each in its own style "
+        "| add `[[layers]]` tables |",
+        "| structure 'x' is named by layers[i] and layers[j] | the later shown layer draws it, in its style "
+        "| remove it from one of the layers |",
+        "| no structure is drawn | every layer is hidden, or the shown layers match no structure "
+        "| show a layer, name structures the model has |",
+        "| label 'x': its target is hidden behind other structures | the leader is dashed | "
+        "another camera, or a translucent layer in front |",
+        "| label 'x': its target is outside the view | the target lies outside the picture; the dashed leader "
+        "points toward it | frame it (`camera.focus`, less `zoom`) or remove the label |",
+        "| label 'x': nothing is drawn where its target lies | cut away, or on a structure no layer draws "
+        "| draw its structure, or move the cut |",
+        "| N of M labels do not fit | the margins hold no more labels at this size; those are left out "
+        "| fewer labels, a larger `resolution` or a smaller `text_scale` |",
+        "",
+    ]
+
+
 def scene_format_markdown() -> str:
     """The scene file reference as Markdown (the contents of ``docs/scene-format.md``)."""
-    parts = [_intro(), _names(), _top_level(), _camera(), _layers(), _labels(), _pose(), _overlays(), _variants()]
+    parts = [
+        _intro(),
+        _names(),
+        _top_level(),
+        _camera(),
+        _layers(),
+        _labels(),
+        _pose(),
+        _overlays(),
+        _variants(),
+        _problems(),
+    ]
     return "\n".join(line for part in parts for line in part).rstrip("\n") + "\n"
 
 

@@ -2,8 +2,11 @@
 
 :func:`resolve_scene` runs the steps in order; each step checks the names of its fields
 against the model and adds plain data to the :class:`~glute3d.scene.resolved.ResolvedScene`.
-Every unknown name is a :class:`~glute3d.scene.schema.SceneError` naming the field, its TOML
-line and the closest valid names.
+Unknown names are noted (:class:`~glute3d.scene.unknown.UnknownNames`) and left out, and the
+steps go on: at the end one :class:`~glute3d.scene.schema.SceneError` names them all, each
+with its field, its TOML line and the closest valid names of the kind the field takes.  What
+the picture will show that the author may not expect (no layers: everything; a structure two
+layers name) becomes a warning of the resolved scene.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from glute3d.errors import did_you_mean
 from glute3d.scene.centrelines import foramen_targets
 from glute3d.scene.context import Context, Targets
 from glute3d.scene.injection import resolve_injection
 from glute3d.scene.labels import resolve_labels
 from glute3d.scene.naming import (
     FORAMEN_TARGETS,
-    LANDMARK_KINDS,
+    absent_landmark,
+    absent_structure,
     base_name,
     is_glob,
     kb_kind,
@@ -29,9 +32,10 @@ from glute3d.scene.naming import (
     unknown_target,
 )
 from glute3d.scene.resolved import Cut, DrawItem, Mark, OverlayItem, ResolvedScene
-from glute3d.scene.schema import CutAway, Layer, Pose, SceneFields
+from glute3d.scene.schema import CutAway, Layer, Pose, SceneError, SceneFields
 from glute3d.scene.source import HasVariants, Poseable, SceneSource
 from glute3d.scene.theme import load_theme
+from glute3d.scene.unknown import UnknownNames, hint_of
 from glute3d.sides import SIDES
 
 __all__ = ["apply_pose", "apply_variants", "resolve_scene"]
@@ -43,9 +47,25 @@ def resolve_scene(scene: SceneFields, model: SceneSource) -> ResolvedScene:
     """Check every name of ``scene`` against ``model`` and collect the geometry to draw.
 
     See :meth:`glute3d.scene.Scene.resolve`.
+
+    Raises
+    ------
+    SceneError
+        Every unknown name at once; else the first other problem.
     """
-    model = apply_pose(scene, apply_variants(scene, model))
-    ctx = Context.of(scene, model)
+    unknown = UnknownNames(scene)
+    try:
+        model = apply_pose(scene, apply_variants(scene, model, unknown))
+        out = _resolve(Context.of(scene, model, unknown))
+    except SceneError as exc:  # unknown names found before it come first: they may be its cause
+        raise (unknown.error() or exc) from None
+    unknown.raise_if_any()
+    return out
+
+
+def _resolve(ctx: Context) -> ResolvedScene:
+    """The steps of :func:`resolve_scene` after variants and pose."""
+    scene, model = ctx.scene, ctx.model
     out = ResolvedScene(scene=scene)
     _add_items(ctx, out)
     shown_landmarks = _add_landmarks(ctx, out)
@@ -63,33 +83,43 @@ def resolve_scene(scene: SceneFields, model: SceneSource) -> ResolvedScene:
 
 
 # =============================================================================== variants and pose
-def apply_variants(scene: SceneFields, model: SceneSource) -> SceneSource:
+def _then(hint: str) -> str:
+    """A hint ("did you mean ...?") after a message: ``"; did you mean ...?"``."""
+    return f"; {hint}" if hint else ""
+
+
+def apply_variants(scene: SceneFields, model: SceneSource, unknown: UnknownNames | None = None) -> SceneSource:
     """``model`` with the scene's anatomical variants switched on (itself when there are none).
+
+    ``unknown``: note unknown switches and values there (and return ``model`` unswitched)
+    instead of raising them.
 
     Raises
     ------
     SceneError
-        An unknown switch or value, or a model without variants.
+        An unknown switch or value (without ``unknown``), or a model without variants.
     """
     if not scene.variants:
         return model
     from glute3d.anatomy.paths.specs import VARIANTS  # validating paths.toml: only scenes with variants pay
 
+    found = unknown if unknown is not None else UnknownNames(scene)
+    before = len(found.found)
     for key, value in scene.variants.items():
         here = ("variants", key)
         if key not in VARIANTS:
             switches = ", ".join(VARIANTS) or "none"
-            raise scene.error(
-                here, f"unknown variant switch {key!r}{did_you_mean(key, list(VARIANTS))} (switches: {switches})"
-            )
-        allowed = VARIANTS[key][1]
-        if value not in allowed:
-            raise scene.error(
-                here,
-                f"unknown value {value!r} for variant {key!r}{did_you_mean(value, allowed)} "
-                f"(choose from: {', '.join(allowed)})",
-                value,
-            )
+            hint = hint_of(key, VARIANTS)
+            found.add(here, key, f"unknown variant switch {key!r}{_then(hint)} (switches: {switches})", hint, key=True)
+        elif value not in VARIANTS[key][1]:
+            allowed = VARIANTS[key][1]
+            hint = hint_of(value, allowed)
+            msg = f"unknown value {value!r} for variant {key!r}{_then(hint)} (choose from: {', '.join(allowed)})"
+            found.add(here, value, msg, hint)
+    if len(found.found) > before:
+        if unknown is None:
+            found.raise_if_any()
+        return model  # the other names are checked on the model as it is
     if not isinstance(model, HasVariants):
         raise scene.error(
             ("variants",), "this model has no anatomical variants (model.with_variant); remove [variants]"
@@ -137,61 +167,99 @@ def _visible_layers(scene: SceneFields) -> dict[int, Layer]:
 
 
 def _glob_hits(ctx: Context, here: tuple, pattern: str, optional: bool) -> list[str]:
-    """The structures ``pattern`` matches (not muscle parts); an error if none and not optional."""
+    """The structures ``pattern`` matches (not muscle parts); noted as unknown if none and not optional."""
     hits = [n for n in ctx.structures.globbable if fnmatch.fnmatchcase(n, pattern)]
     if hits or optional:
         return hits
     known = [n for n in kb_names() if fnmatch.fnmatchcase(n, pattern)]
     why = f"pattern {pattern!r} matches no structure of the model"
+    note = "matches no structure"
     if known:
         more = "..." if len(known) > 4 else ""
         why += f" (the knowledge base has {', '.join(known[:4])}{more}, not built yet)"
-    raise ctx.scene.error(here, why + "; add optional = true to the layer to allow that", pattern)
+        note += ", none built yet"
+    ctx.unknown.add(here, pattern, why + "; add optional = true to the layer to allow that", note)
+    return []
 
 
-def _absent_structure(ctx: Context, here: tuple, name: str) -> Exception:
-    """The error for a layer naming a structure the model does not have."""
-    have = ctx.structures.globbable
-    if name in kb_names():
-        more = "..." if len(have) > 8 else ""
-        return ctx.scene.error(
-            here,
-            f"structure {name!r} is not in the model yet (the model has {', '.join(have[:8])}{more}); "
-            "remove it or add optional = true to the layer",
-            name,
-        )
-    valid = [*have, *[n for n in kb_names() if kb_kind(n) not in LANDMARK_KINDS]]
-    return ctx.scene.error(here, f"unknown structure {name!r}{did_you_mean(name, valid)}", name)
-
-
-def _layer_structures(ctx: Context, i: int, layer: Layer) -> list[str]:
-    """The structures layer ``i`` names: exact names (muscle parts too) and glob matches, in its order."""
-    out: list[str] = []
+def _layer_structures(ctx: Context, i: int, layer: Layer) -> dict[str, bool]:
+    """The structures layer ``i`` names, in its order: exact names (muscle parts too) and glob matches,
+    each with whether the layer names it exactly.  Unknown names are noted and left out."""
+    out: dict[str, bool] = {}
     for j, pattern in enumerate(layer.structures):
         here = ("layers", i, "structures", j)
         if is_glob(pattern):
-            hits = _glob_hits(ctx, here, pattern, layer.optional)
+            for hit in _glob_hits(ctx, here, pattern, layer.optional):
+                out.setdefault(hit, False)
         elif pattern in ctx.structures:
-            hits = [pattern]
-        elif layer.optional:
-            continue
-        else:
-            raise _absent_structure(ctx, here, pattern)
-        out.extend(h for h in hits if h not in out)
+            out[pattern] = True
+        elif not layer.optional:
+            ctx.unknown.add(here, pattern, *absent_structure(pattern, ctx.structures.globbable, ctx.landmarks))
     return out
 
 
-def _drawn(ctx: Context) -> list[tuple[str, int, Layer | None]]:
-    """``(structure, layer index, layer)`` of every drawn structure in drawing order (no layers: all)."""
+def _layer_name(scene: SceneFields, i: int) -> str:
+    name = scene.layers[i].name
+    return f"layers[{i}]" + (f" ({name!r})" if name else "")
+
+
+def _named_twice(ctx: Context, named: dict[str, list[int]], winner: dict[str, int]) -> list[str]:
+    """Warnings for structures that two or more shown layers name exactly: which layer's style wins."""
+    notes = []
+    for name, layers in named.items():
+        if len(layers) < 2:
+            continue
+        won = winner[name]
+        listed = [_layer_name(ctx.scene, i) for i in layers]
+        both = ", ".join(listed[:-1]) + f" and {listed[-1]}"
+        style = _style_for(ctx, name, ctx.scene.layers[won])
+        notes.append(
+            f"structure {name!r} is named by {both}; the later one, {_layer_name(ctx.scene, won)}, draws it "
+            f"(style {style!r}); remove it from the other layer"
+        )
+    return notes
+
+
+def _nothing_drawn(scene: SceneFields, visible: dict[int, Layer]) -> str:
+    """Why a scene with layers draws no structure."""
+    if not visible:
+        why = "every layer is hidden (hide = true)"
+    elif any(L.isolate for L in scene.layers):
+        why = "the isolated layers match no structure of the model"
+    else:
+        why = "its layers match no structure of the model"
+    return f"no structure is drawn: {why}; show a layer or name structures the model has"
+
+
+def _drawn(ctx: Context, warnings: list[str]) -> list[tuple[str, int, Layer | None]]:
+    """``(structure, layer index, layer)`` of every drawn structure in drawing order (no layers: all).
+
+    The later shown layer wins a structure that two name; ``warnings`` gets what the author should know.
+    """
     scene = ctx.scene
     if not scene.layers:
-        return [(n, -1, None) for n in ctx.structures.globbable]
-    assignment: dict[str, tuple[int, Layer]] = {}
-    for i, layer in enumerate(scene.layers):
-        for name in _layer_structures(ctx, i, layer):
-            assignment[name] = (i, layer)  # later layers win
+        everything = ctx.structures.globbable
+        warnings.append(
+            f"the scene has no [[layers]], so all {len(everything)} structures of the model are drawn, each in its "
+            "own style; add [[layers]] tables to choose what to show, e.g. [[layers]] structures = ['hip_bone_r']"
+        )
+        return [(n, -1, None) for n in everything]
     visible = _visible_layers(scene)
-    return [(n, *assignment[n]) for n in ctx.structures.names if n in assignment and assignment[n][0] in visible]
+    assignment: dict[str, tuple[int, Layer]] = {}
+    named: dict[str, list[int]] = {}  # structure: the shown layers that name it exactly
+    for i, layer in enumerate(scene.layers):
+        structures = _layer_structures(ctx, i, layer)  # every layer's names are checked, shown or not
+        if i not in visible:
+            continue  # a hidden layer takes nothing from the shown ones
+        for name, exact in structures.items():
+            assignment[name] = (i, layer)  # later layers win
+            if exact:
+                named.setdefault(name, []).append(i)
+    warnings += _named_twice(ctx, named, {n: assignment[n][0] for n in named})
+    drawn: list[tuple[str, int, Layer | None]] = [(n, *assignment[n]) for n in ctx.structures.names if n in assignment]
+    if not drawn and not ctx.unknown:
+        warnings.append(_nothing_drawn(scene, visible))
+    return drawn
 
 
 def _style_for(ctx: Context, name: str, layer: Layer | None) -> str:
@@ -213,11 +281,14 @@ def _style_for(ctx: Context, name: str, layer: Layer | None) -> str:
     return "other"
 
 
-def _resolve_cut(ctx: Context, path: tuple, cut: CutAway, style: str) -> Cut:
+def _resolve_cut(ctx: Context, path: tuple, cut: CutAway, style: str) -> Cut | None:
+    """The cut-away plane (``None`` when its origin is an unknown landmark, which is noted)."""
     normal = np.asarray(cut.normal, float)
     normal = normal / np.linalg.norm(normal)
     if isinstance(cut.origin, str):
         origin = ctx.landmark_at((*path, "origin"), cut.origin)
+        if origin is None:
+            return None
     else:
         origin = np.asarray(cut.origin, float)
     cap = cut.cap if cut.cap is not None else style in _CAPPED_STYLES
@@ -226,7 +297,7 @@ def _resolve_cut(ctx: Context, path: tuple, cut: CutAway, style: str) -> Cut:
 
 def _add_items(ctx: Context, out: ResolvedScene) -> None:
     """The drawn structures, and one legend entry per layer and style in the order they are first drawn."""
-    for name, i, layer in _drawn(ctx):
+    for name, i, layer in _drawn(ctx, out.warnings):
         style = _style_for(ctx, name, layer)
         cut = None
         if layer is not None and layer.cut_away is not None:
@@ -241,14 +312,16 @@ def _add_items(ctx: Context, out: ResolvedScene) -> None:
 
 # =============================================================================== landmarks and segments
 def _landmark_hits(ctx: Context, here: tuple, pattern: str) -> list[str]:
+    """The landmarks a name or glob of ``overlays.landmarks`` stands for (none, noted, when unknown)."""
     if is_glob(pattern):
         hits = [n for n in ctx.landmarks if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
-            raise ctx.scene.error(here, f"pattern {pattern!r} matches no landmark of the model", pattern)
+            ctx.unknown.add(here, pattern, f"pattern {pattern!r} matches no landmark of the model", "matches nothing")
         return hits
     if pattern in ctx.landmarks:
         return [pattern]
-    raise ctx.scene.error(here, f"unknown landmark {pattern!r}{did_you_mean(pattern, ctx.landmarks)}", pattern)
+    ctx.unknown.add(here, pattern, *absent_landmark(pattern, ctx.landmarks, ctx.structures))
+    return []
 
 
 def _add_landmarks(ctx: Context, out: ResolvedScene) -> list[str]:
@@ -261,11 +334,8 @@ def _add_landmarks(ctx: Context, out: ResolvedScene) -> list[str]:
     bases = {base_name(n) for n in ctx.landmarks}
     for key in ov.colors:
         if key not in ctx.landmarks and key not in bases:
-            raise ctx.scene.error(
-                ("overlays", "colors", key),
-                f"unknown landmark {key!r} in overlays.colors{did_you_mean(key, ctx.landmarks)}",
-                key,
-            )
+            here = ("overlays", "colors", key)
+            ctx.unknown.add(here, key, *absent_landmark(key, ctx.landmarks, ctx.structures, " in overlays.colors"))
     for name in shown:
         kind = ctx.landmark_kind(name)
         geometry: Any = ctx.model.landmark(name)
@@ -285,6 +355,8 @@ def _add_segments(ctx: Context, out: ResolvedScene) -> None:
         for key in ("start", "end"):
             v = getattr(seg, key)
             ends.append(ctx.landmark_at(("overlays", "segments", i, key), v) if isinstance(v, str) else v)
+        if any(e is None for e in ends):
+            continue  # an unknown end, noted
         a, b = (np.asarray(e, float) for e in ends)
         u = (b - a) / max(float(np.linalg.norm(b - a)), 1e-9)
         a, b = a - u * seg.extend, b + u * seg.extend
@@ -299,7 +371,8 @@ def _focus_glob(ctx: Context, out: ResolvedScene, here: tuple, pattern: str, dra
     """Drawn matches of a focus glob join the framed items; the points of the others are returned."""
     hits = [n for n in [*ctx.structures.globbable, *ctx.landmarks] if fnmatch.fnmatchcase(n, pattern)]
     if not hits:
-        raise ctx.scene.error(here, f"pattern {pattern!r} matches no structure or landmark", pattern)
+        ctx.unknown.add(here, pattern, f"pattern {pattern!r} matches no structure or landmark", "matches nothing")
+        return None
     out.focus_items.extend(h for h in hits if h in drawn)
     rest = [points for h in hits if h not in drawn and (points := ctx.points_of(h)) is not None]
     return np.vstack(rest) if rest else None
@@ -322,6 +395,7 @@ def _add_focus(ctx: Context, out: ResolvedScene, targets: Targets) -> None:
             if points is None:
                 continue
         if points is None:
-            raise ctx.scene.error(here, unknown_target(name, ctx.structures.names, ctx.landmarks, targets), name)
+            ctx.unknown.add(here, name, *unknown_target(name, ctx.structures.names, ctx.landmarks))
+            continue
         focus.append(points)
     out.focus_points = np.vstack(focus) if focus else None

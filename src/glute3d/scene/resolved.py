@@ -120,6 +120,9 @@ class ResolvedScene:
         The safety map, when a ``safety_map_*`` overlay is drawn.
     focus_items : list of str
         Drawn structures the camera frames (as drawn: after their cut-away).
+    warnings : list of str
+        What the picture shows that its author may not expect, one line each: a scene without
+        layers (everything is drawn), a structure that two layers name, nothing drawn.
     """
 
     scene: SceneFields
@@ -131,6 +134,7 @@ class ResolvedScene:
     marks: list[Mark] = field(default_factory=list)
     safety: SafetyMap | None = None
     focus_items: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_focus(self) -> bool:

@@ -33,16 +33,35 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from glute3d.errors import find_line
 from glute3d.io.tomlwrite import dump_toml
-from glute3d.io.validation import validation_error
+from glute3d.io.validation import format_field_path, validation_error
 from glute3d.scene.resolve import resolve_scene
 from glute3d.scene.resolved import ResolvedScene
 from glute3d.scene.schema import SceneError, SceneFields
 from glute3d.scene.source import SceneSource
 
-__all__ = ["Scene"]
+__all__ = ["MAX_DEPTH", "Scene"]
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)")
+
+#: How deep tables and lists may nest in a scene file; the deepest field needs 5 levels
+#: (``overlays.segments[0].start[0]``).
+MAX_DEPTH = 12
+
+
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> tuple[str | int, ...] | None:
+    """The path of the first value nested more than ``limit`` levels deep in ``data``, or ``None``."""
+    todo: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while todo:
+        path, value = todo.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in items:
+            if isinstance(child, (dict, list)):
+                if len(path) + 1 >= limit:
+                    return (*path, key)
+                todo.append(((*path, key), child))
+    return None
 
 
 class Scene(SceneFields):
@@ -86,6 +105,10 @@ class Scene(SceneFields):
         """
         if not isinstance(data, dict):
             raise SceneError(source, "", f"a scene must be a table of fields, got {type(data).__name__}")
+        deep = _too_deep(data)
+        if deep is not None:
+            msg = f"tables or lists nested {MAX_DEPTH} levels deep; no scene field nests so deep: remove the nesting"
+            raise SceneError(source, format_field_path(deep[:3]), msg, line=find_line(text, deep[:3]))
         try:
             scene = cls.model_validate(data)
         except SceneError as exc:
@@ -114,6 +137,9 @@ class Scene(SceneFields):
             m = _TOML_AT.search(str(exc))
             line = int(m.group(1)) if m else None
             raise SceneError(source, "", f"not valid TOML: {_TOML_AT.sub('', str(exc))}", line=line) from None
+        except RecursionError:
+            msg = f"lists or tables nested too deeply to read; scenes nest {MAX_DEPTH} levels at most: flatten it"
+            raise SceneError(source, "", msg) from None
         return cls.from_dict(data, source=source, text=text)
 
     @classmethod
@@ -141,7 +167,8 @@ class Scene(SceneFields):
 
     def to_toml(self) -> str:
         """The scene as TOML text that :meth:`from_toml` reads back to an equal scene."""
-        return dump_toml(self.to_dict())
+        # DEL may not stand raw in TOML; the writer leaves it in strings (the only place it can be)
+        return dump_toml(self.to_dict()).replace("\x7f", "\\u007f")
 
     def with_resolution(self, width: int, height: int) -> Scene:
         """A copy at another resolution (errors still name the original file).

@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -36,6 +36,7 @@ __all__ = [
     "INJECTION_BASES",
     "INJECTION_OVERLAY_VIEWS",
     "INJECTION_OVERLAYS",
+    "MAX_COORD",
     "MAX_RESOLUTION",
     "MIN_RESOLUTION",
     "POSE_RANGES",
@@ -93,7 +94,10 @@ POSE_RANGES: dict[str, tuple[float, float]] = {
     "rotation": (-45.0, 45.0),
 }
 
-Vec3 = tuple[float, float, float]
+#: Largest coordinate, offset or direction component (mm): 100 m, far beyond any scene.
+MAX_COORD = 1e5
+Coord = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORD, le=MAX_COORD)]
+Vec3 = tuple[Coord, Coord, Coord]
 SideAngles = float | dict[Literal["r", "l"], float]
 
 #: What a colour field takes.
@@ -134,11 +138,15 @@ class SceneError(DataFileError):
 
 
 def _point_or_name(v: Any, what: str) -> Any:
-    """A landmark name as it is, a 3-sequence as a tuple; anything else is an error."""
+    """A landmark name as it is, a 3-sequence of finite numbers as a tuple; anything else is an error."""
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, Sequence) and len(v) == 3:
-        return tuple(v)
+        bad = [x for x in v if isinstance(x, bool) or not isinstance(x, (int, float)) or not abs(x) <= MAX_COORD]
+        if not bad:
+            return tuple(float(x) for x in v)
+        msg = f"{what} has {bad[0]!r} in it; a point is [x, y, z], numbers between {-MAX_COORD:g} and {MAX_COORD:g} mm"
+        raise ValueError(msg.strip())
     msg = f"{what} must be a point [x, y, z] in mm or a landmark name".strip()
     raise ValueError(msg)
 
@@ -164,7 +172,7 @@ class CutAway(_Table):
         description="Direction [x, y, z] the plane faces; what lies that way is cut off.",
         json_schema_extra=_allowed("any direction but [0, 0, 0]; need not be of length 1"),
     )
-    offset: float = Field(default=0.0, description="Moves the plane along the normal (mm).")
+    offset: Coord = Field(default=0.0, description="Moves the plane along the normal (mm).")
     cap: bool | None = Field(
         default=None,
         description="Close the cut surface. Default: closed for the bone, muscle and highlight styles.",
@@ -183,7 +191,7 @@ class CutAway(_Table):
 
 
 class Layer(_Table):
-    """A group of structures drawn alike (one ``[[layers]]`` table each; later layers win)."""
+    """A group of structures drawn alike (one ``[[layers]]`` table each; later layers win a structure two name)."""
 
     name: str | None = Field(
         default=None,
@@ -376,8 +384,8 @@ class Segment(_Table):
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _point(cls, v: Any) -> Any:
-        return _point_or_name(v, "")
+    def _point(cls, v: Any, info: ValidationInfo) -> Any:
+        return _point_or_name(v, str(info.field_name))
 
     @field_validator("color")
     @classmethod
@@ -427,12 +435,20 @@ class Overlays(_Table):
     @field_validator("injection")
     @classmethod
     def _injection(cls, v: list[str]) -> list[str]:
-        for i, name in enumerate(v):
-            if name not in INJECTION_OVERLAYS:
-                hint = did_you_mean(name, INJECTION_OVERLAYS, 2, cutoff=0.5)
-                raise ValueError(
-                    f"[{i}] unknown injection overlay {name!r}{hint}; choose from {', '.join(INJECTION_OVERLAYS)}"
-                )
+        """Every unknown overlay name at once, each with the closest overlays."""
+        bad = [(i, name) for i, name in enumerate(v) if name not in INJECTION_OVERLAYS]
+        allowed = f"choose from {', '.join(INJECTION_OVERLAYS)}"
+        if len(bad) == 1:
+            i, name = bad[0]
+            hint = did_you_mean(name, INJECTION_OVERLAYS, 2, cutoff=0.5)
+            raise ValueError(f"[{i}] unknown injection overlay {name!r}{hint}; {allowed}")
+        if bad:
+            listed = []
+            for i, name in bad[:10]:
+                hint = did_you_mean(name, INJECTION_OVERLAYS, 2, cutoff=0.5).removeprefix("; ")
+                listed.append(f"[{i}] {name!r}" + (f" ({hint})" if hint else ""))
+            more = f"; and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise ValueError(f"{len(bad)} unknown injection overlays: {'; '.join(listed)}{more}; {allowed}")
         return v
 
 
@@ -444,7 +460,8 @@ class SceneFields(_Table):
     caption: str = Field(default="", description="Printed below the picture, wrapped (empty: none).")
     layers: list[Layer] = Field(
         default_factory=list,
-        description="What to draw ([[layers]] tables); without any, every structure of the model in its own style.",
+        description="What to draw ([[layers]] tables); without any, every structure of the model in its own style "
+        "(with a warning).",
     )
     labels: list[Label] = Field(default_factory=list, description="Text labels with leader lines ([[labels]] tables).")
     camera: Camera = Field(default_factory=Camera, description="Where the picture is taken from ([camera]).")
