@@ -107,3 +107,71 @@ def test_the_example_scene_resolves(tissue_model):
     assert [L.target for L in res.labels] == ["gluteus_medius_r", "gt_lateral_facet_r"]
     assert {o.name for o in res.overlays} == {"iliac_crest_r", "gt_lateral_facet_r"}
     assert "```toml\n" + EXAMPLE_SCENE in scene_format_markdown()
+
+
+# =============================================================================== errors and warnings
+TOY_BONES = [{"structures": ["hip_bone_r", "femur_r"]}]
+
+
+@pytest.fixture(scope="module")
+def warning_renders(toy_model):
+    """Toy scenes that earn each documented warning, rendered small."""
+    from conftest import RENDER_TEST
+    from glute3d.render import render
+
+    scenes = {
+        "no layers": Scene(),
+        "two layers": Scene(layers=[*TOY_BONES, {"structures": ["femur_r"], "style": "muscle"}]),
+        "nothing drawn": Scene(layers=[{"structures": ["femur_r"], "hide": True}]),
+        "hidden": Scene(layers=TOY_BONES, labels=[{"target": "asis_r"}]),  # seen from behind
+        "outside": Scene(
+            layers=TOY_BONES,
+            camera={"preset": "anterior", "focus": ["femur_r"], "zoom": 3},
+            labels=[{"target": "iliac_crest_r"}, {"target": "femur_r"}],
+        ),
+        "undrawn": Scene(
+            layers=[{"structures": ["hip_bone_r"]}],
+            camera={"focus": ["hip_bone_r", "gt_lateral_facet_r"]},
+            labels=[{"target": "gt_lateral_facet_r"}],
+        ),
+        "too many": Scene(
+            layers=TOY_BONES,
+            camera={"preset": "anterior"},
+            labels=[{"target": "asis_r", "text": f"Label {k}"} for k in range(40)],
+        ),
+    }
+    return {key: render(scene, toy_model, **RENDER_TEST) for key, scene in scenes.items()}
+
+
+def test_every_documented_warning_is_given(warning_renders):
+    """Each warning of the reference's table is what a scene that earns it gets (x, i, N: any name or number)."""
+    rows = section_rows(scene_format_markdown(), "## Errors and warnings")
+    assert len(rows) == 7
+    given = [w for r in warning_renders.values() for w in r.warnings]
+    for row in rows:
+        pattern = (
+            re.escape(row[0]).replace("'x'", "'[^']+'").replace("\\[i\\]", r"\[\d+\]").replace("\\[j\\]", r"\[\d+\]")
+        )
+        pattern = pattern.replace("N\\ of\\ M", r"\d+\ of\ \d+")
+        assert any(re.match(pattern, w) for w in given), f"no scene gives the documented warning {row[0]!r}"
+
+
+def test_label_targets_outside_the_view_and_labels_that_do_not_fit(warning_renders):
+    r = warning_renders["outside"]
+    assert [(L.target, L.visible) for L in r.labels] == [("iliac_crest_r", False), ("femur_r", True)]
+    assert r.warnings == [
+        "label 'iliac_crest_r': its target is outside the view of this camera (its dashed leader points toward it); "
+        "frame it with camera.focus or less zoom, or remove the label"
+    ]
+    x, y = r.labels[0].anchor
+    assert 0 <= x <= 400 and 0 <= y <= 300, "the leader ends in the picture, toward the target"
+    assert warning_renders["hidden"].warnings[-1].startswith("label 'asis_r': its target is hidden behind other")
+    assert "nothing is drawn where its target lies" in warning_renders["undrawn"].warnings[0]
+    r = warning_renders["too many"]
+    kept = len(r.labels)
+    assert 0 < kept < 40 and all(0 <= L.box[1] and L.box[3] <= 300 for L in r.labels)
+    assert [L.text for L in r.labels] == [f"Label {k}" for k in range(kept)], "the scene's first labels are kept"
+    assert r.warnings == [
+        f"{40 - kept} of 40 labels do not fit in the picture's margins at 400x300 and were left out ('asis_r', "
+        "'asis_r', 'asis_r', 'asis_r', 'asis_r', ...); use fewer labels, a larger resolution or a smaller text_scale"
+    ]

@@ -1,8 +1,9 @@
 """Where label leaders end: projection, the z-buffer, and choosing visible anchor points.
 
 A label's candidate points (from the resolved scene) are projected with the render's own
-camera and tested against the z-buffer of the same render, so a target hidden behind another
-structure is known (it gets a dashed leader and no dot shining through).
+camera and tested against the z-buffer of the same render, so a target that does not show is
+known (it gets a dashed leader and no dot shining through), and why: hidden behind other
+structures, outside the view, or where nothing is drawn (cut away, on no drawn structure).
 """
 
 from __future__ import annotations
@@ -16,7 +17,20 @@ from glute3d.render.camera import CameraFrame, unit
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene
 
-__all__ = ["choose_anchors", "depth_to_distance", "interior_score", "project", "zbuffer"]
+__all__ = [
+    "HIDDEN",
+    "OUTSIDE",
+    "UNDRAWN",
+    "choose_anchors",
+    "depth_to_distance",
+    "interior_score",
+    "project",
+    "zbuffer",
+]
+
+#: Why a label's target does not show: behind other structures; outside the picture (or the
+#: camera's depth range); where nothing is drawn at or next to it.
+HIDDEN, OUTSIDE, UNDRAWN = "hidden", "outside", "undrawn"
 
 #: Offsets (dy, dx) of a pixel's 3x3 neighbourhood.
 _NEIGHBOURS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
@@ -77,24 +91,49 @@ def interior_score(px: np.ndarray) -> np.ndarray:
 
 
 def _visible(
-    xy: np.ndarray, dist: np.ndarray, zb: np.ndarray, near: float, far: float, parallel: bool, tol: float
-) -> np.ndarray:
-    """Which projected points show: not farther than the farthest surface of their 3x3
-    neighbourhood (generous at silhouettes and grazing angles) plus ``tol``, with a structure
-    drawn at or next to them (a point of a target that is not drawn there, cut away or outside
-    the picture's geometry, is no anchor)."""
+    xy: np.ndarray,
+    depth: np.ndarray,
+    front: np.ndarray,
+    zb: np.ndarray,
+    near: float,
+    far: float,
+    parallel: bool,
+    tol: float,
+) -> tuple[np.ndarray, str]:
+    """Which projected points show, and why none does (``""`` when some do).
+
+    A point shows when it is inside the picture, not farther than the farthest surface of its
+    3x3 neighbourhood (generous at silhouettes and grazing angles) plus ``tol``, with a structure
+    drawn at or next to it (a point of a target that is not drawn there, cut away or outside the
+    picture's geometry, is no anchor).  A target none of whose points is inside the picture and
+    in ``front`` of the camera is outside the view.
+    """
     h, w = zb.shape
-    inside = (xy[:, 0] >= 1) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 1) & (xy[:, 1] < h - 1)
+    with np.errstate(invalid="ignore"):
+        inside = (xy[:, 0] >= 1) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 1) & (xy[:, 1] < h - 1)
     ok = np.zeros(len(xy), bool)
-    if inside.any():
-        ix = xy[inside, 0].astype(int)
-        iy = xy[inside, 1].astype(int)
-        yy = np.clip(iy[:, None] + _NEIGHBOURS[None, :, 0], 0, h - 1)
-        xx = np.clip(ix[:, None] + _NEIGHBOURS[None, :, 1], 0, w - 1)
-        nb = zb[yy, xx]
-        surf = depth_to_distance(nb.max(axis=1), near, far, parallel)
-        ok[inside] = (dist[inside] <= surf + tol) & (nb.min(axis=1) < 1.0)
-    return ok
+    if not (inside & front).any():
+        return ok, OUTSIDE
+    ix = xy[inside, 0].astype(int)
+    iy = xy[inside, 1].astype(int)
+    yy = np.clip(iy[:, None] + _NEIGHBOURS[None, :, 0], 0, h - 1)
+    xx = np.clip(ix[:, None] + _NEIGHBOURS[None, :, 1], 0, w - 1)
+    nb = zb[yy, xx]
+    surf = depth_to_distance(nb.max(axis=1), near, far, parallel)
+    drawn = nb.min(axis=1) < 1.0
+    ok[inside] = (depth_to_distance(depth[inside], near, far, parallel) <= surf + tol) & drawn
+    return ok, "" if ok.any() else HIDDEN if drawn.any() else UNDRAWN
+
+
+def _toward(xy: np.ndarray, frame: CameraFrame, size: tuple[int, int]) -> np.ndarray:
+    """An anchor for a target that does not show: its first point, kept within the framed model
+    and the picture (a target outside the view: the edge toward it)."""
+    w, h = size
+    bx0, by0, bx1, by1 = frame.model_box
+    x0, x1 = (max(0.0, bx0), min(w - 1.0, bx1)) if max(0.0, bx0) < min(w - 1.0, bx1) else (0.0, w - 1.0)
+    y0, y1 = (max(0.0, by0), min(h - 1.0, by1)) if max(0.0, by0) < min(h - 1.0, by1) else (0.0, h - 1.0)
+    p = xy[0] if np.isfinite(xy[0]).all() else np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
+    return np.array([np.clip(p[0], x0, x1), np.clip(p[1], y0, y1)])
 
 
 def _pick(kind: str, c: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,12 +167,14 @@ def _pick(kind: str, c: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> tuple[np.
 
 def choose_anchors(
     pl: Any, res: ResolvedScene, frame: CameraFrame, size: tuple[int, int], zb: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Anchor pixels of the labels, whether each is visible, and the acceptable alternatives.
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]:
+    """Anchor pixels of the labels, whether each is visible, the acceptable alternatives, and why
+    each invisible one does not show (`HIDDEN`, `OUTSIDE` or `UNDRAWN`; ``""`` when visible).
 
     A candidate point is visible when it is not farther from the camera than the surface the
     z-buffer holds at its pixel (3x3 neighbourhood, small tolerance).  The alternatives let
-    the layout pick anchors whose leaders do not cross.
+    the layout pick anchors whose leaders do not cross.  The anchor of a target that does not
+    show stays within the picture.
     """
     near, far = pl.camera.GetClippingRange()
     toward = unit(frame.position - frame.focal_point)
@@ -144,6 +185,7 @@ def choose_anchors(
     anchors = np.zeros((len(res.labels), 2))
     visible = np.zeros(len(res.labels), bool)
     options: list[np.ndarray] = []
+    why: list[str] = []
     for i, lab in enumerate(res.labels):
         c = lab.candidates + toward * (lab.lift * 0.9)
         if lab.kind == "point" and lab.lift > 0:
@@ -151,13 +193,14 @@ def choose_anchors(
             p0 = lab.candidates[0]
             c = np.vstack([c, [p0 + toward * 0.5 * lab.lift + 0.75 * lab.lift * r for r in ring]])
         xy, depth = project(pl, size, c)
-        dist = depth_to_distance(depth, near, far, frame.parallel)
-        ok = _visible(xy, dist, zb, near, far, frame.parallel, tol)
+        front = frame.parallel | ((c - frame.position) @ -toward > 0.0)
+        ok, reason = _visible(xy, depth, front, zb, near, far, frame.parallel, tol)
+        why.append(reason)
         if not ok.any():
-            anchors[i] = xy[0]
-            options.append(xy[:1])
+            anchors[i] = _toward(xy, frame, size)
+            options.append(anchors[i][None].copy())
             continue
         visible[i] = True
         anchors[i], alternatives = _pick(lab.kind, c, xy, ok)
         options.append(alternatives)
-    return anchors, visible, options
+    return anchors, visible, options, why

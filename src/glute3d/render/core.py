@@ -47,7 +47,7 @@ from glute3d.render.camera import CameraFrame, orientation
 from glute3d.render.labels import Placement
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import draw_overlay
-from glute3d.render.placement import place_labels
+from glute3d.render.placement import label_warnings, place_labels
 from glute3d.render.plotter import build_plotter, release_plotters
 from glute3d.scene import load_theme
 
@@ -83,7 +83,8 @@ class RenderResult:
         ``(h, w, 3)`` uint8, or ``(h, w, 4)`` for a transparent background.
     labels : list of LabelResult
     warnings : list of str
-        Things a lecturer should know (e.g. a label target hidden behind another structure).
+        Things a lecturer should know, one line each: a scene without layers, a structure two
+        layers name, a label target hidden or outside the view, labels that do not fit.
     """
 
     image: np.ndarray
@@ -101,6 +102,7 @@ class _Shot:
     anchors: np.ndarray  # (n_labels, 2) pixels
     visible: np.ndarray  # (n_labels,) bool
     options: list[np.ndarray]  # alternative anchors per label
+    why: list[str]  # why each label's target does not show ("" when it does; see anchors.choose_anchors)
 
 
 def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_aliasing: bool, reuse: bool) -> _Shot:
@@ -118,9 +120,9 @@ def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_a
         image = np.asarray(shot, np.uint8)
         zb = zbuffer(pl, size)
         if res.labels:
-            anchors, visible, options = choose_anchors(pl, res, frame, size, zb)
+            anchors, visible, options, why = choose_anchors(pl, res, frame, size, zb)
         else:
-            anchors, visible, options = np.zeros((0, 2)), np.zeros(0, bool), []
+            anchors, visible, options, why = np.zeros((0, 2)), np.zeros(0, bool), [], []
         ok = True
     finally:
         if not reuse:
@@ -129,7 +131,7 @@ def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_a
             release_plotters()
         else:
             pl.clear_actors()  # do not keep this scene's meshes alive in the window
-    return _Shot(image, zb, frame, anchors, visible, options)
+    return _Shot(image, zb, frame, anchors, visible, options, why)
 
 
 def _composite(image: np.ndarray, overlay: Any, transparent: bool) -> np.ndarray:
@@ -203,12 +205,7 @@ def render(
         res, lay, shot.frame, placements, shot.visible, theme, max(1, int(supersample_text)), shot.zbuffer < 1.0
     )
     labels = _label_results(res, placements, shot.visible)
-    notes = [
-        f"label {L.target!r}: its target is hidden behind other structures from this camera "
-        "(drawn with a dashed leader)"
-        for L in labels
-        if not L.visible
-    ]
+    notes = [*res.warnings, *label_warnings(res, placements, shot.visible, shot.why, px)]
     return RenderResult(_composite(shot.image, overlay, scene.background == "transparent"), labels, notes + lay.notes)
 
 

@@ -3,7 +3,8 @@
 :func:`glute3d.render.labels.layout_labels` stacks the labels of each margin beside the model;
 here a coordinate descent over each label's margin and anchor (among the alternatives the
 z-buffer allows) lowers :func:`layout_cost`: leader length, crossings, and leaders passing
-close to other anchors.
+close to other anchors.  Labels that a margin cannot hold are left out (the scene's first
+labels are kept), and :func:`label_warnings` says so, and which targets do not show and why.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glute3d.render.anchors import HIDDEN, OUTSIDE
 from glute3d.render.camera import CameraFrame
 from glute3d.render.labels import Placement, crossings, layout_labels
 from glute3d.render.layout import Layout
@@ -19,7 +21,7 @@ from glute3d.render.layout import Layout
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene
 
-__all__ = ["layout_cost", "place_labels"]
+__all__ = ["label_warnings", "layout_cost", "place_labels"]
 
 
 def layout_cost(
@@ -76,10 +78,28 @@ class _Search:
         self.anchors = anchors.copy()
         self.memo: dict = {}  # margin placements already made (one label moves at a time)
         self.sides = list(lay.sides)
+        self.spacing = 0.35 * lay.label_px
+        self.fit()
         self.clear = 0.8 * lay.label_px
         self.cx, self.far_penalty = (self.model_box[0] + self.model_box[2]) / 2.0, 0.12 * w
         self.placements = self.layout()
         self.best = self.cost(self.placements)
+
+    def fit(self) -> None:
+        """Leave out (side ``""``) the labels the margins cannot hold, keeping the scene's first ones;
+        an automatic label goes to the other margin when that one has room for it."""
+        lay, capacity = self.lay, self.area[3] - self.area[1]
+        load = {"left": -self.spacing, "right": -self.spacing}  # n labels take their heights and n - 1 gaps
+        for i, side in enumerate(self.sides):
+            need = float(lay.label_sizes[i, 1]) + self.spacing
+            other = "right" if side == "left" else "left"
+            if load[side] + need > capacity + 1e-6 and self.res.labels[i].side == "auto":
+                if lay.label_sizes[i, 0] <= lay.columns[other] and load[other] + need <= capacity + 1e-6:
+                    side = self.sides[i] = other
+            if load[side] + need <= capacity + 1e-6:
+                load[side] += need
+            else:
+                self.sides[i] = ""
 
     def layout(self) -> list[Placement]:
         lay = self.lay
@@ -90,7 +110,7 @@ class _Search:
             model_box=self.model_box,
             area=self.area,
             gap=lay.gap,
-            spacing=0.35 * lay.label_px,
+            spacing=self.spacing,
             first_line=np.full(len(self.res.labels), lay.label_px * lay.leading),
             memo=self.memo,
         )
@@ -104,6 +124,8 @@ class _Search:
         lay, improved = self.lay, False
         capacity = self.area[3] - self.area[1]
         for i, lab in enumerate(self.res.labels):
+            if not self.sides[i]:
+                continue  # left out: no room
             other = "right" if self.sides[i] == "left" else "left"
             load = sum(
                 lay.label_sizes[j, 1] + 0.35 * lay.label_px for j in range(len(self.sides)) if self.sides[j] == other
@@ -131,7 +153,7 @@ class _Search:
         """Move each anchor to the alternative (of about 12 tried) that lowers the cost most."""
         improved = False
         for i, opts in enumerate(options):
-            if len(opts) < 2:
+            if len(opts) < 2 or not self.sides[i]:
                 continue
             keep = self.anchors[i].copy()
             for o in opts[:: max(1, len(opts) // 12)]:
@@ -148,7 +170,11 @@ def place_labels(
     res: ResolvedScene, lay: Layout, frame: CameraFrame, anchors: np.ndarray, options: list[np.ndarray]
 ) -> list[Placement]:
     """Lay the labels out, then move them between margins and their anchors along their
-    targets (among ``options``) to untangle the leaders."""
+    targets (among ``options``) to untangle the leaders.
+
+    Labels the margins cannot hold, and any that would still reach beyond the picture, are left
+    out: the placements are of the labels drawn.
+    """
     if not res.labels:
         return []
     search = _Search(res, lay, frame, anchors)
@@ -157,4 +183,49 @@ def place_labels(
         improved = search.try_anchor_options(options) or improved
         if not improved:
             break
-    return search.placements
+    w, h = lay.size
+    return [
+        p
+        for p in search.placements
+        if p.box[0] >= -0.5 and p.box[1] >= -0.5 and p.box[2] <= w + 0.5 and p.box[3] <= h + 0.5
+    ]
+
+
+def label_warnings(
+    res: ResolvedScene, placements: list[Placement], visible: np.ndarray, why: list[str], size: tuple[int, int]
+) -> list[str]:
+    """What a lecturer should know about the labels: targets that do not show (and why), labels left out.
+
+    ``why`` holds the reason each label's target does not show (see
+    :func:`glute3d.render.anchors.choose_anchors`); ``placements`` the labels drawn.
+    """
+    notes = []
+    for p in placements:
+        if visible[p.index]:
+            continue
+        target, reason = res.labels[p.index].target, why[p.index] if p.index < len(why) else HIDDEN
+        if reason == OUTSIDE:
+            notes.append(
+                f"label {target!r}: its target is outside the view of this camera (its dashed leader points toward "
+                "it); frame it with camera.focus or less zoom, or remove the label"
+            )
+        elif reason == HIDDEN:
+            notes.append(
+                f"label {target!r}: its target is hidden behind other structures from this camera "
+                "(drawn with a dashed leader)"
+            )
+        else:
+            notes.append(
+                f"label {target!r}: nothing is drawn where its target lies (cut away, or on a structure no layer "
+                "draws); its leader is dashed"
+            )
+    drawn = {p.index for p in placements}
+    left_out = [L.target for k, L in enumerate(res.labels) if k not in drawn]
+    if left_out:
+        n, w, h = len(res.labels), size[0], size[1]
+        names = ", ".join(repr(t) for t in left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+        notes.append(
+            f"{len(left_out)} of {n} labels do not fit in the picture's margins at {w}x{h} and were left out "
+            f"({names}); use fewer labels, a larger resolution or a smaller text_scale"
+        )
+    return list(dict.fromkeys(notes))  # a target labelled twice: one warning
