@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import struct
 import textwrap
@@ -565,3 +566,78 @@ def test_export_usage_errors_are_one_line_with_status_2(argv, words, capsys):
     assert info.value.code == 2
     line = one_error_line(capsys.readouterr().err)
     assert words in line and "--help" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_export_to_a_read_only_folder_is_one_line(tmp_path, capsys):
+    scene = write_scene(tmp_path, "hip.toml", GOOD)
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    assert main(["export", str(scene), "--glb", str(ro / "hip.glb")]) == 1
+    assert "not writable" in one_error_line(capsys.readouterr().err)
+    assert not list(ro.iterdir())
+
+
+def test_export_that_fails_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """A full disk (the rename fails): one line naming the option, no file, no temporary file."""
+    import errno
+
+    import glute3d.io.atomic
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    scene = write_scene(tmp_path, "hip.toml", GOOD)
+    out = tmp_path / "models" / "hip.glb"
+    monkeypatch.setattr(glute3d.io.atomic.os, "replace", full)
+    assert main(["export", str(scene), "--glb", str(out)]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert f"cannot write {out}: No space left on device; choose another file with --glb" in line
+    assert not out.exists() and no_temporary_files(tmp_path)
+
+
+# =============================================================================== the GLB writer
+def test_glb_writer_takes_32_bit_indices_for_large_meshes_and_refuses_bad_input():
+    from glute3d.export.gltf import GltfMaterial, GltfNode, glb_bytes
+
+    n = 70_000
+    rng = np.random.default_rng(0)
+    pos = rng.normal(size=(n, 3))
+    normals = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+    faces = np.array([[0, n // 2, n - 1], [1, 2, 3]])
+    grey = GltfMaterial("grey", (0.2, 0.2, 0.2, 1.0))
+    g, _ = load_glb(glb_bytes([GltfNode("big", pos, normals, faces, 0)], [grey]))
+    prim = g.meshes[0].primitives[0]
+    assert g.accessors[prim.indices].componentType == 5125  # UNSIGNED_INT: 65535 and more vertices
+    np.testing.assert_array_equal(accessor(g, prim.indices).reshape(-1, 3), faces)
+    np.testing.assert_allclose(accessor(g, prim.attributes.POSITION), pos, rtol=1e-6)
+    with pytest.raises(ValueError, match="at least one node"):
+        glb_bytes([], [grey])
+    with pytest.raises(ValueError, match="material 1 does not exist"):
+        glb_bytes([GltfNode("big", pos, normals, faces, 1)], [grey])
+    with pytest.raises(ValueError, match="a vertex that does not exist"):
+        glb_bytes([GltfNode("big", pos[:3], normals[:3], faces, 0)], [grey])
+
+
+def test_deck_slides_that_fail_while_writing_leave_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import glute3d.io.atomic
+
+    write = glute3d.io.atomic.write_atomically
+
+    def full(path, data):  # the disk fills up just as the slides are written
+        if str(path).endswith(".pptx"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(path, data)
+
+    scenes = tmp_path / "scenes"
+    write_scene(scenes, "a.toml", GOOD)
+    pptx_path = tmp_path / "deck" / "lecture.pptx"
+    monkeypatch.setattr("glute3d.io.atomic.write_atomically", full)
+    assert main(["deck", str(scenes), "-o", str(tmp_path / "deck"), *SMALL, "--pptx", str(pptx_path)]) == 1
+    captured = capsys.readouterr()
+    assert "1 rendered" in captured.out
+    line = one_error_line(captured.err)
+    assert f"cannot write {pptx_path}: No space left on device; choose another file with --pptx" in line
+    assert not pptx_path.exists() and no_temporary_files(tmp_path)

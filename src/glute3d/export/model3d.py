@@ -216,7 +216,7 @@ def write_glb(scene: Any, model: Any, path: str | Path) -> GlbResult:
     SceneError
         A name the model does not know (as for a picture).
     OSError
-        The file cannot be written (nothing is left behind).
+        The file cannot be written (nothing is left behind); ``filename`` is ``path``.
     """
     from glute3d.io.atomic import write_atomically
 
@@ -224,5 +224,8 @@ def write_glb(scene: Any, model: Any, path: str | Path) -> GlbResult:
     origin = getattr(scene, "_source", None)
     source = Path(origin).name if origin else ""
     data, names = _glb(res, source)
-    out = write_atomically(Path(path), data)
-    return GlbResult(out, names, len(data), list(res.warnings))
+    try:
+        out = write_atomically(Path(path), data)
+    except OSError as exc:  # e.g. a full disk: name the file
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return GlbResult(out, names, len(data), list(getattr(res, "warnings", ())))

@@ -223,8 +223,12 @@ def write_pptx(slides: Sequence[Slide], path: str | Path, *, title: str = "glute
     ExportError
         No slides, or a picture that is missing or unreadable (nothing is written).
     OSError
-        The file cannot be written (nothing is left behind).
+        The file cannot be written (nothing is left behind); ``filename`` is ``path``.
     """
     from glute3d.io.atomic import write_atomically
 
-    return write_atomically(Path(path), pptx_bytes(slides, title=title))
+    data = pptx_bytes(slides, title=title)
+    try:
+        return write_atomically(Path(path), data)
+    except OSError as exc:  # e.g. a full disk: name the file
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
