@@ -123,6 +123,12 @@ def warning_renders(toy_model):
         "no layers": Scene(),
         "two layers": Scene(layers=[*TOY_BONES, {"structures": ["femur_r"], "style": "muscle"}]),
         "nothing drawn": Scene(layers=[{"structures": ["femur_r"], "hide": True}]),
+        "cut away": Scene(
+            layers=[
+                *TOY_BONES,
+                {"structures": ["gluteus_medius_r"], "cut_away": {"origin": "asis_r", "normal": [0, 1, 0]}},
+            ]
+        ),
         "hidden": Scene(layers=TOY_BONES, labels=[{"target": "asis_r"}]),  # seen from behind
         "outside": Scene(
             layers=TOY_BONES,
@@ -146,7 +152,7 @@ def warning_renders(toy_model):
 def test_every_documented_warning_is_given(warning_renders):
     """Each warning of the reference's table is what a scene that earns it gets (x, i, N: any name or number)."""
     rows = section_rows(scene_format_markdown(), "## Errors and warnings")
-    assert len(rows) == 7
+    assert len(rows) == 8
     given = [w for r in warning_renders.values() for w in r.warnings]
     for row in rows:
         pattern = (

@@ -21,6 +21,7 @@ import os
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -208,6 +209,7 @@ wrong_value = st.one_of(
 )
 out_of_range = st.sampled_from(
     [-1, 0, -0.0, 1e-12, 1e308, -1e308, 2**63, 2**64, math.nan, math.inf, -math.inf, 99999, 0.05, 30.0, 500.1]
+    + ["x" * 301, "word " * 2000, "asis_r" * 1000]
 )
 
 
@@ -339,6 +341,25 @@ def test_the_serialiser_writes_what_tomllib_reads():
     for _ in range(5000):
         deep = [deep]
     assert to_toml({"x": deep}, False).count("[") == 5000
+
+
+def test_what_the_fuzzing_found_is_refused_in_one_line():
+    """Nesting deeper than TOML reads, non-finite and far points, texts longer than a picture holds."""
+    deep = "title = " + "[" * 3000 + "]" * 3000 + "\n"
+    cases = {
+        deep: "<scene>: lists or tables nested too deeply to read",
+        "[camera]\nfocus = " + "[" * 20 + "]" * 20 + "\n": "<scene>: camera.focus[0]: tables or lists nested 12 levels",
+        "[camera]\nposition = [nan, 0, 0]\nfocal_point = [0, 0, 0]\n": "camera.position[0]: input should be a finite",
+        '[[labels]]\ntarget = "asis_r"\nnear = [1e6, 0, 0]\n': "labels[0].near: near has 1000000.0 in it; a point is",
+        f'title = "{"x" * 301}"\n': "title: 301 characters is too long for the picture; at most 300",
+        f'caption = "{"x" * 3001}"\n': "caption: 3001 characters is too long for the picture; at most 3000",
+    }
+    for text, start in cases.items():
+        with pytest.raises(SceneError) as info:
+            Scene.from_toml(text)
+        assert str(info.value).startswith(start) or start in str(info.value), str(info.value)
+        assert "\n" not in str(info.value) and len(str(info.value)) < 400
+    assert Scene.from_toml(Scene(title="a\x7fb").to_toml()).title == "a\x7fb", "DEL round-trips"
 
 
 @fuzz_settings(LOADER_EXAMPLES, 3000)

@@ -432,6 +432,8 @@ def _problems() -> list[str]:
         "| remove it from one of the layers |",
         "| no structure is drawn | every layer is hidden, or the shown layers match no structure "
         "| show a layer, name structures the model has |",
+        "| layers[i].cut_away removes all of 'x' | the plane leaves nothing of the structure "
+        "| move the plane (`origin`, `offset`) or turn its `normal` round |",
         "| label 'x': its target is hidden behind other structures | the leader is dashed | "
         "another camera, or a translucent layer in front |",
         "| label 'x': its target is outside the view | the target lies outside the picture; the dashed leader "

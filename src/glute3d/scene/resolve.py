@@ -305,7 +305,13 @@ def _add_items(ctx: Context, out: ResolvedScene) -> None:
         title = layer_title(layer, name, style)
         color = layer.color if layer is not None else None
         opacity = layer.opacity if layer is not None else None
-        out.items.append(DrawItem(name, ctx.structures.mesh(name), style, color, opacity, title, cut))
+        mesh = ctx.structures.mesh(name)
+        if cut is not None and not ((np.asarray(mesh.vertices) - cut.origin) @ cut.normal <= 0.0).any():
+            out.warnings.append(
+                f"layers[{i}].cut_away removes all of {name!r}: nothing of it is drawn; move the plane (origin, "
+                "offset) or turn its normal round"
+            )
+        out.items.append(DrawItem(name, mesh, style, color, opacity, title, cut))
         if (title, style, color) not in out.legend:
             out.legend.append((title, style, color))
 

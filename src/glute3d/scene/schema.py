@@ -36,8 +36,10 @@ __all__ = [
     "INJECTION_BASES",
     "INJECTION_OVERLAY_VIEWS",
     "INJECTION_OVERLAYS",
+    "MAX_CAPTION",
     "MAX_COORD",
     "MAX_RESOLUTION",
+    "MAX_TEXT",
     "MIN_RESOLUTION",
     "POSE_RANGES",
     "SIDED_PRESETS",
@@ -103,6 +105,10 @@ SideAngles = float | dict[Literal["r", "l"], float]
 #: What a colour field takes.
 COLOR_HELP = "'#rgb', '#rrggbb' or a CSS colour name (e.g. 'white')"
 
+#: Longest texts, in characters: a title, legend or label text, and a caption (a picture shows no more).
+MAX_TEXT = 300
+MAX_CAPTION = 3000
+
 
 def _allowed(text: str) -> dict[str, Any]:
     """The ``json_schema_extra`` of a field whose allowed values a validator checks (for the reference)."""
@@ -151,6 +157,14 @@ def _point_or_name(v: Any, what: str) -> Any:
     raise ValueError(msg)
 
 
+def _short(v: str | None, limit: int) -> str | None:
+    """``v`` if it has at most ``limit`` characters."""
+    if v is not None and len(v) > limit:
+        msg = f"{len(v)} characters is too long for the picture; at most {limit}: shorten it"
+        raise ValueError(msg)
+    return v
+
+
 def _nonzero(v: Vec3 | None, what: str) -> None:
     if v is not None and float(np.linalg.norm(v)) < 1e-9:
         msg = f"{what} must not be the zero vector"
@@ -196,6 +210,7 @@ class Layer(_Table):
     name: str | None = Field(
         default=None,
         description="Legend text. Default: the display name of its one structure, else the style name.",
+        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
     )
     structures: list[str] = Field(
         min_length=1,
@@ -223,6 +238,11 @@ class Layer(_Table):
     def _color(cls, v: str | None) -> str | None:
         return v if v is None else check_color(v)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return _short(v, MAX_TEXT)
+
 
 # =============================================================================== labels
 class Label(_Table):
@@ -232,7 +252,11 @@ class Label(_Table):
         description="A drawn structure, a landmark, an injection mark (e.g. 'dorsogluteal_r') or a foramen "
         "('suprapiriform_foramen_r', 'infrapiriform_foramen_r')."
     )
-    text: str | None = Field(default=None, description="The text. Default: the display name of the target.")
+    text: str | None = Field(
+        default=None,
+        description="The text. Default: the display name of the target.",
+        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
+    )
     leader: bool = Field(default=True, description="Draw the leader line from the text to the target.")
     side: Literal["auto", "left", "right"] = Field(
         default="auto", description="Margin of the picture for the text; 'auto': the nearer one."
@@ -251,6 +275,11 @@ class Label(_Table):
     @classmethod
     def _near(cls, v: Any) -> Any:
         return _point_or_name(v, "near")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        return _short(v, MAX_TEXT)
 
 
 # =============================================================================== camera
@@ -456,8 +485,16 @@ class Overlays(_Table):
 class SceneFields(_Table):
     """One picture: what to show (layers, overlays, labels), from where (camera) and how."""
 
-    title: str = Field(default="", description="Printed above the picture (empty: none).")
-    caption: str = Field(default="", description="Printed below the picture, wrapped (empty: none).")
+    title: str = Field(
+        default="",
+        description="Printed above the picture (empty: none).",
+        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
+    )
+    caption: str = Field(
+        default="",
+        description="Printed below the picture, wrapped (empty: none).",
+        json_schema_extra=_allowed(f"at most {MAX_CAPTION} characters"),
+    )
     layers: list[Layer] = Field(
         default_factory=list,
         description="What to draw ([[layers]] tables); without any, every structure of the model in its own style "
@@ -496,6 +533,11 @@ class SceneFields(_Table):
 
     _source: str | None = PrivateAttr(default=None)
     _text: str | None = PrivateAttr(default=None)
+
+    @field_validator("title", "caption")
+    @classmethod
+    def _texts(cls, v: str, info: ValidationInfo) -> str:
+        return str(_short(v, MAX_CAPTION if info.field_name == "caption" else MAX_TEXT))
 
     @field_validator("background")
     @classmethod
