@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from glute3d.geometry.mesh import Mesh
 from glute3d.model.model import STRUCTURE_KINDS
 from glute3d.render.cachefiles import FORMAT, cache_dir, read_entry, write_entry
 
-__all__ = ["TISSUE_SOURCES", "CachedModel", "cached_model", "model_fingerprint"]
+__all__ = ["MEMORY_ENTRIES", "TISSUE_SOURCES", "WRAPPED_MODELS", "CachedModel", "cached_model", "model_fingerprint"]
 
 #: Files (relative to the package) whose contents decide the generated soft tissues, with the
 #: bones and landmarks.  ``scene/`` makes the cached path centrelines and injection data.
@@ -50,6 +51,31 @@ class _Folder(enum.Enum):
 DEFAULT_FOLDER = _Folder.DEFAULT
 
 Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class _Store:
+    """Entries in memory: plain data by key, and the mesh objects built from them (the least
+    recently used beyond ``limit`` are let go; ``None``: no limit)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.data: OrderedDict[str, Any] = OrderedDict()  # key -> plain data read or made
+        self.meshes: OrderedDict[str, dict[str, Mesh]] = OrderedDict()  # key -> Mesh objects built from it
+
+    def keep(self, table: OrderedDict, key: str, value: Any) -> Any:
+        table[key] = value
+        table.move_to_end(key)
+        while self.limit is not None and len(table) > self.limit:
+            table.popitem(last=False)
+        return value
+
+
+#: Entries that the wrappers made by :func:`cached_model` keep in memory, shared by all of them
+#: (the key says which bones, sources, pose and variants): a session that loads the model again
+#: for every picture reads each entry once and gets the same mesh objects, so the renderer's
+#: geometry cache hits instead of growing.
+MEMORY_ENTRIES = 32
+_SHARED = _Store(MEMORY_ENTRIES)
 
 
 class CachedModel:
@@ -79,12 +105,13 @@ class CachedModel:
         *,
         _base: str | None = None,
         _variants: dict[str, str] | None = None,
+        _store: _Store | None = None,
     ) -> None:
         self._model = model
+        self._store = _store if _store is not None else _Store()
         self._folder = cache_dir() if folder is DEFAULT_FOLDER else (Path(folder) if folder else None)
         self._variants = dict(_variants or {})
         self._base = _base or model_fingerprint(model)
-        self._data: dict[str, Any] = {}  # key -> plain data read or made
         self._objects: dict[str, Any] = {}  # what -> Mesh objects built from it (one per array pair)
         self._children: dict[tuple, CachedModel] = {}
         self._kinds: dict[str, str] | None = None  # structure name -> kind
@@ -111,7 +138,7 @@ class CachedModel:
         key = ("posed", tuple(pose.angles(s) for s in ("r", "l")))
         if key not in self._children:
             self._children[key] = CachedModel(
-                self._model.posed(pose), self._folder, _base=self._base, _variants=self._variants
+                self._model.posed(pose), self._folder, _base=self._base, _variants=self._variants, _store=self._store
             )
         return self._children[key]
 
@@ -121,7 +148,11 @@ class CachedModel:
         key = ("variant", tuple(sorted(chosen.items())))
         if key not in self._children:
             self._children[key] = CachedModel(
-                self._model.with_variant(**switches), self._folder, _base=self._base, _variants=chosen
+                self._model.with_variant(**switches),
+                self._folder,
+                _base=self._base,
+                _variants=chosen,
+                _store=self._store,
             )
         return self._children[key]
 
@@ -136,32 +167,36 @@ class CachedModel:
 
     def _cached(self, what: str, make: Callable[[], Any]) -> Any:
         """The plain data ``what``: from memory, else from the folder, else made (and stored)."""
-        key = self.key(what)
-        if key in self._data:
-            return self._data[key]
+        key, data = self.key(what), self._store.data
+        if key in data:
+            data.move_to_end(key)
+            return data[key]
         value = read_entry(self._folder, key) if self._folder is not None else None
         if value is None:
             value = make()
             if self._folder is not None:
                 write_entry(self._folder, key, value)
-        self._data[key] = value
-        return value
+        return self._store.keep(data, key, value)
 
     def preload(self) -> bool:
         """Read the soft tissues now if the cache holds them (never generates); ``True`` if it did."""
         key = self.key("meshes")
-        if key not in self._data:
+        if key not in self._store.data:
             value = read_entry(self._folder, key) if self._folder is not None else None
             if value is None:
                 return False
-            self._data[key] = value
+            self._store.keep(self._store.data, key, value)
         return True
 
     def _meshes_of(self, what: str, make: Callable[[], dict[str, Arrays]]) -> dict[str, Mesh]:
         """Meshes by name from cached ``(vertices, faces)`` pairs, built once (so that caches
         downstream that go by the mesh object hit)."""
         if what not in self._objects:
-            self._objects[what] = {n: Mesh(v, f) for n, (v, f) in self._cached(what, make).items()}
+            key = self.key(what)
+            meshes = self._store.meshes.get(key)
+            if meshes is None:
+                meshes = {n: Mesh(v, f) for n, (v, f) in self._cached(what, make).items()}
+            self._objects[what] = self._store.keep(self._store.meshes, key, meshes)
         return dict(self._objects[what])
 
     # ------------------------------------------------------------------ the model's accessors
@@ -241,7 +276,9 @@ class CachedModel:
         what = f"injection:{float(needle_mm):g}"
         data = dict(self._cached(what, make))
         if what not in self._objects:
-            self._objects[what] = Mesh(*data["skin"])
+            key = self.key(what)
+            shared = self._store.meshes.get(key) or {"skin": Mesh(*data["skin"])}
+            self._objects[what] = self._store.keep(self._store.meshes, key, shared)["skin"]
         data["skin"] = self._objects[what]
         return data
 
@@ -289,11 +326,15 @@ def model_fingerprint(model: Any) -> str:
     return h.hexdigest()
 
 
-_WRAPPED: dict[int, tuple[Any, CachedModel]] = {}
+#: Models whose wrappers are kept (the most recently used): a session that loads a new model for
+#: every picture holds only these, not every model it ever rendered.
+WRAPPED_MODELS = 2
+_WRAPPED: OrderedDict[int, tuple[Any, CachedModel]] = OrderedDict()
 
 
 def cached_model(model: Any) -> Any:
-    """``model`` wrapped in a :class:`CachedModel` (once per model object); other models as they are.
+    """``model`` wrapped in a :class:`CachedModel` (once per model object, the last
+    :data:`WRAPPED_MODELS` kept); other models as they are.
 
     Only :class:`glute3d.Model` objects (which generate soft tissues) are wrapped.
     """
@@ -305,9 +346,11 @@ def cached_model(model: Any) -> Any:
         return model
     hit = _WRAPPED.get(id(model))
     if hit is not None and hit[0] is model:
+        _WRAPPED.move_to_end(id(model))
         return hit[1]
-    wrapped = CachedModel(model)
-    if len(_WRAPPED) > 16:
-        _WRAPPED.clear()
+    wrapped = CachedModel(model, _store=_SHARED)
     _WRAPPED[id(model)] = (model, wrapped)
+    _WRAPPED.move_to_end(id(model))
+    while len(_WRAPPED) > WRAPPED_MODELS:
+        _WRAPPED.popitem(last=False)
     return wrapped

@@ -2,34 +2,113 @@
 
 A deck renders many scenes of the same model in one process: the PolyData of a mesh, its
 normals, its cut-away and the tubes of overlays are made once per source object (checked by
-identity, so a new mesh never gets an old mesh's geometry) and kept in a small LRU.
+identity, so a new mesh never gets an old mesh's geometry; a mesh with the same vertices and
+faces as one made before gets that one's) and kept in a small LRU, bounded in entries and in
+bytes.  The cache holds its sources weakly: the geometry of a mesh nobody holds any more (a
+model let go, e.g. a new one loaded for every picture) is dropped with it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["cut", "mark_geometry", "memo", "overlay_geometry", "poly", "tube", "vertex_normals"]
+__all__ = [
+    "GEOMETRY_MAX_BYTES",
+    "GEOMETRY_MAX_ENTRIES",
+    "cut",
+    "geometry_cache_size",
+    "mark_geometry",
+    "memo",
+    "overlay_geometry",
+    "poly",
+    "tube",
+    "vertex_normals",
+]
 
-_GEOMETRY: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()  # key -> (source object, pyvista data)
-_GEOMETRY_MAX = 160
+#: Geometry kept at most: entries, and bytes of VTK data (the least recently used go first).
+GEOMETRY_MAX_ENTRIES = 160
+GEOMETRY_MAX_BYTES = 192 * 2**20
 
 
-def memo(key: tuple, source: Any, make: Callable[[], Any]) -> Any:
-    """Per-process cache of pyvista geometry made from ``source`` (checked by identity)."""
+@dataclass
+class _Entry:
+    source: Callable[[], Any]  # a weak reference to the source (or a function returning it)
+    value: Any
+    nbytes: int
+
+
+_GEOMETRY: OrderedDict[tuple, _Entry] = OrderedDict()
+_BYTES = [0]  # bytes of the values in _GEOMETRY
+_DEAD: list[tuple[tuple, Any]] = []  # (key, weak reference) of sources gone since the last call
+
+
+def _nbytes(value: Any) -> int:
+    size = getattr(value, "GetActualMemorySize", None)
+    return int(size()) * 1024 if callable(size) else 0
+
+
+def _drop(key: tuple) -> None:
+    entry = _GEOMETRY.pop(key, None)
+    if entry is not None:
+        _BYTES[0] -= entry.nbytes
+
+
+def _purge_dead() -> None:
+    """Forget the geometry of sources that no longer exist (their weak references died)."""
+    while _DEAD:
+        key, ref = _DEAD.pop()
+        entry = _GEOMETRY.get(key)
+        if entry is not None and entry.source is ref:
+            _drop(key)
+
+
+def _reference(key: tuple, source: Any) -> Callable[[], Any]:
+    def died(ref: Any) -> None:  # only noted: the cache is changed at the next call, never in a GC pass
+        _DEAD.append((key, ref))
+
+    try:
+        return weakref.ref(source, died)
+    except TypeError:  # not weakly referenceable: held
+        return lambda: source
+
+
+def memo(key: tuple, source: Any, make: Callable[[], Any], *, counted: bool = True) -> Any:
+    """Per-process cache of pyvista geometry made from ``source`` (checked by identity, held
+    weakly; ``None``: ``key`` alone says what it is).  ``counted=False``: the value is another
+    entry's, its bytes are counted there."""
+    _purge_dead()
     hit = _GEOMETRY.get(key)
-    if hit is not None and hit[0] is source:
+    if hit is not None and hit.source() is source:
         _GEOMETRY.move_to_end(key)
-        return hit[1]
+        return hit.value
     value = make()
-    _GEOMETRY[key] = (source, value)
-    while len(_GEOMETRY) > _GEOMETRY_MAX:
-        _GEOMETRY.popitem(last=False)
+    _drop(key)
+    entry = _Entry(_reference(key, source), value, _nbytes(value) if counted else 0)
+    _GEOMETRY[key] = entry
+    _BYTES[0] += entry.nbytes
+    while len(_GEOMETRY) > 1 and (len(_GEOMETRY) > GEOMETRY_MAX_ENTRIES or _BYTES[0] > GEOMETRY_MAX_BYTES):
+        _drop(next(iter(_GEOMETRY)))
     return value
+
+
+def geometry_cache_size() -> tuple[int, int]:
+    """Entries and bytes of VTK data the geometry cache holds now.
+
+    Examples
+    --------
+    >>> entries, nbytes = geometry_cache_size()
+    >>> entries <= GEOMETRY_MAX_ENTRIES and nbytes <= GEOMETRY_MAX_BYTES
+    True
+    """
+    _purge_dead()
+    return len(_GEOMETRY), _BYTES[0]
 
 
 def vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -49,7 +128,8 @@ def vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
 
 
 def poly(mesh: Any, normals: bool = True) -> Any:
-    """A pyvista PolyData of a Mesh, with point normals for smooth shading (cached per mesh)."""
+    """A pyvista PolyData of a Mesh, with point normals for smooth shading (cached per mesh,
+    and shared by meshes of the same vertices and faces)."""
 
     def make() -> Any:
         import pyvista as pv
@@ -63,7 +143,20 @@ def poly(mesh: Any, normals: bool = True) -> Any:
             out.point_data.active_normals_name = "Normals"
         return out
 
-    return memo(("poly", id(mesh), normals), mesh, make)
+    def same_content() -> Any:
+        # a mesh equal to one made before (a model loaded again for each picture): that geometry
+        return memo(("poly-content", _digest(mesh), normals), None, make)
+
+    return memo(("poly", id(mesh), normals), mesh, same_content, counted=False)
+
+
+def _digest(mesh: Any) -> str:
+    """Checksum of a mesh's vertices and faces (their type, shape and every byte)."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in (np.ascontiguousarray(mesh.vertices), np.ascontiguousarray(mesh.faces)):
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def cut(data: Any, plane: Any) -> Any:
