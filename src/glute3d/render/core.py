@@ -46,7 +46,7 @@ from glute3d.render.cache import cached_model
 from glute3d.render.camera import CameraFrame, orientation
 from glute3d.render.labels import Placement
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
-from glute3d.render.overlay import draw_overlay
+from glute3d.render.overlay import composite_onto, draw_overlay
 from glute3d.render.placement import label_warnings, place_labels
 from glute3d.render.plotter import build_plotter, release_plotters
 from glute3d.scene import load_theme
@@ -135,11 +135,8 @@ def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_a
 
 
 def _composite(image: np.ndarray, overlay: Any, transparent: bool) -> np.ndarray:
-    """The text layer over the render: RGB, or RGBA for a transparent background."""
-    from PIL import Image
-
-    out = Image.alpha_composite(Image.fromarray(image).convert("RGBA"), overlay)
-    return np.asarray(out if transparent else out.convert("RGB"))
+    """The text layer over the render, in place (RGB, or RGBA for a transparent background)."""
+    return composite_onto(image, overlay)
 
 
 def _label_results(res: ResolvedScene, placements: list[Placement], visible: np.ndarray) -> list[LabelResult]:

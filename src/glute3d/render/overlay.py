@@ -24,9 +24,12 @@ from glute3d.scene import parse_color, safety_colors
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene
 
-__all__ = ["draw_overlay", "nice_length"]
+__all__ = ["COMPOSITE_BAND", "composite_onto", "draw_overlay", "nice_length"]
 
 Point = tuple[float, float]
+
+#: Rows composited at a time by :func:`composite_onto`.
+COMPOSITE_BAND = 64
 
 
 @dataclass(frozen=True)
@@ -364,3 +367,32 @@ def draw_overlay(
         _draw_scale_bar(canvas, frame)
     _draw_label_texts(canvas, placements)
     return canvas.img
+
+
+def composite_onto(image: np.ndarray, overlay: Any) -> np.ndarray:
+    """The text layer (an RGBA ``PIL.Image``) over ``image`` (``(h, w, 3)`` or ``(h, w, 4)``
+    uint8), in place, band by band: the same pixels as Pillow's ``alpha_composite`` of the whole
+    picture, without its three full-size copies; bands without text are left as they are.
+
+    Examples
+    --------
+    >>> from PIL import Image, ImageDraw
+    >>> layer = Image.new("RGBA", (8, 200), (0, 0, 0, 0))
+    >>> ImageDraw.Draw(layer).rectangle([0, 100, 7, 109], fill=(255, 0, 0, 128))
+    >>> out = composite_onto(np.full((200, 8, 3), 255, np.uint8), layer)
+    >>> out[0, 0].tolist(), out[105, 0].tolist()
+    ([255, 255, 255], [255, 127, 127])
+    """
+    from PIL import Image
+
+    h = image.shape[0]
+    mode = "RGBA" if image.shape[2] == 4 else "RGB"
+    alpha = overlay.getchannel("A")
+    for y0 in range(0, h, COMPOSITE_BAND):
+        y1 = min(h, y0 + COMPOSITE_BAND)
+        box = (0, y0, overlay.width, y1)
+        if alpha.crop(box).getbbox() is None:  # nothing drawn in these rows
+            continue
+        band = Image.alpha_composite(Image.fromarray(image[y0:y1]).convert("RGBA"), overlay.crop(box))
+        image[y0:y1] = np.asarray(band.convert(mode))
+    return image
