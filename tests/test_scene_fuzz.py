@@ -204,8 +204,8 @@ wrong_value = st.one_of(
     st.sampled_from(NAMES + OTHER_NAMES + list(INJECTION_OVERLAYS) + list(CAMERA_PRESETS) + FIELD_NAMES),
     st.lists(st.one_of(st.integers(-5, 5), safe_text, st.floats()), max_size=4),
     st.dictionaries(st.sampled_from(FIELD_NAMES + ["x", ""]), st.integers(-3, 3), max_size=3),
-    st.just({}),
-    st.just([]),
+    st.builds(dict),  # fresh objects: the mutations change them in place
+    st.builds(list),
 )
 out_of_range = st.sampled_from(
     [-1, 0, -0.0, 1e-12, 1e308, -1e308, 2**63, 2**64, math.nan, math.inf, -math.inf, 99999, 0.05, 30.0, 500.1]
@@ -344,7 +344,8 @@ def test_the_serialiser_writes_what_tomllib_reads():
 
 
 def test_what_the_fuzzing_found_is_refused_in_one_line():
-    """Nesting deeper than TOML reads, non-finite and far points, texts longer than a picture holds."""
+    """Nesting deeper than TOML reads, non-finite and far points, texts longer than a picture holds or with
+    control characters no font draws (a legend entry of one crashed the text layout)."""
     deep = "title = " + "[" * 3000 + "]" * 3000 + "\n"
     cases = {
         deep: "<scene>: lists or tables nested too deeply to read",
@@ -353,13 +354,15 @@ def test_what_the_fuzzing_found_is_refused_in_one_line():
         '[[labels]]\ntarget = "asis_r"\nnear = [1e6, 0, 0]\n': "labels[0].near: near has 1000000.0 in it; a point is",
         f'title = "{"x" * 301}"\n': "title: 301 characters is too long for the picture; at most 300",
         f'caption = "{"x" * 3001}"\n': "caption: 3001 characters is too long for the picture; at most 3000",
+        '[[layers]]\nstructures = ["femur_r"]\nname = "a\\u0085"\n': "layers[0].name: has the control character U+0085",
     }
     for text, start in cases.items():
         with pytest.raises(SceneError) as info:
             Scene.from_toml(text)
         assert str(info.value).startswith(start) or start in str(info.value), str(info.value)
         assert "\n" not in str(info.value) and len(str(info.value)) < 400
-    assert Scene.from_toml(Scene(title="a\x7fb").to_toml()).title == "a\x7fb", "DEL round-trips"
+    with pytest.raises(SceneError, match=r"title: has the control character U\+007F at 2"):
+        Scene(title="a\x7fb")
 
 
 @fuzz_settings(LOADER_EXAMPLES, 3000)

@@ -296,8 +296,16 @@ def _resolve_cut(ctx: Context, path: tuple, cut: CutAway, style: str) -> Cut | N
 
 
 def _add_items(ctx: Context, out: ResolvedScene) -> None:
-    """The drawn structures, and one legend entry per layer and style in the order they are first drawn."""
-    for name, i, layer in _drawn(ctx, out.warnings):
+    """The drawn structures, and one legend entry per layer and style in the order they are first drawn.
+
+    When the layers hold unknown names the scene fails anyway: the other names are still checked,
+    but no mesh is built for them (generating soft tissue would only delay the message).
+    """
+    drawn = _drawn(ctx, out.warnings)
+    if ctx.unknown:
+        out.items += [DrawItem(name, None, "other", None, None, "", None) for name, _, _ in drawn]
+        return
+    for name, i, layer in drawn:
         style = _style_for(ctx, name, layer)
         cut = None
         if layer is not None and layer.cut_away is not None:

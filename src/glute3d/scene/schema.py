@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
@@ -157,10 +158,18 @@ def _point_or_name(v: Any, what: str) -> Any:
     raise ValueError(msg)
 
 
-def _short(v: str | None, limit: int) -> str | None:
-    """``v`` if it has at most ``limit`` characters."""
-    if v is not None and len(v) > limit:
+def _short(v: str | None, limit: int, breaks: bool = True) -> str | None:
+    """``v`` if it has at most ``limit`` characters and no control characters (``breaks``: but tabs
+    and newlines, which wrapped text turns into spaces)."""
+    if v is None:
+        return v
+    if len(v) > limit:
         msg = f"{len(v)} characters is too long for the picture; at most {limit}: shorten it"
+        raise ValueError(msg)
+    allowed = "\t\n" if breaks else ""
+    bad = next((i for i, c in enumerate(v) if unicodedata.category(c) in ("Cc", "Zl", "Zp") and c not in allowed), None)
+    if bad is not None:
+        msg = f"has the control character U+{ord(v[bad]):04X} at {bad + 1}, which no font draws; remove it"
         raise ValueError(msg)
     return v
 
@@ -210,7 +219,7 @@ class Layer(_Table):
     name: str | None = Field(
         default=None,
         description="Legend text. Default: the display name of its one structure, else the style name.",
-        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
+        json_schema_extra=_allowed(f"one line of at most {MAX_TEXT} characters, no control characters"),
     )
     structures: list[str] = Field(
         min_length=1,
@@ -241,7 +250,7 @@ class Layer(_Table):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str | None) -> str | None:
-        return _short(v, MAX_TEXT)
+        return _short(v, MAX_TEXT, breaks=False)  # one line of the legend
 
 
 # =============================================================================== labels
@@ -255,7 +264,7 @@ class Label(_Table):
     text: str | None = Field(
         default=None,
         description="The text. Default: the display name of the target.",
-        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
+        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters, no control characters but tabs and newlines"),
     )
     leader: bool = Field(default=True, description="Draw the leader line from the text to the target.")
     side: Literal["auto", "left", "right"] = Field(
@@ -488,12 +497,12 @@ class SceneFields(_Table):
     title: str = Field(
         default="",
         description="Printed above the picture (empty: none).",
-        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters"),
+        json_schema_extra=_allowed(f"at most {MAX_TEXT} characters, no control characters but tabs and newlines"),
     )
     caption: str = Field(
         default="",
         description="Printed below the picture, wrapped (empty: none).",
-        json_schema_extra=_allowed(f"at most {MAX_CAPTION} characters"),
+        json_schema_extra=_allowed(f"at most {MAX_CAPTION} characters, no control characters but tabs and newlines"),
     )
     layers: list[Layer] = Field(
         default_factory=list,
