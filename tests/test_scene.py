@@ -736,6 +736,10 @@ def test_every_unknown_name_at_once_each_with_names_of_its_kind(tmp_path, tissue
         [[labels]]
         target = "dorsoglutael_r"
         near = "psiss_r"
+
+        [[labels]]
+        target = "hip_bone_r"
+        near = "femur_r"
     """,
     )
 

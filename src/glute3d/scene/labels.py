@@ -105,6 +105,8 @@ def _target(ctx: Context, out: ResolvedScene, j: int, label: Label, targets: Tar
             raise ctx.scene.error(here, f"label target {name!r} is not drawn (hidden or in no visible layer)", name)
         if label.branch is not None:
             return _branch_target(ctx, out, j, label)
+        if ctx.unknown:  # the scene fails anyway: no mesh is built for it
+            return "structure", np.zeros((1, 3)), 0.0
         kind, candidates, lift = "structure", mesh_candidates(ctx.structures.mesh(name)), 0.0
     elif name in ctx.landmarks:
         drawn = {o.name for o in out.overlays}
@@ -134,7 +136,7 @@ def _near_point(ctx: Context, path: Sequence[str | int], near: Vec3 | str) -> np
     if not isinstance(near, str):
         return np.asarray(near, float)
     if near in ctx.structures and near not in ctx.landmarks:
-        return np.asarray(ctx.structures.mesh(near).vertices, float).mean(axis=0)
+        return None if ctx.unknown else np.asarray(ctx.structures.mesh(near).vertices, float).mean(axis=0)
     if near in ctx.landmarks:
         return ctx.landmark_at(path, near)
     _, hint = closest(near, {"landmark": ctx.landmarks, "structure": ctx.structures.names})
