@@ -53,13 +53,16 @@ def toml_value(value: Any) -> str:
     '[1, 2.5, true, "é"]'
     >>> toml_value({"r": 10, "l": -10})
     '{ r = 10, l = -10 }'
+    >>> toml_value("bell\\x07 and delete\\x7f")
+    '"bell\\\\u0007 and delete\\\\u007f"'
     """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        # JSON escapes every control character but DEL, which TOML does not allow unescaped either
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(x) for x in value) + "]"
     if isinstance(value, dict):
