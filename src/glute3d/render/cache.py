@@ -22,7 +22,8 @@ import numpy as np
 
 from glute3d.geometry.mesh import Mesh
 from glute3d.model.model import STRUCTURE_KINDS
-from glute3d.render.cachefiles import FORMAT, cache_dir, read_entry, write_entry
+from glute3d.render.cachefiles import FORMAT, cache_dir, entry_name, read_entry, write_entry
+from glute3d.sides import SIDES
 
 __all__ = ["MEMORY_ENTRIES", "TISSUE_SOURCES", "WRAPPED_MODELS", "CachedModel", "cached_model", "model_fingerprint"]
 
@@ -135,7 +136,7 @@ class CachedModel:
 
     def posed(self, pose: Any) -> CachedModel:
         """The posed model, wrapped (one wrapper per pose, so its meshes are read once)."""
-        key = ("posed", tuple(pose.angles(s) for s in ("r", "l")))
+        key = ("posed", tuple(pose.angles(s) for s in SIDES))
         if key not in self._children:
             self._children[key] = CachedModel(
                 self._model.posed(pose), self._folder, _base=self._base, _variants=self._variants, _store=self._store
@@ -160,7 +161,7 @@ class CachedModel:
     def key(self, what: str) -> str:
         """The cache key of ``what`` (``"meshes"``, ``"parts"``, ...) for this model, pose and variants."""
         pose = getattr(self._model, "pose", None)
-        angles = [pose.angles(s) for s in ("r", "l")] if pose is not None else None
+        angles = [pose.angles(s) for s in SIDES] if pose is not None else None
         variants = {k: v for k, v in sorted(self._variants.items()) if v != "normal"}
         inputs = json.dumps([self._base, angles, variants, what, FORMAT], sort_keys=True, default=str)
         return hashlib.sha256(inputs.encode()).hexdigest()[:24]
@@ -170,6 +171,8 @@ class CachedModel:
         key, data = self.key(what), self._store.data
         if key in data:
             data.move_to_end(key)
+            if self._folder is not None and not (self._folder / entry_name(key)).is_file():
+                write_entry(self._folder, key, data[key])  # shared in memory, but this folder lacks it
             return data[key]
         value = read_entry(self._folder, key) if self._folder is not None else None
         if value is None:
@@ -193,9 +196,10 @@ class CachedModel:
         downstream that go by the mesh object hit)."""
         if what not in self._objects:
             key = self.key(what)
+            arrays = self._cached(what, make)  # memory, else this folder, else made (and written)
             meshes = self._store.meshes.get(key)
             if meshes is None:
-                meshes = {n: Mesh(v, f) for n, (v, f) in self._cached(what, make).items()}
+                meshes = {n: Mesh(v, f) for n, (v, f) in arrays.items()}
             self._objects[what] = self._store.keep(self._store.meshes, key, meshes)
         return dict(self._objects[what])
 
