@@ -13,7 +13,6 @@ import json
 import os
 import re
 import struct
-import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -23,25 +22,13 @@ import pytest
 
 from conftest import SCENES
 from glute3d.cli import main
+from test_cli import one_error_line
+from test_cli import scene_file as write_scene
 
 pygltflib = pytest.importorskip("pygltflib")
 pptx = pytest.importorskip("pptx")
 
 SMALL = ["--size", "320x240", "--no-aa"]
-
-
-def write_scene(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    p = folder / name
-    p.write_text(textwrap.dedent(text).lstrip())
-    return p
-
-
-def one_error_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def no_temporary_files(folder: Path) -> bool:
