@@ -99,7 +99,12 @@ class Landmarks:
 
     @classmethod
     def from_json(cls, text: str) -> Landmarks:
-        doc = json.loads(text)
+        """Read the text of :meth:`to_json`."""
+        return cls.from_doc(json.loads(text))
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Landmarks:
+        """Build from the parsed document of :meth:`to_json` (e.g. one already checked)."""
         return cls(
             points={k: (v["bone"], np.asarray(v["xyz"], float)) for k, v in doc["points"].items()},
             curves={k: (v["bone"], np.asarray(v["xyz"], float)) for k, v in doc["curves"].items()},

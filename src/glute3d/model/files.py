@@ -67,7 +67,7 @@ def load_model(mesh_dir: str | Path | None = None, *, build_if_missing: bool = F
         build_mesh_files(folder)
         bones, doc, text = read_model_files(folder, BONE_NAMES)
     _check_complete(folder, doc)
-    return Model(bones=bones, landmarks=Landmarks.from_json(text), parameters=doc["parameters"], source=folder)
+    return Model(bones=bones, landmarks=Landmarks.from_doc(doc), parameters=doc["parameters"], source=folder)
 
 
 def _check_complete(folder: Path, doc: dict) -> None:

@@ -151,7 +151,8 @@ class Model:
 
         chosen = check_variants({**self.variants, **switches})
         neutral = self.neutral
-        shared = {k: v for k, v in neutral._cache.items() if k in ("muscle_rig", "muscles", "path_rig", "skin")}
+        keep = ("muscle_rig", "muscles", "path_rig", "skin", "structure_index")  # what no variant changes
+        shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["variants"] = chosen
         twin = Model(
             bones=neutral.bones,
@@ -255,21 +256,21 @@ class Model:
         from glute3d.anatomy.muscles.specs import muscle_specs
         from glute3d.anatomy.paths.specs import path_specs
 
-        if "structure_index" not in self._cache:
-            order: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
-            order["bone"] = list(self.bones)
+        base = self.neutral._cache  # the same names in every pose and variant
+        if "structure_index" not in base:
             muscles, paths = muscle_specs(), path_specs()
-            for side in SIDES:
-                for name, spec in muscles.items():
-                    order["muscle"].append(f"{name}_{side}")
-                    order["muscle_part"] += [f"{name}_{part}_{side}" for part in spec.parts]
-            nerves_and_arteries = [(f"{name}_{side}", p.kind) for side in SIDES for name, p in paths.items()]
-            order["skin"] = ["skin"]
-            index = {n: k for k in ("bone", "muscle", "muscle_part") for n in order[k]}
-            index.update(nerves_and_arteries)
+            index = dict.fromkeys(self.bones, "bone")
+            index.update((f"{name}_{side}", "muscle") for side in SIDES for name in muscles)
+            index.update(
+                (f"{name}_{part}_{side}", "muscle_part")
+                for side in SIDES
+                for name, spec in muscles.items()
+                for part in spec.parts
+            )
+            index.update((f"{name}_{side}", p.kind) for side in SIDES for name, p in paths.items())
             index["skin"] = "skin"
-            self._cache["structure_index"] = index
-        return self._cache["structure_index"]
+            base["structure_index"] = index
+        return base["structure_index"]
 
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from glute3d.geometry.mesh import Mesh
-from glute3d.model.model import STRUCTURE_KINDS
 from glute3d.render.cachefiles import FORMAT, cache_dir, entry_name, read_entry, write_entry
 from glute3d.sides import SIDES
 
@@ -115,7 +114,6 @@ class CachedModel:
         self._base = _base or model_fingerprint(model)
         self._objects: dict[str, Any] = {}  # what -> Mesh objects built from it (one per array pair)
         self._children: dict[tuple, CachedModel] = {}
-        self._kinds: dict[str, str] | None = None  # structure name -> kind
 
     # ------------------------------------------------------------------ the wrapped model
     def __getattr__(self, name: str) -> Any:
@@ -227,10 +225,6 @@ class CachedModel:
 
         return self._meshes_of("parts", make)
 
-    def part_meshes(self) -> dict[str, Mesh]:
-        """The same as :meth:`muscle_parts` (the name the scene resolver used first)."""
-        return self.muscle_parts()
-
     def structure_names(self, kind: str | None = None) -> list[str]:
         """Names of every drawable structure, or of one kind, as :meth:`glute3d.Model.structure_names`."""
         return self._model.structure_names(kind)
@@ -238,13 +232,7 @@ class CachedModel:
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name``, as :meth:`glute3d.Model.structure_kind` (``KeyError``
         with the closest names if unknown)."""
-        if self._kinds is None:
-            self._kinds = {}
-            for k in STRUCTURE_KINDS:  # the first kind that has the name, as the model decides
-                for n in self._model.structure_names(k):
-                    self._kinds.setdefault(n, k)
-        kind = self._kinds.get(name)
-        return kind if kind is not None else self._model.structure_kind(name)
+        return self._model.structure_kind(name)
 
     def structure(self, name: str) -> Mesh:
         """The mesh of any drawable structure, as :meth:`glute3d.Model.structure`, served from the cache.
