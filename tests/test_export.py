@@ -22,13 +22,11 @@ import pytest
 
 from conftest import SCENES
 from glute3d.cli import main
-from test_cli import one_error_line
+from test_cli import SMALL, one_error_line
 from test_cli import scene_file as write_scene
 
 pygltflib = pytest.importorskip("pygltflib")
 pptx = pytest.importorskip("pptx")
-
-SMALL = ["--size", "320x240", "--no-aa"]
 
 
 def no_temporary_files(folder: Path) -> bool:
