@@ -357,6 +357,29 @@ def test_labels_are_text_on_the_screen_with_leaders(browser, loaded, piriformis_
         browser.find_element("css selector", "#g3-labels-on").click()
 
 
+def test_dragging_turns_the_model_and_the_labels_follow(browser, loaded):
+    canvas = rect(browser, "#g3-canvas")
+    before = crop(screenshot(browser), canvas)
+    labels_before = browser.execute_script("return window.glute3d.labels()")
+    cx, cy = (canvas[0] + canvas[2]) / 2, (canvas[1] + canvas[3]) / 2
+    moves = [("mousePressed", cx, cy)] + [("mouseMoved", cx + 12 * i, cy) for i in range(1, 11)]
+    for kind, x, y in [*moves, ("mouseReleased", cx + 120, cy)]:
+        browser.execute_cdp_cmd(
+            "Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1}
+        )
+    time.sleep(0.3)
+    try:
+        after = crop(screenshot(browser), canvas)
+        assert (np.abs(after - before).max(axis=-1) > 30).mean() > 0.03  # turned
+        labels_after = browser.execute_script("return window.glute3d.labels()")
+        assert [a["text"] for a in labels_after] == [b["text"] for b in labels_before]
+        assert any(abs(a["y"] - b["y"]) > 2 for a, b in zip(labels_after, labels_before))  # relaid out
+    finally:
+        browser.find_element("css selector", "#g3-reset").click()
+    again = crop(screenshot(browser), canvas)
+    assert (np.abs(again - before).max(axis=-1) > 30).mean() < 0.005  # Reset view: the lecture's view
+
+
 def test_clicking_a_structure_opens_its_info_card(browser, loaded):
     from glute3d.export.extras import structure_extras
 

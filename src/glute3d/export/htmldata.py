@@ -36,8 +36,9 @@ __all__ = ["PageData", "page_data", "quantise"]
 #: The web page draws label columns beside the model: the share of the width the model is framed into.
 _LABELLED_RECT = (0.22, 0.06, 0.78, 0.94)
 _PLAIN_RECT = (0.06, 0.06, 0.94, 0.94)
-#: Anchor candidates kept per label (the first visible one is used, as in the picture).
-_MAX_ANCHORS = 12
+#: Anchor candidates kept per label, spread over all of the target's (the renderer's choice among
+#: those that show is made again in the page for every view: see viewer.js, chooseAnchor).
+_MAX_ANCHORS = 400
 
 
 @dataclass
@@ -208,9 +209,17 @@ def _camera(res: Any, nodes: list[GltfNode]) -> dict[str, Any]:
 
 
 def _labels(res: Any) -> list[dict[str, Any]]:
+    """Label texts, sides and anchor candidates in metres (0.1 mm), in the scene's order.
+
+    Point targets keep their point; curves their points middle-out (the page takes the first
+    that shows, as the picture does); structures and regions an even sample of their surface
+    points (the page takes the most interior one that shows).
+    """
     out = []
     for lab in res.labels:
-        anchors = np.asarray(lab.candidates, float).reshape(-1, 3)[:_MAX_ANCHORS] * MM_TO_M
+        c = np.asarray(lab.candidates, float).reshape(-1, 3)
+        if lab.kind in ("structure", "region") and len(c) > _MAX_ANCHORS:
+            c = c[np.linspace(0, len(c) - 1, _MAX_ANCHORS).round().astype(int)]
         out.append(
             {
                 "text": lab.text,
@@ -218,10 +227,32 @@ def _labels(res: Any) -> list[dict[str, Any]]:
                 "kind": lab.kind,
                 "side": lab.side,
                 "leader": bool(lab.leader),
-                "anchors": [[round(float(v), 6) for v in p] for p in anchors],
+                "lift": round(float(lab.lift) * MM_TO_M, 6),
+                "anchors": [[round(float(v) * MM_TO_M, 4) for v in p] for p in c[: max(_MAX_ANCHORS, 1)]],
             }
         )
     return out
+
+
+def _safety(res: Any, theme: dict) -> dict[str, Any] | None:
+    """The safety map's colour bar (as in the picture): stops, threshold and ticks in mm."""
+    from glute3d.scene import safety_colors
+
+    sm = res.safety
+    if sm is None:
+        return None
+    values = np.linspace(0.0, float(sm.vmax), 25)
+    rgb = safety_colors(values, float(sm.threshold), float(sm.vmax), theme["injection"])
+    step = 10.0 if sm.vmax <= 80 else 20.0
+    return {
+        "title": f"Closest approach of a {float(sm.needle_mm):g} mm needle, inserted perpendicular to the skin, "
+        "to a nerve or artery",
+        "stops": [_hex(c) for c in rgb],
+        "threshold": float(sm.threshold),
+        "vmax": float(sm.vmax),
+        "ticks": [float(v) for v in np.arange(0.0, float(sm.vmax) + 1e-6, step)],
+        "thresholdColor": theme["injection"]["threshold_color"],
+    }
 
 
 def page_data(res: Any, *, source: str = "") -> PageData:
@@ -252,6 +283,7 @@ def page_data(res: Any, *, source: str = "") -> PageData:
         "structures": structures,
         "aids": aids,
         "labels": _labels(res),
+        "safety": _safety(res, theme),
         "warnings": list(getattr(res, "warnings", ())),
     }
     raw = b"".join(blob.parts)

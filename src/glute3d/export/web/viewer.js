@@ -224,15 +224,43 @@ function isVisible(p) {
   return mine <= viewDistance(far) + 0.004 + 0.002 * mine;  // within 4 mm: its own surface
 }
 
+// The anchor of a label among its candidates, as the picture chooses it: a point's centre
+// (lifted toward the viewer like its sphere); the first of a curve's points (middle-out) that
+// shows; the most interior showing point of a structure or region.
+function interior(xy) {
+  if (xy.length < 3) return xy.map(() => 0);
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of xy) { x0 = Math.min(x0, p.x); x1 = Math.max(x1, p.x); y0 = Math.min(y0, p.y); y1 = Math.max(y1, p.y); }
+  const r = Math.max(0.25 * Math.hypot(x1 - x0, y1 - y0), 2), r2 = r * r;
+  return xy.map((p) => xy.reduce((n, q) => n + ((p.x - q.x) ** 2 + (p.y - q.y) ** 2 <= r2), 0));
+}
+
+function chooseAnchor(L) {
+  const toward = new THREE.Vector3();
+  camera.getWorldDirection(toward).negate();
+  const pts = L.points.map((p) => (L.lift ? p.clone().addScaledVector(toward, 0.9 * L.lift) : p));
+  if (L.kind === 'point' || L.kind === 'curve') {
+    const p = pts.find((q) => isVisible(q));
+    return p ? [p, false] : [pts[0], true];
+  }
+  const seen = pts.filter((q) => isVisible(q));
+  if (!seen.length) return [pts[0], true];
+  const xy = seen.map(screenOf);
+  const score = interior(xy);
+  const mx = [...xy.map((p) => p.x)].sort((a, b) => a - b)[xy.length >> 1];
+  const my = [...xy.map((p) => p.y)].sort((a, b) => a - b)[xy.length >> 1];
+  let best = 0;
+  for (let i = 1; i < seen.length; i++) {
+    const d = (i2) => Math.hypot(xy[i2].x - mx, xy[i2].y - my);
+    if (score[i] > score[best] || (score[i] === score[best] && d(i) < d(best))) best = i;
+  }
+  return [seen[best], false];
+}
+
 function updateAnchors() {
   if (!labels.length || !$('g3-labels-on').checked) return;
   depthSnapshot();
-  for (const L of labels) {
-    L.anchor = L.points[0]; L.hidden = true;
-    for (const p of L.points) {
-      if (isVisible(p)) { L.anchor = p; L.hidden = false; break; }
-    }
-  }
+  for (const L of labels) [L.anchor, L.hidden] = chooseAnchor(L);
 }
 
 function screenOf(p) {
@@ -375,14 +403,40 @@ function showCard(s) {
   }
   const ids = [info.fma, info.uberon].filter(Boolean).join(' · ');
   $('g3-card-ids').textContent = ids;
+  $('g3-panel').scrollTop = 0;
+}
+
+function safetyBar() {
+  const S = M.safety;
+  if (!S) return;
+  $('g3-safety').hidden = false;
+  $('g3-safety-title').textContent = S.title;
+  $('g3-safety-bar').style.background = `linear-gradient(90deg,${S.stops.join(',')})`;
+  const mark = $('g3-safety-threshold');
+  mark.style.left = `${(100 * S.threshold) / S.vmax}%`;
+  mark.style.background = S.thresholdColor;
+  mark.title = `${S.threshold} mm`;
+  for (const v of S.ticks) {
+    const t = document.createElement('span');
+    t.style.left = `${(100 * v) / S.vmax}%`;
+    if (v === S.ticks[0]) t.style.transform = 'none';  // the ends stay inside the panel
+    if (v === S.ticks[S.ticks.length - 1]) t.style.transform = 'translateX(-100%)';
+    t.textContent = `${v}${v >= S.vmax ? '+' : ''}${v === 0 ? ' mm' : ''}`;
+    $('g3-safety-ticks').append(t);
+  }
 }
 
 // ------------------------------------------------------------------ picking
-// a selected structure glows blue; in the quiz a right answer turns green, and after a wrong
+// a selected structure lights up in its own colour; in the quiz a right answer turns green, and after a wrong
 // one the answer turns bright sky-blue (apart from every tissue colour of the theme)
-const SELECT = 0x2a5d9f;
+const SELECT = 0.42;  // a selected structure is lit by this share of its own colour
 const MARK = { ok: [0x1fbf4a, 0x0b4a1c], answer: [0x12a4ff, 0x0a3a66] };
-function glow(s, colour) { s.mesh.material.emissive.setHex(colour || 0); requestRender(); }
+function glow(s, on) {
+  const m = s.mesh.material;
+  if (on) m.emissive.copy(m.vertexColors ? new THREE.Color(0x777777) : m.color).multiplyScalar(SELECT);
+  else m.emissive.setHex(0);
+  requestRender();
+}
 function mark(s, kind) {
   const m = s.mesh.material;
   if (!s.base) s.base = m.color.clone();
@@ -409,11 +463,11 @@ canvas.addEventListener('pointerup', (e) => {
   if (!down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 5) return;
   const s = pick(e);
   if (quiz.active) { answer(s); return; }
-  if (selected) glow(selected, 0);
+  if (selected) glow(selected, false);
   selected = s;
-  if (s) { glow(s, SELECT); showCard(s); } else { $('g3-card').hidden = true; }
+  if (s) { glow(s, true); showCard(s); } else { $('g3-card').hidden = true; }
 });
-$('g3-card-close').addEventListener('click', () => { if (selected) glow(selected, 0); selected = null; $('g3-card').hidden = true; });
+$('g3-card-close').addEventListener('click', () => { if (selected) glow(selected, false); selected = null; $('g3-card').hidden = true; });
 
 // ------------------------------------------------------------------ quiz
 const quiz = { active: false, order: [], at: 0, right: 0, asked: 0, answered: false, marks: [] };
@@ -427,7 +481,7 @@ function startQuiz() {
   if (!pool.length) return;
   for (let i = pool.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [pool[i], pool[j]] = [pool[j], pool[i]]; }
   Object.assign(quiz, { active: true, order: pool, at: 0, right: 0, asked: 0 });
-  if (selected) glow(selected, 0);
+  if (selected) glow(selected, false);
   selected = null; $('g3-card').hidden = true;
   document.body.classList.add('quiz');
   $('g3-quiz').hidden = false;
@@ -512,7 +566,7 @@ async function start() {
     mesh.userData.structure = s;
     structures.push(s);
     scene.add(mesh);
-    if (!layers.has(d.layer)) layers.set(d.layer, { name: d.layer, color: d.color !== undefined ? 'linear-gradient(90deg,#1a9850,#fee08b,#d73027)' : d.material.color, opacity: d.material.opacity, items: [] });
+    if (!layers.has(d.layer)) layers.set(d.layer, { name: d.layer, color: d.color !== undefined && M.safety ? `linear-gradient(90deg,${M.safety.stops.join(',')})` : d.material.color, opacity: d.material.opacity, items: [] });
     layers.get(d.layer).items.push(s);
   }
   for (const d of M.aids) {
@@ -533,6 +587,7 @@ async function start() {
     return { ...d, el, points: d.anchors.map((p) => new THREE.Vector3(...p)), anchor: null, hidden: false };
   });
   layerList();
+  safetyBar();
   api.marks.built = performance.now();
   setView();
   updateAnchors();
