@@ -281,8 +281,7 @@ function modelBox() {
   return { x0, x1, y0, y1 };
 }
 
-function stack(column, H) {
-  column.sort((a, b) => a.ay - b.ay);
+function stack(column, H) {  // y of each label of a column, in its order, close to its anchor
   let bottom = 6;
   for (const L of column) { L.y = Math.max(L.ay - L.h / 2, bottom); bottom = L.y + L.h + 6; }
   let top = H - 6;
@@ -294,6 +293,56 @@ function stack(column, H) {
   for (const L of column) L.y = Math.max(L.y, 4);
 }
 
+function crosses(a, b) {  // do two leaders (label edge -> anchor) cross?
+  const o = (p, q, r) => Math.sign((q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x));
+  const p1 = { x: a.lx, y: a.y + a.h / 2 }, p2 = { x: a.ax, y: a.ay };
+  const q1 = { x: b.lx, y: b.y + b.h / 2 }, q2 = { x: b.ax, y: b.ay };
+  return o(p1, p2, q1) * o(p1, p2, q2) < 0 && o(q1, q2, p1) * o(q1, q2, p2) < 0;
+}
+
+// Place the columns for the current sides and orders; the cost counts crossing leaders first,
+// then their length (as the picture's layout does, in a simpler search).
+function place(cols, box, W, H) {
+  const wl = Math.max(0, ...cols.left.map((L) => L.w)), wr = Math.max(0, ...cols.right.map((L) => L.w));
+  const edgeL = Math.min(Math.max(box.x0 - 24, wl + 8), W / 2 - 10);
+  const edgeR = Math.max(Math.min(box.x1 + 24, W - wr - 8), W / 2 + 10);
+  stack(cols.left, H); stack(cols.right, H);
+  for (const L of cols.left) { L.x = edgeL - L.w; L.lx = edgeL; }
+  for (const L of cols.right) { L.x = edgeR; L.lx = edgeR; }
+  const all = [...cols.left, ...cols.right].filter((L) => L.leader);
+  let cost = 0;
+  for (let i = 0; i < all.length; i++) {
+    cost += Math.hypot(all[i].ax - all[i].lx, all[i].ay - all[i].y - all[i].h / 2);
+    for (let j = i + 1; j < all.length; j++) if (crosses(all[i], all[j])) cost += 1e5;
+  }
+  return cost;
+}
+
+function untangle(cols, box, W, H) {
+  let cost = place(cols, box, W, H);
+  for (let pass = 0; pass < 3 && cost >= 1e5; pass++) {
+    let better = false;
+    for (const L of [...cols.left, ...cols.right]) {  // another side
+      if (L.side === 'left' || L.side === 'right') continue;
+      const from = cols.left.includes(L) ? 'left' : 'right', to = from === 'left' ? 'right' : 'left';
+      const trial = { left: cols.left.filter((M) => M !== L), right: cols.right.filter((M) => M !== L) };
+      trial[to] = [...trial[to], L].sort((u, v) => u.ay - v.ay);
+      const c = place(trial, box, W, H);
+      if (c < cost - 1) { cost = c; cols.left = trial.left; cols.right = trial.right; better = true; }
+    }
+    for (const name of ['left', 'right']) {  // another order within a column
+      const col = cols[name];
+      for (let i = 0; i + 1 < col.length; i++) {
+        [col[i], col[i + 1]] = [col[i + 1], col[i]];
+        const c = place(cols, box, W, H);
+        if (c < cost - 1) { cost = c; better = true; } else { [col[i], col[i + 1]] = [col[i + 1], col[i]]; }
+      }
+    }
+    if (!better) break;
+  }
+  place(cols, box, W, H);
+}
+
 function layoutLabels() {
   const svg = $('g3-leaders');
   svg.replaceChildren();
@@ -303,20 +352,19 @@ function layoutLabels() {
   const W = stage.clientWidth, H = stage.clientHeight;
   const box = modelBox() || { x0: W * 0.3, x1: W * 0.7, y0: 0, y1: H };
   const mid = (box.x0 + box.x1) / 2;
-  const left = [], right = [];
+  const cols = { left: [], right: [] };
   for (const L of labels) {
     const s = screenOf(L.anchor || L.points[0]);
     L.ax = s.x; L.ay = s.y;
     L.w = L.el.offsetWidth; L.h = L.el.offsetHeight;
-    const side = L.side === 'left' || L.side === 'right' ? L.side : (s.x < mid ? 'left' : 'right');
-    (side === 'left' ? left : right).push(L);
+    if (L.side === 'left' || L.side === 'right') L.now = L.side;
+    else if (!L.now) L.now = s.x < mid ? 'left' : 'right';  // kept from view to view unless crossings say otherwise
+    cols[L.now].push(L);
   }
-  const wl = Math.max(0, ...left.map((L) => L.w)), wr = Math.max(0, ...right.map((L) => L.w));
-  const edgeL = Math.min(Math.max(box.x0 - 24, wl + 8), W / 2 - 10);
-  const edgeR = Math.max(Math.min(box.x1 + 24, W - wr - 8), W / 2 + 10);
-  stack(left, H); stack(right, H);
-  for (const L of left) { L.x = edgeL - L.w; L.el.className = 'g3-label left'; L.lx = edgeL; }
-  for (const L of right) { L.x = edgeR; L.el.className = 'g3-label right'; L.lx = edgeR; }
+  cols.left.sort((u, v) => u.ay - v.ay); cols.right.sort((u, v) => u.ay - v.ay);
+  untangle(cols, box, W, H);
+  for (const L of cols.left) { L.now = 'left'; L.el.className = 'g3-label left'; }
+  for (const L of cols.right) { L.now = 'right'; L.el.className = 'g3-label right'; }
   for (const L of labels) {
     L.el.style.left = `${Math.round(L.x)}px`;
     L.el.style.top = `${Math.round(L.y)}px`;
@@ -544,12 +592,13 @@ function endQuiz() {
 $('g3-quiz-start').addEventListener('click', () => (quiz.active ? endQuiz() : startQuiz()));
 $('g3-quiz-next').addEventListener('click', next);
 $('g3-quiz-end').addEventListener('click', endQuiz);
-$('g3-reset').addEventListener('click', setView);
+function resetView() { for (const L of labels) L.now = null; setView(); updateAnchors(); requestRender(); }
+$('g3-reset').addEventListener('click', resetView);
 $('g3-labels-on').addEventListener('change', () => { updateAnchors(); requestRender(); });
 $('g3-aids-on').addEventListener('change', (e) => { for (const a of aids) a.mesh.visible = e.target.checked; updateAnchors(); requestRender(); });
 window.addEventListener('keydown', (e) => {
   if (e.target.tagName === 'INPUT' || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === 'r' || e.key === 'R') setView();
+  if (e.key === 'r' || e.key === 'R') resetView();
   if (e.key === 'q' || e.key === 'Q') (quiz.active ? endQuiz() : startQuiz());
   if (e.key === 'Escape' && quiz.active) endQuiz();
 });
