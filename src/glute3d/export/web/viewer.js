@@ -11,11 +11,15 @@ window.glute3d = api;
 
 // ------------------------------------------------------------------ geometry
 async function inflate(b64) {
+  const t0 = performance.now();
   const bin = atob(b64.trim());
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  api.marks.decoded = performance.now() - t0;
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
-  return new Response(stream).arrayBuffer();
+  const out = await new Response(stream).arrayBuffer();
+  api.marks.unzipped = performance.now();
+  return out;
 }
 
 function geometryOf(buf, g) {
@@ -75,6 +79,7 @@ const canvas = $('g3-canvas');
 const stage = $('g3-stage');
 const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
 renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+api.marks.webgl = performance.now();
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(M.background);
 const C = M.camera;
