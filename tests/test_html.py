@@ -109,6 +109,33 @@ def test_page_carries_the_scene_and_the_glb_geometry(piriformis_page, tissue_mod
     assert femur["material"]["doubleSided"]  # cut away as in the picture
 
 
+def test_page_of_every_structure_stays_under_10_mb(tissue_model, tmp_path):
+    from glute3d.export.html import write_html
+    from glute3d.scene import Scene
+
+    kinds: dict[str, list[str]] = {}
+    for n in tissue_model.structure_names():
+        kinds.setdefault(tissue_model.structure_kind(n), []).append(n)
+    scene = Scene.from_dict({"layers": [{"name": k, "structures": v} for k, v in kinds.items()]})
+    result = write_html(scene, tissue_model, tmp_path / "all.html")
+    assert result.size == result.path.stat().st_size < 10_000_000
+    assert sorted(result.structures) == sorted(tissue_model.structure_names())
+
+
+def test_web_assets_are_package_data():
+    """Every file the page is made of ships in the wheel (pyproject's package-data)."""
+    import fnmatch
+    import tomllib
+
+    project = Path(__file__).resolve().parents[1]
+    root = project / "src" / "glute3d"
+    patterns = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    files = [p.relative_to(root).as_posix() for p in (root / "export" / "web").rglob("*") if p.is_file()]
+    assert {"export/web/viewer.js", "export/web/three/LICENSE", "export/web/three/three.core.min.js"} <= set(files)
+    for f in files:
+        assert any(fnmatch.fnmatch(f, pat) and f.count("/") == pat.count("/") for pat in patterns["glute3d"]), f
+
+
 def test_export_html_from_the_cli_and_its_errors(tmp_path, capsys):
     good = write_scene(
         tmp_path,
