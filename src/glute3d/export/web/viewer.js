@@ -8,6 +8,15 @@ const M = JSON.parse(document.getElementById('g3-manifest').textContent);
 const $ = (id) => document.getElementById(id);
 const api = { ready: false, readyMs: null, errors: [], marks: { module: performance.now() } };
 window.glute3d = api;
+function fail(why) {  // e.g. no WebGL, or a browser too old for DecompressionStream
+  api.errors.push(String(why));
+  const el = $('g3-loading');
+  if (!el) return;
+  const text = String(why).replace(/^Uncaught (\w*Error: )?/, '').replace(/^THREE\.\w+: /, '').replace(/\.$/, '');
+  el.className = 'error';
+  el.textContent = `This page could not draw its model (${text}). Open it in a current browser (Chrome, Edge, Firefox or Safari) with WebGL on.`;
+}
+window.addEventListener('error', (e) => fail(e.message));
 
 // ------------------------------------------------------------------ geometry
 async function inflate(b64) {
@@ -683,10 +692,4 @@ Object.assign(api, {
   render: () => { renderer.render(scene, camera); layoutLabels(); },
 });
 
-start().catch((err) => {
-  api.errors.push(String(err));
-  const el = $('g3-loading');
-  el.className = 'error';
-  el.textContent = `This page could not draw its model: ${err}. Open it in a current browser (Chrome, Edge, Firefox or Safari).`;
-  throw err;
-});
+start().catch((err) => { fail(err); throw err; });
