@@ -493,10 +493,22 @@ function safetyBar() {
 // one the answer turns bright sky-blue (apart from every tissue colour of the theme)
 const SELECT = 0.42;  // a selected structure is lit by this share of its own colour
 const MARK = { ok: [0x1fbf4a, 0x0b4a1c], answer: [0x12a4ff, 0x0a3a66] };
+// and gets a blue outline: its back faces pushed out along the normals ("inverted hull")
+const outlineMaterial = new THREE.MeshBasicMaterial({ color: 0x1f5fa8, side: THREE.BackSide });
+outlineMaterial.onBeforeCompile = (shader) => {
+  shader.vertexShader = shader.vertexShader.replace(
+    '#include <begin_vertex>', '#include <begin_vertex>\n  transformed += normalize(normal) * 0.0025;');
+};
 function glow(s, on) {
   const m = s.mesh.material;
   if (on) m.emissive.copy(m.vertexColors ? new THREE.Color(0x777777) : m.color).multiplyScalar(SELECT);
   else m.emissive.setHex(0);
+  if (on && !s.outline) {
+    s.outline = new THREE.Mesh(s.mesh.geometry, outlineMaterial);
+    s.outline.raycast = () => {};  // not clickable
+    s.mesh.add(s.outline);
+  }
+  if (s.outline) s.outline.visible = on && m.opacity >= 0.5;
   requestRender();
 }
 function mark(s, kind) {
