@@ -91,6 +91,12 @@ renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
 api.marks.webgl = performance.now();
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(M.background);
+{  // a dark background (the scene's choice) gets light leaders and label boxes
+  const c = new THREE.Color(M.background);
+  c.convertLinearToSRGB();
+  if (0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b < 0.45) document.body.classList.add('dark');
+  stage.style.background = M.background;
+}
 const C = M.camera;
 const camera = C.orthographic
   ? new THREE.OrthographicCamera(-1, 1, 1, -1, 0.001, 100)
