@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glute3d.cli.common import PROG, CliError, load_cached_model, model_files, one_line, prepare_out_dir, theme_file
-from glute3d.cli.export_cmd import check_output_file, write_deck_slides
+from glute3d.cli.export_cmd import check_output_file, write_deck_pages, write_deck_slides
 from glute3d.cli.freshness import Stamps, inputs_fingerprint
 from glute3d.cli.render_cmd import render_image, render_one, thumb_path, write_outputs
 
@@ -175,8 +175,9 @@ def cmd_deck(args: argparse.Namespace) -> int:
             else:
                 stamps.forget(e.scene)
         stamps.save()
+    pages = _pages(args, entries) if args.html else {}
     index = out / "index.html"
-    _write_index(index, entries)
+    _write_index(index, entries, pages)
     failed = [e for e in entries if e.status == "failed"]
     for e in failed:
         print(f"{PROG}: error: {e.error}", file=sys.stderr)
@@ -188,6 +189,22 @@ def cmd_deck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _pages(args: argparse.Namespace, entries: list[DeckEntry]) -> dict[Path, Path]:
+    """``--html``: the offline page of every scene that did not fail (rewritten when its picture
+    was, or when it is missing); returns scene -> page for the contact sheet."""
+    stale = [e for e in entries if e.status == "rendered" or not e.png.with_suffix(".html").is_file()]
+    if "model" not in _WORKER and any(e.status != "failed" for e in stale):
+        _worker_init(args.meshes)
+    problems = write_deck_pages(stale, _WORKER.get("model"))
+    for scene, why in problems.items():
+        print(f"{PROG}: warning: {scene.name}: no web page: {why}", file=sys.stderr)
+    return {
+        e.scene: e.png.with_suffix(".html")
+        for e in entries
+        if e.status != "failed" and e.scene not in problems and e.png.with_suffix(".html").is_file()
+    }
+
+
 def _finish(e: DeckEntry, error: str, seconds: float, bar, verbose: bool = False) -> None:
     e.seconds, e.done = seconds, True
     if error:
@@ -197,12 +214,14 @@ def _finish(e: DeckEntry, error: str, seconds: float, bar, verbose: bool = False
     bar.update(1)
 
 
-def _write_index(path: Path, entries: list[DeckEntry]) -> None:
+def _write_index(path: Path, entries: list[DeckEntry], pages: dict[Path, Path] | None = None) -> None:
     """An HTML contact sheet of the deck in lecture order (file-name order), written atomically.
 
-    Every card shows the scene's number, title, a thumbnail linking to the full picture, and
-    the caption; a scene that failed shows its error instead of a picture.
+    Every card shows the scene's number, title, a thumbnail linking to the full picture (or,
+    with ``pages``, to the scene's offline 3D page, the picture linked below), and the caption;
+    a scene that failed shows its error instead of a picture.
     """
+    pages = pages or {}
     from glute3d.io.atomic import write_atomically
 
     cards = []
@@ -216,11 +235,19 @@ def _write_index(path: Path, entries: list[DeckEntry]) -> None:
             src = html.escape(e.png.name)
             thumb = thumb_path(e.png)
             small = html.escape(f"thumbs/{thumb.name}") if thumb.is_file() else src
-            body = f'<a href="{src}" title="open the full picture"><img src="{small}" alt="{title}" loading="lazy"></a>'
+            page = pages.get(e.scene)
+            href, hint = (html.escape(page.name), "open the 3D page") if page else (src, "open the full picture")
+            body = f'<a href="{href}" title="{hint}"><img src="{small}" alt="{title}" loading="lazy"></a>'
+        links = ""
+        if e.scene in pages:
+            links = (
+                f'<p class="links"><a href="{html.escape(pages[e.scene].name)}">3D page</a> · '
+                f'<a href="{html.escape(e.png.name)}">picture</a></p>'
+            )
         cards.append(
             f'<figure class="card" id="{html.escape(e.scene.stem)}">{body}<figcaption>'
             f'<h2><span class="n">{n}</span> {title}</h2>'
-            f'<p>{caption}</p><p class="file">{name}</p></figcaption></figure>'
+            f'<p>{caption}</p>{links}<p class="file">{name}</p></figcaption></figure>'
         )
     doc = f"""<!DOCTYPE html>
 <html lang="en">
@@ -238,6 +265,7 @@ h1 {{ font-size: 1.5em; }}
 .card .n {{ color: #888; font-weight: normal; }}
 .card p {{ font-size: 0.85em; margin: 0.2em 0; color: #444; }}
 .card p.file {{ color: #888; font-family: monospace; }}
+.card p.links a {{ color: #1f5fa8; font-weight: 600; text-decoration: none; }}
 .error {{ color: #a00; font-family: monospace; font-size: 0.85em; padding: 1em; background: #fff4f4; }}
 </style>
 </head>

@@ -1,4 +1,5 @@
-"""``glute3d export`` (a scene as a 3D model) and the deck's ``--pptx`` slides: checks and wiring only.
+"""``glute3d export`` (a scene as a 3D model or an offline web page) and the deck's ``--pptx`` slides and
+``--html`` pages: checks and wiring only.
 
 The work is done by :mod:`glute3d.export`; here output files are checked before anything slow
 runs (a folder, an unwritable place or a wrong extension is one line naming the option), and
@@ -17,7 +18,7 @@ from typing import Any
 
 from glute3d.cli.common import PROG, CliError, load_cached_model
 
-__all__ = ["check_output_file", "cmd_export", "write_deck_slides"]
+__all__ = ["check_output_file", "cmd_export", "write_deck_pages", "write_deck_slides"]
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -61,26 +62,38 @@ def _write_error(exc: OSError, path: Path, option: str) -> CliError:
     return CliError(f"cannot write {path}: {exc.strerror or exc}; choose another file with {option}")
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Write what a scene draws as a glTF binary (``--glb``)."""
-    from glute3d.export import write_glb
-    from glute3d.scene import Scene
-
-    out = check_output_file(Path(args.glb), "--glb", ".glb")
-    scene = Scene.from_file(Path(args.scene))  # its form is checked before the model loads
-    model = load_cached_model(args.meshes)
-    t0 = time.perf_counter()
+def _export_one(write: Any, scene: Any, model: Any, out: Path, option: str) -> Any:
     try:
-        result = write_glb(scene, model, out)
+        return write(scene, model, out)
     except OSError as exc:
         if _concerns(exc, out):
-            raise _write_error(exc, out, "--glb") from None
+            raise _write_error(exc, out, option) from None
         raise
-    for note in result.warnings:
-        print(f"{PROG}: warning: {args.scene}: {note}", file=sys.stderr)
-    n = len(result.structures)
-    size = result.size / 1e6
-    print(f"wrote {out} ({n} structure{'s' * (n != 1)}, {size:.1f} MB, {time.perf_counter() - t0:.1f} s)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write what a scene draws as a glTF binary (``--glb``) and/or an offline web page (``--html``)."""
+    from glute3d.export import write_glb
+    from glute3d.export.html import write_html
+    from glute3d.scene import Scene
+
+    outputs = []
+    if args.glb:
+        outputs.append((write_glb, check_output_file(Path(args.glb), "--glb", ".glb"), "--glb"))
+    if args.html:
+        outputs.append((write_html, check_output_file(Path(args.html), "--html", ".html"), "--html"))
+    scene = Scene.from_file(Path(args.scene))  # its form is checked before the model loads
+    model = load_cached_model(args.meshes)
+    warned = False
+    for write, out, option in outputs:
+        t0 = time.perf_counter()
+        result = _export_one(write, scene, model, out, option)
+        for note in [] if warned else result.warnings:
+            print(f"{PROG}: warning: {args.scene}: {note}", file=sys.stderr)
+        warned = True
+        n = len(result.structures)
+        size = result.size / 1e6
+        print(f"wrote {out} ({n} structure{'s' * (n != 1)}, {size:.1f} MB, {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -102,3 +115,28 @@ def write_deck_slides(path: Path, entries: Iterable[Any]) -> None:
             raise _write_error(exc, path, "--pptx") from None
         raise
     print(f"slides: {len(slides)} in {path}")
+
+
+def write_deck_pages(entries: Iterable[Any], model: Any) -> dict[Path, str]:
+    """An offline web page beside each picture of the deck (``--html``): ``SCENE.html``.
+
+    Returns the pages written, and for each scene whose page could not be made the reason (one
+    line); the picture and its card stay, without a page.
+    """
+    from glute3d.cli.common import one_line
+    from glute3d.export.html import write_html
+    from glute3d.scene import Scene
+
+    problems: dict[Path, str] = {}
+    written = 0
+    for e in entries:
+        if e.status == "failed":
+            continue
+        page = e.png.with_suffix(".html")
+        try:
+            write_html(Scene.from_file(e.scene), model, page)
+            written += 1
+        except (ValueError, KeyError, OSError) as exc:  # ExportError, SceneError, a full disk
+            problems[e.scene] = one_line(exc)
+    print(f"pages: {written} offline web page{'s' * (written != 1)} beside the pictures")
+    return problems

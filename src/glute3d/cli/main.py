@@ -11,6 +11,8 @@ Examples
     glute3d deck scenes/ -o deck/ --jobs 2
     glute3d deck scenes/ -o deck/ --pptx deck/lecture.pptx   # and the pictures as slides
     glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --glb piriformis.glb
+    glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --html piriformis.html   # offline web page
+    glute3d deck scenes/ -o deck/ --html   # and every card of the contact sheet opens its scene's page
     glute3d list structures --kind muscle
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
@@ -96,15 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument(
         "--pptx", default=None, metavar="FILE.pptx", help="also write the pictures as 16:9 slides (PowerPoint)"
     )
+    d.add_argument(
+        "--html",
+        action="store_true",
+        help="also write each scene as an offline 3D web page (SCENE.html) and link it from its card",
+    )
     d.set_defaults(func=cmd_deck)
 
-    e = sub.add_parser("export", help="write what a scene draws as a 3D model (glTF binary)")
+    e = sub.add_parser("export", help="write what a scene draws as a 3D model (glTF binary) or an offline web page")
     e.add_argument("scene", metavar="SCENE", help="scene file (TOML)")
     e.add_argument(
         "--glb",
-        required=True,
+        default=None,
         metavar="OUT.glb",
         help="glTF 2.0 binary to write: one named node per structure, metres, Y up",
+    )
+    e.add_argument(
+        "--html",
+        default=None,
+        metavar="OUT.html",
+        help="one self-contained web page (opens from disk, no internet): layers, labels, facts, quiz",
     )
     e.set_defaults(func=cmd_export)
 
@@ -127,7 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``glute3d`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "export" and not (args.glb or args.html):
+        msg = "the following arguments are required: --glb or --html (or both)"
+        parser.exit(2, f"{PROG} export: error: {msg}; see '{PROG} export --help'\n")
     if getattr(args, "jobs", 1) < 1:
         print(f"{PROG}: error: --jobs must be at least 1", file=sys.stderr)
         return 2
