@@ -480,3 +480,20 @@ def test_deck_reports_a_picture_it_could_not_write(tmp_path, capsys):
     (out / "thumbs").unlink()
     assert main(["deck", str(scenes), "-o", str(out), "--no-aa"]) == 0
     assert "2 rendered, 0 up to date" in capsys.readouterr().out
+
+
+def test_deck_fingerprint_covers_the_web_pages_scripts(tmp_path, monkeypatch):
+    """A change to the web page's script alone makes every deck page stale."""
+    import shutil
+
+    import glute3d
+    from glute3d.cli import freshness
+
+    pkg = tmp_path / "glute3d"
+    shutil.copytree(Path(glute3d.__file__).resolve().parent, pkg)
+    monkeypatch.setattr(freshness.glute3d, "__file__", str(pkg / "__init__.py"))
+    theme = pkg / "data" / "theme.toml"
+    before = freshness.inputs_fingerprint([], theme, None, True)
+    viewer = pkg / "export" / "web" / "viewer.js"
+    viewer.write_text(viewer.read_text() + "\n// changed\n")
+    assert freshness.inputs_fingerprint([], theme, None, True) != before

@@ -1,7 +1,7 @@
 """Honest freshness for ``glute3d deck``: a picture is up to date only when nothing that made it changed.
 
 A stamp per scene hashes the scene file, the options (size, anti-aliasing), the theme, the model
-files and glute3d's own code and data; the deck keeps the stamps of what it rendered in a
+files and glute3d's own code and data (the web pages' scripts too); the deck keeps the stamps of what it rendered in a
 manifest (``.glute3d-deck.json``) beside the pictures.
 """
 
@@ -44,7 +44,8 @@ def inputs_fingerprint(model_files: Sequence[Path], theme: Path, size: tuple[int
     h = hashlib.sha256()
     h.update(json.dumps({"size": list(size) if size else None, "aa": aa, "version": glute3d.__version__}).encode())
     pkg = Path(glute3d.__file__).resolve().parent
-    _hash_files(h, [*pkg.rglob("*.py"), *(pkg / "data").glob("*.toml")], pkg)  # the code that draws
+    web = [f for f in (pkg / "export" / "web").rglob("*") if f.is_file()]  # the web pages' own code
+    _hash_files(h, [*pkg.rglob("*.py"), *(pkg / "data").glob("*.toml"), *web], pkg)  # the code that draws
     _hash_files(h, [theme, *model_files])
     return h.hexdigest()
 
