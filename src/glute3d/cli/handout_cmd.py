@@ -35,7 +35,8 @@ def add_handout_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_handout(args: argparse.Namespace) -> int:
     """Render every scene for the handout and write the PDF (atomically); failed scenes are left out."""
-    from glute3d.export.handout import handout_scenes, scene_files, write_handout
+    from glute3d.export.handout import handout_scenes, scene_files
+    from glute3d.export.handout_pdf import write_handout
 
     out = check_output_file(Path(args.output), "-o", ".pdf")
     files = scene_files(Path(args.scenes_dir))

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from glute3d.cli.common import PROG, CliError, load_cached_model, prepare_out_dir
+from glute3d.cli.common import PROG, CliError, load_cached_model, parse_size, prepare_out_dir
 
 __all__ = ["add_quiz_parser", "cmd_quiz"]
 
@@ -29,6 +29,9 @@ def add_quiz_parser(sub: argparse._SubParsersAction) -> None:
         help="number the pins in another order, the same for the same seed (files named ..._vSEED)",
     )
     q.add_argument("--pptx", action="store_true", help="also write a question slide and an answer slide")
+    q.add_argument(
+        "--size", type=parse_size, default=None, metavar="WxH", help="the picture's size (default: 1080 high at least)"
+    )
     q.add_argument("--no-aa", action="store_true", help="no anti-aliasing")
     q.set_defaults(func=cmd_quiz)
 
@@ -42,7 +45,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     scene = Scene.from_file(Path(args.scene))  # its form is checked before the model loads
     model = load_cached_model(args.meshes)
     t0 = time.perf_counter()
-    quiz = make_quiz(scene, model, shuffle=args.shuffle, anti_aliasing=not args.no_aa)
+    quiz = make_quiz(scene, model, shuffle=args.shuffle, size=args.size, anti_aliasing=not args.no_aa)
     for note in quiz.warnings:
         print(f"{PROG}: warning: {args.scene}: {note}", file=sys.stderr)
     try:

@@ -5,8 +5,7 @@ as text) and gathers the key facts of its highlighted structures (or, in a scene
 highlights nothing, of the structures and landmarks its labels name) from the knowledge base:
 origin, insertion, innervation, blood supply, action, course, what a nerve supplies, a
 landmark's description and one clinical note, where the knowledge base has them.
-:mod:`glute3d.export.handout_pdf` lays the pages out; :func:`write_handout` writes the file
-atomically.
+:mod:`glute3d.export.handout_pdf` lays the pages out and writes the file atomically.
 
 Examples
 --------
@@ -39,7 +38,6 @@ __all__ = [
     "handout_scenes",
     "scene_files",
     "structure_facts",
-    "write_handout",
 ]
 
 #: The pictures' size: 16:9, about 270 dpi across the 180 mm of an A4 page's text width.
@@ -92,7 +90,8 @@ def _merged_actions(actions: list[str]) -> list[str]:
 
     Examples
     --------
-    >>> _merged_actions(["Abduction at the hip", "Abduction at the hip (hip extended)", "Flexion at the hip (hip flexed)"])
+    >>> _merged_actions(
+    ...     ["Abduction at the hip", "Abduction at the hip (hip extended)", "Flexion at the hip (hip flexed)"])
     ['Abduction at the hip', 'Flexion at the hip (hip flexed)']
     """
     plain = {a for a in actions if "(" not in a}
@@ -227,21 +226,3 @@ def handout_scenes(
                 raise
             on_error(path, exc)
     return out
-
-
-def write_handout(scenes: Sequence[HandoutScene], path: str | Path, *, title: str) -> Path:
-    """Write the handout PDF atomically (see :func:`glute3d.export.handout_pdf.handout_pdf`).
-
-    Raises
-    ------
-    ExportError
-        No scene to put in it.
-    OSError
-        The file cannot be written (nothing is left behind).
-    """
-    from glute3d.export.handout_pdf import handout_pdf
-    from glute3d.io.atomic import write_atomically
-
-    if not scenes:
-        raise ExportError(f"{path}: no pages to write: no scene was rendered; fix the scenes and run again")
-    return write_atomically(Path(path), handout_pdf(scenes, title=title))

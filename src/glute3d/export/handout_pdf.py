@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glute3d.export.errors import ExportError
 from glute3d.export.handout_fonts import cjk_subset, dejavu_files, needs_cjk
 
 if TYPE_CHECKING:
     from glute3d.export.handout import FactSheet, HandoutScene
 
-__all__ = ["A4_MM", "TEXT_WIDTH_MM", "handout_pdf"]
+__all__ = ["A4_MM", "TEXT_WIDTH_MM", "handout_pdf", "write_handout"]
 
 A4_MM = (210.0, 297.0)
 _MARGIN = 16.0
@@ -248,3 +249,20 @@ def handout_pdf(scenes: Sequence[HandoutScene], *, title: str) -> bytes:
         for k, scene in enumerate(scenes):
             _scene_pages(doc, scene, new_page=k > 0)  # the contents leave a new page open
         return bytes(doc.pdf.output())
+
+
+def write_handout(scenes: Sequence[HandoutScene], path: str | Path, *, title: str) -> Path:
+    """Write the handout PDF atomically (see :func:`handout_pdf`).
+
+    Raises
+    ------
+    ExportError
+        No scene to put in it (nothing is written).
+    OSError
+        The file cannot be written (nothing is left behind).
+    """
+    from glute3d.io.atomic import write_atomically
+
+    if not scenes:
+        raise ExportError(f"{path}: no pages to write: no scene was rendered; fix the scenes and run again")
+    return write_atomically(Path(path), handout_pdf(scenes, title=title))

@@ -4,8 +4,9 @@ Each slide carries its title (large, in the slide's title placeholder, so that o
 screen readers find it), the picture as large as fits without distortion, and the caption
 underneath (legible from the back of a lecture hall: 20 pt at the least) and in the
 speaker notes.  A picture rendered with its own title and caption (a deck's PNG; the slide's
-``scene`` says which scene it shows) goes on the slide without them, so that the slide does
-not say them twice and the anatomy gets their room.  A slide with ``answers`` (a quiz's answer
+``scene`` says which scene it shows) goes on the slide without them and without the empty
+background around the rest, so that the slide does not say them twice and the anatomy gets
+their room.  A slide with ``answers`` (a quiz's answer
 slide) puts the picture on the left and the numbered answers beside it.
 
 The file is built in memory and written atomically; the same pictures and texts
@@ -239,21 +240,24 @@ def trim_picture(image: Any, margin: float = 0.03) -> Any:
 
 
 def _slide_picture(slide: Slide) -> tuple[bytes, tuple[int, int]]:
-    """The picture's bytes and size as it goes on the slide: cropped of its title and caption
-    bands when the slide names its scene, else the file unchanged."""
+    """The picture's bytes and size as it goes on the slide: when the slide names its scene,
+    without the title and caption bands and the empty background around the rest (see
+    :func:`trim_picture`), else the file unchanged."""
+    import numpy as np
     from PIL import Image
 
     path = Path(slide.picture)
     size = _picture_size(path)
     data = path.read_bytes()
     top, bottom = scene_bands(slide.scene, size) if slide.scene is not None else (0, 0)
-    if not (top or bottom) or top + bottom >= size[1] // 2:
+    if slide.scene is None or top + bottom >= size[1] // 2:
         return data, size
     with Image.open(io.BytesIO(data)) as img:
-        cropped = img.crop((0, top, size[0], size[1] - bottom))
-        buf = io.BytesIO()
-        cropped.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue(), cropped.size
+        pixels = np.asarray(img.convert("RGBA" if "A" in img.getbands() else "RGB"))
+    shown = Image.fromarray(np.ascontiguousarray(trim_picture(pixels[top : size[1] - bottom])))
+    buf = io.BytesIO()
+    shown.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue(), shown.size
 
 
 def document_time() -> dt.datetime:
