@@ -222,10 +222,9 @@ def test_quiz_slides_ask_then_answer(tmp_path, capsys):
 
 
 def test_quiz_of_a_project_scene_names_branches_with_their_own_facts(tmp_path, capsys):
+    import glute3d
     from glute3d.export.quiz import make_quiz
     from glute3d.render import cached_model
-
-    import glute3d
 
     scene = Scene.from_file(SCENES / "13_superior_gluteal_nerve_and_artery.toml")
     quiz = make_quiz(scene, cached_model(glute3d.load_model()), size=(640, 360), anti_aliasing=False)

@@ -231,7 +231,7 @@ def text_bands(scene: SceneFields, theme: dict, size: tuple[int, int] | None = N
     >>> from glute3d.scene import Scene, load_theme
     >>> scene = Scene.from_dict({"title": "Bones", "caption": "The pelvis from behind."})
     >>> text_bands(scene, load_theme(), (1920, 1080))
-    (103, 76)
+    (78, 54)
     >>> text_bands(Scene.from_dict({}), load_theme(), (1920, 1080))
     (0, 0)
     """
