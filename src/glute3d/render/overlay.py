@@ -104,7 +104,7 @@ def _leader_strokes(
     strokes: list[tuple] = []
     for p in placements:
         lab = res.labels[p.index]
-        if not lab.leader:
+        if not lab.leader and not lay.pins:  # a pin without its leader would point at nothing
             continue
         vis = bool(visible[p.index])
         ax, ay = p.anchor
