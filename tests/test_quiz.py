@@ -166,7 +166,7 @@ def test_quiz_writes_the_picture_and_its_answer_key(tmp_path, capsys):
     by_name = {r[1]: r for r in rows}
     assert set(by_name) == {"Gluteus medius", "Anterior superior iliac spine", "Femur"}
     assert by_name["Gluteus medius"][2] == "Musculus gluteus medius"
-    assert "Superior gluteal nerve (L4, L5, S1)" in by_name["Gluteus medius"][3]
+    assert "nerve: superior gluteal nerve (L4, L5, S1)" in by_name["Gluteus medius"][3]
     assert by_name["Anterior superior iliac spine"][2] == "Spina iliaca anterior superior"
     assert "iliac crest" in by_name["Anterior superior iliac spine"][3]
     html = (out / "07_medius_quiz_answers.html").read_text()
@@ -229,8 +229,8 @@ def test_quiz_of_a_project_scene_names_branches_with_their_own_facts(tmp_path, c
     scene = Scene.from_file(SCENES / "13_superior_gluteal_nerve_and_artery.toml")
     quiz = make_quiz(scene, cached_model(glute3d.load_model()), size=(640, 360), anti_aliasing=False)
     facts = {i.name: i.fact for i in quiz.items}
-    assert facts["Inferior branch, to tensor fasciae latae"].endswith("and Tensor fasciae latae")
-    assert facts["Superior gluteal nerve, superior branch"] == "Supplies Gluteus medius"
+    assert facts["Inferior branch, to tensor fasciae latae"].endswith("gluteus minimus and tensor fasciae latae")
+    assert facts["Superior gluteal nerve, superior branch"] == "Supplies gluteus medius"
     assert [i.number for i in quiz.items] == list(range(1, len(scene.labels) + 1))
 
 

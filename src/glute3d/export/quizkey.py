@@ -8,7 +8,7 @@ structure's name), so a lecturer's wording stays.  Targets the knowledge base do
 Examples
 --------
 >>> key_fact("gluteus_medius_r")
-'Abduction at the hip; nerve: Superior gluteal nerve (L4, L5, S1)'
+'Abduction at the hip; nerve: superior gluteal nerve (L4, L5, S1)'
 >>> key_fact("asis_r")
 'Front end of the iliac crest; origin of tensor fasciae latae and sartorius.'
 >>> key_fact("ventrogluteal_r")
@@ -40,6 +40,17 @@ class QuizItem:
     visible: bool = True
 
 
+def _in_sentence(name: str) -> str:
+    """A display name inside a sentence: ``Gluteus medius`` -> ``gluteus medius``."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    words = [_in_sentence(str(n)) for n in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _first_text(items: Any) -> str:
     for item in items or ():
         if isinstance(item, Mapping) and item.get("text"):
@@ -50,9 +61,8 @@ def _first_text(items: Any) -> str:
 def _nerve_fact(data: Mapping[str, Any], extras: Mapping[str, Any]) -> str:
     supplies = extras.get("supplies") or []
     if supplies:
-        names = [str(s) for s in supplies]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return f"Supplies {listed}" + (f"; from {extras['origin'][0]}" if extras.get("origin") else "")
+        origin = f"; from the {_in_sentence(str(extras['origin'][0]))}" if extras.get("origin") else ""
+        return f"Supplies {_listed(supplies)}{origin}"
     return _first_text(data.get("course"))
 
 
@@ -70,7 +80,7 @@ def key_fact(target: str) -> str:
     data, extras = f.data, structure_extras(target)
     if f.kind == "muscle":
         parts = [str(extras["action"][0])] if extras.get("action") else []
-        parts += [f"nerve: {extras['innervation']}"] if extras.get("innervation") else []
+        parts += [f"nerve: {_in_sentence(str(extras['innervation']))}"] if extras.get("innervation") else []
         return "; ".join(parts)
     if f.kind == "muscle_part":
         return str(extras["action"][0]) if extras.get("action") else ""
@@ -89,7 +99,7 @@ def branch_fact(target: str, branch: str) -> str:
     Examples
     --------
     >>> branch_fact("superior_gluteal_nerve_r", "inferior_branch")
-    'Supplies Gluteus medius, Gluteus minimus and Tensor fasciae latae'
+    'Supplies gluteus medius, gluteus minimus and tensor fasciae latae'
     """
     try:
         data = facts(target).data
@@ -100,8 +110,7 @@ def branch_fact(target: str, branch: str) -> str:
         if isinstance(b, Mapping) and str(b.get("name", "")) == wanted:
             names = [facts(m).display for m in b.get("supplies", ())]
             if names:
-                listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-                return f"Supplies {listed}"
+                return f"Supplies {_listed(names)}"
             return str(b.get("text", ""))
     return ""
 
@@ -154,7 +163,7 @@ def answer_markdown(title: str, items: Sequence[QuizItem], picture: str, version
 _CSS = """
 body { font-family: "DejaVu Sans", "Noto Sans", "Noto Sans CJK SC", Arial, sans-serif; margin: 2em auto;
        max-width: 60em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.5em; } img { max-width: 100%; border: 1px solid #ccc; }
+h1 { font-size: 1.5em; } img { max-width: 100%; max-height: 75vh; border: 1px solid #ccc; }
 table { border-collapse: collapse; width: 100%; margin-top: 1em; }
 th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
 th { background: #eee; } td.no { text-align: right; font-weight: bold; width: 3em; }
