@@ -11,6 +11,8 @@ Examples
 'Abduction at the hip; nerve: superior gluteal nerve (L4, L5, S1)'
 >>> key_fact("asis_r")
 'Front end of the iliac crest; origin of tensor fasciae latae and sartorius.'
+>>> key_fact("infrapiriform_foramen_r")
+'Passage of the sciatic nerve, inferior gluteal nerve and inferior gluteal artery'
 >>> key_fact("ventrogluteal_r")
 ''
 """
@@ -24,6 +26,8 @@ from typing import Any
 
 from glute3d.anatomy.knowledge import UnknownStructureError, facts
 from glute3d.export.extras import structure_extras
+from glute3d.scene.naming import FORAMEN_TARGETS
+from glute3d.sides import split_side
 
 __all__ = ["QuizItem", "answer_html", "answer_lines", "answer_markdown", "branch_fact", "key_fact", "latin_name"]
 
@@ -71,8 +75,12 @@ def key_fact(target: str) -> str:
 
     A muscle: its chief action and its nerve; a muscle part: its action; a nerve: what it
     supplies (or its course); an artery: its course; a bursa: where it lies; a landmark or
-    attachment: its description.  Bones have no single fact in the knowledge base.
+    attachment: its description; a foramen: what passes through it.  Bones and injection
+    sites have no single fact in the knowledge base.
     """
+    base, _ = split_side(target)
+    if base in FORAMEN_TARGETS:  # what the scenes' foramina let through
+        return f"Passage of the {_listed([facts(n).display for n in FORAMEN_TARGETS[base][1]])}"
     try:
         f = facts(target)
     except UnknownStructureError:
