@@ -21,7 +21,7 @@ from glute3d.render.labels import Placement, number_pins
 from glute3d.scene import Scene, load_theme
 from test_cli import one_error_line
 from test_cli import scene_file as write_scene
-from test_render import toy_scene
+from test_render import _compare, toy_scene
 
 pptx = pytest.importorskip("pptx")
 
@@ -105,6 +105,25 @@ def test_render_with_pins_numbers_every_label_and_writes_no_names(toy_model):
         x0, y0, x1, y1 = L.box
         assert x1 - x0 == pytest.approx(y1 - y0) and x1 - x0 < by_target[L.target].box[2] - by_target[L.target].box[0]
     assert not np.array_equal(pinned.image, named.image)
+
+
+def test_pins_image_regression(toy_model):
+    """The pins' look (ring, disc, bold number, leader) against an approved picture; regenerate
+    with ``GLUTE3D_UPDATE_IMAGES=1 pytest tests/test_quiz.py -k regression`` and look at it."""
+    image = render(toy_scene(), toy_model, **RENDER_TEST, bands=False, pins=Pins(shuffle=1)).image
+    _compare("toy_quiz_pins", image)
+
+
+def test_pins_are_discs_with_a_dark_ring(toy_model):
+    result = render(toy_scene(), toy_model, **RENDER_TEST, pins=Pins())
+    img = result.image.astype(int)
+    for L in result.labels:
+        x0, y0, x1, y1 = L.box
+        cy, r = int((y0 + y1) / 2), (x1 - x0) / 2
+        ring = img[cy, int(x0 + 0.5) : int(x0 + 0.25 * r) + 1]  # the disc's edge on its left
+        assert ring.min() < 90, L  # the ring, in the text colour
+        inside = img[int(y0 + 0.2 * r), int((x0 + x1) / 2)]  # above the number, inside the ring
+        assert inside.min() > 200, L  # the disc, in the halo colour
 
 
 def test_the_pins_layout_does_not_depend_on_the_seed(toy_model):
