@@ -179,7 +179,16 @@ def test_quiz_writes_the_picture_and_its_answer_key(tmp_path, capsys):
     assert main(["quiz", str(scene), "-o", str(out), *QUIZ_ARGS]) == 0
     assert "quiz: 3 pins" in capsys.readouterr().out
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["07_medius_quiz.png", "07_medius_quiz_answers.html", "07_medius_quiz_answers.md"]
+    assert names == [
+        "07_medius_quiz.html",
+        "07_medius_quiz.png",
+        "07_medius_quiz_answers.html",
+        "07_medius_quiz_answers.md",
+    ]
+    sheet = (out / "07_medius_quiz.html").read_text()
+    assert sheet.count('<td class="no">') == 3 and 'src="07_medius_quiz.png"' in sheet
+    for answer in ("Gluteus medius", "Femur", "Anterior superior iliac spine", "Musculus"):
+        assert answer not in sheet  # the worksheet gives nothing away
     rows = _answer_rows((out / "07_medius_quiz_answers.md").read_text())
     assert [r[0] for r in rows] == [1, 2, 3]
     by_name = {r[1]: r for r in rows}

@@ -3,9 +3,9 @@
 :func:`make_quiz` renders the scene with :class:`~glute3d.render.Pins` (no title, caption or
 legend either: they would give the answers away) and pairs each pin's number with the name its
 label would show, the Latin name and one key fact (:mod:`glute3d.export.quizkey`).
-:func:`quiz_files` turns a quiz into files, all made in memory first: the picture (PNG), the
-answer key (Markdown and HTML) and, if asked, two slides (the question, with the answers in its
-speaker notes, and the answers).  :func:`write_quiz` writes them all or none.  A seed
+:func:`quiz_files` turns a quiz into files, all made in memory first: the picture (PNG), a
+printable worksheet (HTML), the answer key (Markdown and HTML) and, if asked, two slides (the
+question, with the answers in its speaker notes, and the answers).  :func:`write_quiz` writes them all or none.  A seed
 (``shuffle``) numbers the pins in another order, the same for the same seed, and names the
 files, so that versions of one quiz sit side by side.
 
@@ -35,6 +35,7 @@ from glute3d.export.quizkey import (
     branch_fact,
     key_fact,
     latin_name,
+    question_html,
 )
 from glute3d.export.slides import trim_picture
 
@@ -159,14 +160,16 @@ def _quiz_pptx(quiz: Quiz, png: Path, picture: bytes) -> bytes:
 
 
 def quiz_files(quiz: Quiz, out_dir: str | Path, *, pptx: bool = False) -> dict[Path, bytes]:
-    """The files of a quiz, by path (nothing written): ``<stem>.png``, ``<stem>_answers.md``,
-    ``<stem>_answers.html`` and, with ``pptx``, ``<stem>.pptx`` (see :func:`quiz_stem`)."""
+    """The files of a quiz, by path (nothing written): the picture ``<stem>.png``, a printable
+    worksheet ``<stem>.html`` (the picture and blank rows), the answer key ``<stem>_answers.md``
+    and ``<stem>_answers.html`` and, with ``pptx``, ``<stem>.pptx`` (see :func:`quiz_stem`)."""
     out = Path(out_dir)
     stem = quiz_stem(quiz.source, quiz.shuffle)
     png = out / f"{stem}.png"
     picture = _png_bytes(quiz.image)
     files = {
         png: picture,
+        out / f"{stem}.html": question_html(quiz.items, png.name, quiz.version).encode(),
         out / f"{stem}_answers.md": answer_markdown(quiz.title, quiz.items, png.name, quiz.version).encode(),
         out / f"{stem}_answers.html": answer_html(quiz.title, quiz.items, png.name, quiz.version).encode(),
     }

@@ -29,7 +29,16 @@ from glute3d.export.extras import structure_extras
 from glute3d.scene.naming import FORAMEN_TARGETS
 from glute3d.sides import split_side
 
-__all__ = ["QuizItem", "answer_html", "answer_lines", "answer_markdown", "branch_fact", "key_fact", "latin_name"]
+__all__ = [
+    "QuizItem",
+    "answer_html",
+    "answer_lines",
+    "answer_markdown",
+    "branch_fact",
+    "key_fact",
+    "latin_name",
+    "question_html",
+]
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,7 @@ h1 { font-size: 1.5em; } img { max-width: 100%; max-height: 75vh; border: 1px so
 table { border-collapse: collapse; width: 100%; margin-top: 1em; }
 th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
 th { background: #eee; } td.no { text-align: right; font-weight: bold; width: 3em; }
-td.la { font-style: italic; } .note { color: #666; font-size: 0.9em; }
+td.la { font-style: italic; } .note { color: #666; font-size: 0.9em; } td.blank { height: 2.2em; }
 @media print { body { margin: 0; } img { max-height: 45vh; } tr { break-inside: avoid; } }
 """
 
@@ -197,5 +206,26 @@ def answer_html(title: str, items: Sequence[QuizItem], picture: str, version: st
         f"<style>{_CSS}</style></head>\n<body>\n<h1>Answers: {e(title)}</h1>\n{img}\n"
         f'<p class="note">Version: {e(version)}</p>\n'
         "<table><thead><tr><th>No.</th><th>Structure</th><th>Latin name</th><th>Key fact</th></tr></thead>\n"
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n"
+    )
+
+
+def question_html(items: Sequence[QuizItem], picture: str, version: str) -> str:
+    """The worksheet: the picture and a blank row to write each pin's English and Latin name in
+    (no names and no scene title: they would give the answers away), printable."""
+    e = html.escape
+    n = len(items)
+    heading = f"Name the numbered structures (1–{n})" if n > 1 else "Name the numbered structure"
+    rows = [
+        f'<tr><td class="no">{i.number}</td><td class="blank"></td><td class="blank"></td></tr>'
+        for i in sorted(items, key=_num)
+    ]
+    img = f'<p><img src="{e(picture)}" alt="Numbered pins on the anatomy"></p>' if picture else ""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>Quiz: {e(heading)}</title>'
+        f"<style>{_CSS}</style></head>\n<body>\n<h1>{e(heading)}</h1>\n{img}\n"
+        f'<p class="note">Version: {e(version)}. Name: ______________________</p>\n'
+        "<table><thead><tr><th>No.</th><th>Structure</th><th>Latin name</th></tr></thead>\n"
         "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n"
     )
