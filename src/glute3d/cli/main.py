@@ -64,22 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog=PROG, description="Scriptable 3D anatomy of the gluteal region.")
     p.add_argument("--version", action="version", version=f"%(prog)s {glute3d.__version__}")
-    p.add_argument(
-        "--meshes",
-        metavar="DIR",
-        default=None,
-        help="folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)",
-    )
+    meshes = "folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)"
+    p.add_argument("--meshes", metavar="DIR", default=None, help=meshes)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     b = sub.add_parser("build-meshes", help="generate the bone meshes and landmarks")
-    b.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="DIR",
-        help="output folder; use it with --meshes DIR or $GLUTE3D_MESHES",
-    )
+    out_help = "output folder; use it with --meshes DIR or $GLUTE3D_MESHES"
+    b.add_argument("-o", "--output", required=True, metavar="DIR", help=out_help)
     b.set_defaults(func=cmd_build_meshes)
 
     r = sub.add_parser("render", help="render scenes to PNG (off-screen)")
