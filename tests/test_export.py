@@ -391,6 +391,44 @@ def test_slides_in_order_with_titles_pictures_captions_and_notes(three_slides, t
         assert _emu_in(pic.width) > 12.0 or pic.height > 0.9 * room
 
 
+def test_slides_of_scene_pictures_show_them_once_and_larger(tmp_path, toy_model):
+    """A deck picture carries the scene's title and caption: on its slide they are cropped off
+    (the slide sets them as text) and the picture fills more of the slide."""
+    from pptx import Presentation
+
+    from glute3d.export import Slide, write_pptx
+    from glute3d.export.slides import trim_picture
+    from glute3d.render import render, write_png
+    from glute3d.render.layout import text_bands
+    from glute3d.scene import Scene, load_theme
+
+    text = (SCENES / "13_superior_gluteal_nerve_and_artery.toml").read_text()
+    scene_path = tmp_path / "13.toml"
+    scene_path.write_text(text)
+    scene = Scene.from_file(scene_path)
+    toy = Scene.from_dict(
+        {
+            "title": scene.title,
+            "caption": scene.caption,
+            "resolution": [1920, 1080],
+            "layers": [{"structures": ["hip_bone_r", "femur_r"]}],
+        }
+    )
+    image = render(toy, toy_model, anti_aliasing=False).image
+    png = write_png(image, tmp_path / "13.png")
+    plain = Slide(png, scene.title, scene.caption, "13.toml")
+    cropped = Slide(png, scene.title, scene.caption, "13.toml", scene=scene_path)
+    prs = Presentation(str(write_pptx([plain, cropped], tmp_path / "s.pptx")))
+    (before,), (after,) = (_pictures(s) for s in prs.slides)
+    top, bottom = text_bands(scene, load_theme(), (1920, 1080))
+    assert top > 40 and bottom > 40
+    shown = trim_picture(image[top : 1080 - bottom])
+    h, w = shown.shape[:2]
+    assert after.image.size == (w, h) and w * h < 1920 * (1080 - top - bottom)  # bands and empty background go
+    assert after.width / after.height == pytest.approx(w / h, rel=0.005)  # not distorted
+    assert after.height / h > 1.1 * before.height / 1080  # the anatomy is larger on the slide
+
+
 def test_slides_are_reproducible(three_slides, tmp_path, monkeypatch):
     from glute3d.export import write_pptx
     from glute3d.export.slides import FIXED_TIME
@@ -462,9 +500,20 @@ def test_deck_writes_slides_of_the_rendered_scenes(tmp_path, capsys):
     assert "hip_bone_x" in one_error_line(captured.err)
     prs = Presentation(str(pptx_path))
     assert [s.shapes.title.text for s in prs.slides] == ["Small test scene", "Second scene"]
+    from PIL import Image
+
+    from glute3d.export.slides import trim_picture
+    from glute3d.render import text_bands
+    from glute3d.scene import Scene, load_theme
+
     for slide, png in zip(prs.slides, ["01_a.png", "03_b.png"]):
         (pic,) = _pictures(slide)
-        assert pic.image.blob == (out / png).read_bytes()
+        # the deck's picture without its own title and caption bands, pixel for pixel
+        top, bottom = text_bands(Scene.from_file(scenes / png.replace(".png", ".toml")), load_theme(), (320, 240))
+        assert top > 0 and bottom > 0
+        full = np.asarray(Image.open(out / png).convert("RGB"))
+        shown = np.asarray(Image.open(io.BytesIO(pic.image.blob)).convert("RGB"))
+        assert np.array_equal(shown, trim_picture(full[top : full.shape[0] - bottom]))
         assert slide.notes_slide.notes_text_frame.text.startswith("Right hip bone from the side.")
     first = pptx_path.read_bytes()
     assert main(args) == 1

@@ -102,7 +102,7 @@ def write_deck_slides(path: Path, entries: Iterable[Any]) -> None:
     from glute3d.export import Slide, write_pptx
 
     slides = [
-        Slide(picture=e.png, title=e.title or e.scene.stem, caption=e.caption, source=e.scene.name)
+        Slide(picture=e.png, title=e.title or e.scene.stem, caption=e.caption, source=e.scene.name, scene=e.scene)
         for e in entries
         if e.status != "failed"
     ]

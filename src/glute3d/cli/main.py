@@ -13,6 +13,8 @@ Examples
     glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --glb piriformis.glb
     glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --html piriformis.html   # offline web page
     glute3d deck scenes/ -o deck/ --html   # and every card of the contact sheet opens its scene's page
+    glute3d quiz scenes/13_superior_gluteal_nerve_and_artery.toml -o quiz/ --shuffle 2 --pptx
+    glute3d handout scenes/ -o handout.pdf
     glute3d list structures --kind muscle
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
@@ -33,7 +35,9 @@ if not os.environ.get("DISPLAY"):
 from glute3d.cli.common import PROG, CliError, one_line, parse_size  # noqa: E402
 from glute3d.cli.deck import cmd_deck  # noqa: E402
 from glute3d.cli.export_cmd import cmd_export  # noqa: E402
+from glute3d.cli.handout_cmd import add_handout_parser  # noqa: E402
 from glute3d.cli.info import LISTS, cmd_cache, cmd_doctor, cmd_list  # noqa: E402
+from glute3d.cli.quiz_cmd import add_quiz_parser  # noqa: E402
 from glute3d.cli.render_cmd import cmd_build_meshes, cmd_render  # noqa: E402
 
 __all__ = ["build_parser", "main"]
@@ -62,22 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog=PROG, description="Scriptable 3D anatomy of the gluteal region.")
     p.add_argument("--version", action="version", version=f"%(prog)s {glute3d.__version__}")
-    p.add_argument(
-        "--meshes",
-        metavar="DIR",
-        default=None,
-        help="folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)",
-    )
+    meshes = "folder of the model files (default: $GLUTE3D_MESHES, else the files shipped with glute3d)"
+    p.add_argument("--meshes", metavar="DIR", default=None, help=meshes)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     b = sub.add_parser("build-meshes", help="generate the bone meshes and landmarks")
-    b.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="DIR",
-        help="output folder; use it with --meshes DIR or $GLUTE3D_MESHES",
-    )
+    out_help = "output folder; use it with --meshes DIR or $GLUTE3D_MESHES"
+    b.add_argument("-o", "--output", required=True, metavar="DIR", help=out_help)
     b.set_defaults(func=cmd_build_meshes)
 
     r = sub.add_parser("render", help="render scenes to PNG (off-screen)")
@@ -120,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="one self-contained web page (opens from disk, no internet): layers, labels, facts, quiz",
     )
     e.set_defaults(func=cmd_export)
+
+    add_quiz_parser(sub)
+    add_handout_parser(sub)
 
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")

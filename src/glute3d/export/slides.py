@@ -3,7 +3,13 @@
 Each slide carries its title (large, in the slide's title placeholder, so that outlines and
 screen readers find it), the picture as large as fits without distortion, and the caption
 underneath (legible from the back of a lecture hall: 20 pt at the least) and in the
-speaker notes.  The file is built in memory and written atomically; the same pictures and texts
+speaker notes.  A picture rendered with its own title and caption (a deck's PNG; the slide's
+``scene`` says which scene it shows) goes on the slide without them and without the empty
+background around the rest, so that the slide does not say them twice and the anatomy gets
+their room.  A slide with ``answers`` (a quiz's answer
+slide) puts the picture on the left and the numbered answers beside it.
+
+The file is built in memory and written atomically; the same pictures and texts
 give the same bytes (the document's dates and the zip entries' times are fixed, see
 :data:`FIXED_TIME`).
 
@@ -30,11 +36,14 @@ from glute3d.export.errors import ExportError
 
 __all__ = [
     "FIXED_TIME",
+    "document_time",
     "SLIDE_SIZE_EMU",
     "SLIDE_SIZE_IN",
     "Slide",
     "fit_picture",
     "pptx_bytes",
+    "scene_bands",
+    "trim_picture",
     "wrapped_lines",
     "write_pptx",
 ]
@@ -60,12 +69,18 @@ class Slide:
     """One slide: a picture (PNG or JPEG) with its title and caption.
 
     ``source`` (e.g. the scene file's name) is named at the end of the speaker notes.
+    ``scene``: the scene file the picture was rendered from with its title and caption bands
+    (``glute3d deck``), which are then cropped off (see :func:`scene_bands`).  ``answers``:
+    numbered lines set beside the picture (a quiz); ``notes``: more speaker notes.
     """
 
     picture: Path
     title: str = ""
     caption: str = ""
     source: str = ""
+    scene: Path | None = None
+    answers: tuple[str, ...] = ()
+    notes: str = ""
 
 
 def wrapped_lines(text: str, size_pt: float, width_in: float) -> int:
@@ -109,9 +124,49 @@ def _set_text(frame: Any, text: str, size_pt: int, *, bold: bool = False) -> Non
             run.font.bold = bold
 
 
-def _add_slide(prs: Any, slide: Slide, picture_size: tuple[int, int]) -> None:
-    """One slide: title at the top, caption at the bottom, the picture as large as fits between."""
+def _add_caption(page: Any, caption: str, left: float, width: float, bottom: float) -> float:
+    """The caption in a box that ends at ``bottom``; the box's top (``bottom`` without a caption)."""
     from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
+    from pptx.util import Inches
+
+    if not caption:
+        return bottom
+    cap_pt, cap_lines = _sized(caption, _CAPTION_PT, width, _CAPTION_LINES)
+    cap_h = cap_lines * cap_pt * _LEADING / 72.0 + 0.15
+    box = page.shapes.add_textbox(Inches(left), Inches(bottom - cap_h), Inches(width), Inches(cap_h))
+    box.name = "Caption"
+    _set_text(box.text_frame, caption, cap_pt)
+    box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
+    box.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # a wider font than estimated: shrink
+    return bottom - cap_h
+
+
+def _add_answers(page: Any, answers: tuple[str, ...], box: tuple[float, float, float, float]) -> None:
+    """The numbered answers, one paragraph each, as large as the box allows (18-28 pt)."""
+    from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
+    from pptx.util import Inches, Pt
+
+    left, top, width, height = box
+    lines = sum(wrapped_lines(a, 20, width) for a in answers)
+    size = max(18, min(28, int(height * 72.0 / (max(1, lines) * _LEADING * 1.15))))
+    shape = page.shapes.add_textbox(*(Inches(x) for x in box))
+    shape.name = "Answers"
+    frame = shape.text_frame
+    frame.word_wrap = True
+    frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+    frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+    for k, text in enumerate(answers):
+        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+        paragraph.text = text
+        paragraph.space_after = Pt(size * 0.35)
+        for run in paragraph.runs:
+            run.font.size = Pt(size)
+
+
+def _add_slide(prs: Any, slide: Slide, picture: bytes, picture_size: tuple[int, int]) -> None:
+    """One slide: title at the top, caption at the bottom, the picture as large as fits between
+    (with answers: the picture on the left, the answers on the right)."""
+    from pptx.enum.text import MSO_ANCHOR
     from pptx.util import Inches
 
     sw, sh = SLIDE_SIZE_IN
@@ -123,26 +178,89 @@ def _add_slide(prs: Any, slide: Slide, picture_size: tuple[int, int]) -> None:
     title.left, title.top, title.width, title.height = (Inches(x) for x in (_MARGIN, 0.2, width, title_h))
     _set_text(title.text_frame, slide.title, title_pt, bold=True)
     title.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
-    bottom = sh - 0.25
-    if slide.caption:
-        cap_pt, cap_lines = _sized(slide.caption, _CAPTION_PT, width, _CAPTION_LINES)
-        cap_h = cap_lines * cap_pt * _LEADING / 72.0 + 0.15
-        bottom -= cap_h
-        box = page.shapes.add_textbox(Inches(_MARGIN), Inches(bottom), Inches(width), Inches(cap_h))
-        box.name = "Caption"
-        _set_text(box.text_frame, slide.caption, cap_pt)
-        box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
-        box.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # a wider font than estimated: shrink
+    bottom = _add_caption(page, slide.caption, _MARGIN, width, sh - 0.25)
     top = 0.2 + title_h + _GAP
-    left, ptop, pw, ph = fit_picture(picture_size, (_MARGIN, top, width, bottom - _GAP - top))
-    pic = page.shapes.add_picture(str(slide.picture), Inches(left), Inches(ptop), Inches(pw), Inches(ph))
+    pic_w = width
+    if slide.answers:
+        pic_w = 0.6 * width
+        _add_answers(page, slide.answers, (_MARGIN + pic_w + 0.25, top, width - pic_w - 0.25, bottom - _GAP - top))
+    left, ptop, pw, ph = fit_picture(picture_size, (_MARGIN, top, pic_w, bottom - _GAP - top))
+    pic = page.shapes.add_picture(io.BytesIO(picture), Inches(left), Inches(ptop), Inches(pw), Inches(ph))
     pic.name = f"Picture {Path(slide.picture).stem}"
     pic._element.nvPicPr.cNvPr.set("descr", slide.caption or slide.title)  # alternative text
-    notes = slide.caption + (f"\n\nScene: {slide.source}" if slide.source else "")
-    page.notes_slide.notes_text_frame.text = notes
+    notes = "\n\n".join(t for t in (slide.caption, slide.notes) if t)
+    notes += f"\n\nScene: {slide.source}" if slide.source else ""
+    page.notes_slide.notes_text_frame.text = notes.strip()
 
 
-def _fixed_time() -> dt.datetime:
+def scene_bands(scene_file: str | Path, size: tuple[int, int]) -> tuple[int, int]:
+    """Pixels of the title band (top) and caption band (bottom) of a ``size`` picture of a scene
+    file (see :func:`glute3d.render.text_bands`); ``(0, 0)`` when the scene cannot be read (the
+    picture then goes on the slide whole).
+
+    Examples
+    --------
+    >>> scene_bands("no/such/scene.toml", (1920, 1080))
+    (0, 0)
+    """
+    from glute3d.render.layout import text_bands
+    from glute3d.scene import Scene, SceneError, load_theme
+
+    try:
+        scene = Scene.from_file(scene_file)
+    except SceneError:
+        return (0, 0)
+    return text_bands(scene, load_theme(), size)
+
+
+def trim_picture(image: Any, margin: float = 0.03) -> Any:
+    """The picture without the empty background around what it shows (a ``margin`` of its larger
+    side kept): a narrow model then fills a slide's or a page's height instead of a strip of it.
+
+    The background is the colour of the top-left pixel; ``image`` is an ``(h, w, 3 or 4)`` array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.full((100, 200, 3), 255, np.uint8); img[40:60, 90:110] = 0
+    >>> trim_picture(img, margin=0.05).shape
+    (40, 40, 3)
+    """
+    import numpy as np
+
+    a = np.asarray(image)
+    diff = np.abs(a.astype(np.int16) - a[0, 0].astype(np.int16)).max(axis=-1) > 8
+    rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+    if not len(rows):
+        return a
+    m = int(round(margin * max(a.shape[:2])))
+    y0, y1 = max(0, rows[0] - m), min(a.shape[0], rows[-1] + 1 + m)
+    x0, x1 = max(0, cols[0] - m), min(a.shape[1], cols[-1] + 1 + m)
+    return a[y0:y1, x0:x1]
+
+
+def _slide_picture(slide: Slide) -> tuple[bytes, tuple[int, int]]:
+    """The picture's bytes and size as it goes on the slide: when the slide names its scene,
+    without the title and caption bands and the empty background around the rest (see
+    :func:`trim_picture`), else the file unchanged."""
+    import numpy as np
+    from PIL import Image
+
+    path = Path(slide.picture)
+    size = _picture_size(path)
+    data = path.read_bytes()
+    top, bottom = scene_bands(slide.scene, size) if slide.scene is not None else (0, 0)
+    if slide.scene is None or top + bottom >= size[1] // 2:
+        return data, size
+    with Image.open(io.BytesIO(data)) as img:
+        pixels = np.asarray(img.convert("RGBA" if "A" in img.getbands() else "RGB"))
+    shown = Image.fromarray(np.ascontiguousarray(trim_picture(pixels[top : size[1] - bottom])))
+    buf = io.BytesIO()
+    shown.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue(), shown.size
+
+
+def document_time() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
@@ -195,12 +313,12 @@ def pptx_bytes(slides: Sequence[Slide], *, title: str = "glute3d lecture deck") 
 
     if not slides:
         raise ExportError("no slides to write: no picture was rendered; fix the failed scenes and run again")
-    sizes = [_picture_size(Path(s.picture)) for s in slides]
+    pictures = [_slide_picture(s) for s in slides]
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(SLIDE_SIZE_EMU[0]), Emu(SLIDE_SIZE_EMU[1])
-    for slide, size in zip(slides, sizes):
-        _add_slide(prs, slide, size)
-    when = _fixed_time()
+    for slide, (data, size) in zip(slides, pictures):
+        _add_slide(prs, slide, data, size)
+    when = document_time()
     props = prs.core_properties
     props.title, props.author, props.last_modified_by = title, "glute3d", "glute3d"
     props.created = props.modified = when

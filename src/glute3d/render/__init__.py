@@ -12,7 +12,8 @@ from __future__ import annotations
 from glute3d.render.cache import CachedModel, cached_model
 from glute3d.render.cachefiles import CacheInfo, cache_dir, cache_info, clear_cache
 from glute3d.render.camera import CameraFrame, camera_frame
-from glute3d.render.core import LabelResult, RenderResult, render, render_to_file, write_png
+from glute3d.render.core import LabelResult, Pins, RenderResult, render, render_to_file, write_png
+from glute3d.render.layout import text_bands
 from glute3d.render.plotter import build_plotter, release_plotters
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CachedModel",
     "CameraFrame",
     "LabelResult",
+    "Pins",
     "RenderResult",
     "build_plotter",
     "cache_dir",
@@ -30,5 +32,6 @@ __all__ = [
     "release_plotters",
     "render",
     "render_to_file",
+    "text_bands",
     "write_png",
 ]

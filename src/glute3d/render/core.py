@@ -44,7 +44,7 @@ from glute3d.io.atomic import write_atomically
 from glute3d.render.anchors import choose_anchors, zbuffer
 from glute3d.render.cache import cached_model
 from glute3d.render.camera import CameraFrame, orientation
-from glute3d.render.labels import Placement
+from glute3d.render.labels import Pins, Placement, number_pins
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import composite_onto, draw_overlay
 from glute3d.render.placement import label_warnings, place_labels
@@ -54,7 +54,7 @@ from glute3d.scene import load_theme
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene, Scene
 
-__all__ = ["PNG_COMPRESS_LEVEL", "LabelResult", "RenderResult", "render", "render_to_file", "write_png"]
+__all__ = ["PNG_COMPRESS_LEVEL", "LabelResult", "Pins", "RenderResult", "render", "render_to_file", "write_png"]
 
 #: zlib level of the PNGs: 1 writes a 1080p picture several times faster than the default 6, for
 #: files about a quarter larger (flat backgrounds compress well at any level).
@@ -63,7 +63,12 @@ PNG_COMPRESS_LEVEL = 1
 
 @dataclass
 class LabelResult:
-    """A drawn label: its text, box, anchor and whether the anchor was visible."""
+    """A drawn label: its text, box, anchor and whether the anchor was visible.
+
+    ``index`` is the label's place in the scene's labels (landmark labels that
+    ``overlays.label`` adds come after them); ``number`` is its pin's number when the picture
+    was drawn with numbered pins (``text`` is then what the label would have said).
+    """
 
     text: str
     target: str
@@ -71,6 +76,8 @@ class LabelResult:
     anchor: tuple[float, float]
     visible: bool
     side: str
+    index: int = 0
+    number: int | None = None
 
 
 @dataclass
@@ -139,13 +146,24 @@ def _composite(image: np.ndarray, overlay: Any, transparent: bool) -> np.ndarray
     return composite_onto(image, overlay)
 
 
-def _label_results(res: ResolvedScene, placements: list[Placement], visible: np.ndarray) -> list[LabelResult]:
-    return [
-        LabelResult(
-            res.labels[p.index].text, res.labels[p.index].target, p.box, p.anchor, bool(visible[p.index]), p.side
+def _label_results(
+    res: ResolvedScene, placements: list[Placement], visible: np.ndarray, numbers: dict[int, int] | None
+) -> list[LabelResult]:
+    out = []
+    for p in placements:
+        lab = res.labels[p.index]
+        number = None if numbers is None else numbers[p.index]
+        out.append(
+            LabelResult(lab.text, lab.target, p.box, p.anchor, bool(visible[p.index]), p.side, lab.index, number)
         )
-        for p in placements
-    ]
+    return out
+
+
+def _without_bands(scene: Scene) -> Scene:
+    """The scene without its title and caption (errors still name its file)."""
+    new = scene.model_copy(update={"title": "", "caption": ""})
+    new._source, new._text = scene._source, scene._text
+    return new
 
 
 def render(
@@ -156,6 +174,8 @@ def render(
     anti_aliasing: bool = True,
     supersample_text: int = 2,
     reuse_plotter: bool = True,
+    bands: bool = True,
+    pins: Pins | None = None,
 ) -> RenderResult:
     """Render a scene to an image in memory.
 
@@ -175,6 +195,14 @@ def render(
     reuse_plotter : bool
         Render in the process's kept off-screen window (fast from the second scene on: the
         EGL context and the compiled shaders are kept); ``False``: a new window, closed after.
+    bands : bool
+        ``False``: no title band and no caption band (for slides and handouts, which set the
+        title and caption as text of their own); the model takes their room.  The legend,
+        scale bar and colour bar stay.  To crop the bands off a picture already rendered, see
+        :func:`glute3d.render.layout.text_bands`.
+    pins : Pins, optional
+        Numbered pins instead of the labels' texts (a quiz); each
+        :attr:`LabelResult.number` says which.
 
     Returns
     -------
@@ -187,6 +215,8 @@ def render(
     """
     if size is not None and tuple(size) != tuple(scene.resolution):
         scene = scene.with_resolution(*size)
+    if not bands:
+        scene = _without_bands(scene)
     if model is None:
         from glute3d.model.files import load_model
 
@@ -195,13 +225,13 @@ def render(
     theme = load_theme()
     px = (int(scene.resolution[0]), int(scene.resolution[1]))
     d, up = orientation(scene.camera)
-    lay = plan_layout(res, px, theme, *predicted_label_x(res, d, up))
+    lay = plan_layout(res, px, theme, *predicted_label_x(res, d, up), pins=pins is not None)
     shot = _render_3d(res, lay, px, anti_aliasing=anti_aliasing, reuse=reuse_plotter)
     placements = place_labels(res, lay, shot.frame, shot.anchors, shot.options)
-    overlay = draw_overlay(
-        res, lay, shot.frame, placements, shot.visible, theme, max(1, int(supersample_text)), shot.zbuffer < 1.0
-    )
-    labels = _label_results(res, placements, shot.visible)
+    numbers = None if pins is None else number_pins(placements, pins.shuffle)
+    ss = max(1, int(supersample_text))
+    overlay = draw_overlay(res, lay, shot.frame, placements, shot.visible, theme, ss, shot.zbuffer < 1.0, numbers)
+    labels = _label_results(res, placements, shot.visible, numbers)
     notes = [*res.warnings, *label_warnings(res, placements, shot.visible, shot.why, px)]
     return RenderResult(_composite(shot.image, overlay, scene.background == "transparent"), labels, notes + lay.notes)
 

@@ -11,11 +11,25 @@ Coordinates are image pixels: x to the right, y downwards, origin at the top-lef
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Placement", "choose_sides", "crossings", "layout_labels", "stack_1d"]
+__all__ = ["Pins", "Placement", "choose_sides", "crossings", "layout_labels", "number_pins", "stack_1d"]
+
+
+@dataclass(frozen=True)
+class Pins:
+    """Numbered pins instead of label texts: a picture for a quiz.
+
+    Every label is drawn as a round pin with a number at the end of its leader, all pins the
+    same size (so where they go does not depend on their numbers).  The numbers run down the
+    left margin, then down the right one (:func:`number_pins`); ``shuffle`` numbers them in
+    another order, the same for the same seed.
+    """
+
+    shuffle: int | None = None
 
 
 @dataclass(frozen=True)
@@ -276,3 +290,28 @@ def _first_crossing(segments: list[tuple]) -> tuple[int, int] | None:
         return None
     hits = np.argwhere(np.triu(crossings(np.asarray(segments, float)), 1))
     return (int(hits[0, 0]), int(hits[0, 1])) if len(hits) else None
+
+
+def number_pins(placements: list[Placement], shuffle: int | None = None) -> dict[int, int]:
+    """The number of each placed label (by :attr:`Placement.index`), from 1.
+
+    In reading order (down the left margin, then down the right one); with ``shuffle``, a
+    permutation drawn from that seed (Python's own generator, the same on every platform),
+    never the reading order itself when there are two pins or more.
+
+    Examples
+    --------
+    >>> ps = [Placement(i, s, (0, y, 1, y + 1), (0, 0), (0, 0)) for i, s, y in
+    ...       [(0, "right", 5), (1, "left", 9), (2, "left", 1)]]
+    >>> number_pins(ps)
+    {2: 1, 1: 2, 0: 3}
+    >>> number_pins(ps, shuffle=4) == number_pins(ps, shuffle=4) != number_pins(ps)
+    True
+    """
+    order = sorted(placements, key=lambda p: (p.side != "left", p.box[1], p.index))
+    numbers = list(range(1, len(order) + 1))
+    if shuffle is not None and len(numbers) > 1:
+        rng = random.Random(f"glute3d-pins-{int(shuffle)}")
+        while numbers == sorted(numbers):
+            rng.shuffle(numbers)
+    return {p.index: n for p, n in zip(order, numbers)}

@@ -20,11 +20,24 @@ from glute3d.scene import display_name, parse_color
 
 if TYPE_CHECKING:
     from glute3d.scene import ResolvedScene
+    from glute3d.scene.schema import SceneFields
 
-__all__ = ["LEADING", "Layout", "legend_entries", "plan_layout", "predicted_label_x", "strip_side"]
+__all__ = [
+    "LEADING",
+    "PIN_SIZE",
+    "Layout",
+    "legend_entries",
+    "pin_text",
+    "plan_layout",
+    "predicted_label_x",
+    "strip_side",
+    "text_bands",
+]
 
 #: Line height of label and caption text, in font sizes.
 LEADING = 1.18
+#: Diameter of a numbered pin (see :func:`plan_layout`'s ``pins``), in label font sizes.
+PIN_SIZE = 2.0
 RGB = tuple[float, float, float]
 
 
@@ -54,6 +67,7 @@ class Layout:
     leading: float = LEADING
     colorbar_h: float = 0.0
     notes: list[str] = field(default_factory=list)  # warnings: characters no font has
+    pins: bool = False  # numbered pins instead of label texts: label_sizes are the pins' squares
 
 
 def strip_side(text: str) -> str:
@@ -122,8 +136,23 @@ def _legend_rows(entries: list[tuple[str, RGB]], caption_px: int, avail: float) 
     return rows
 
 
-def _label_blocks(res: ResolvedScene, px: int, max_w: float) -> tuple[list[list[str]], np.ndarray]:
-    """The labels' lines and block sizes ``(n, 2)`` at ``px`` pixels."""
+def pin_text(n_pins: int) -> str:
+    """The widest number a pin of ``n_pins`` must hold, to measure it by.
+
+    Examples
+    --------
+    >>> pin_text(7), pin_text(12)
+    ('8', '88')
+    """
+    return "8" * len(str(max(1, n_pins)))
+
+
+def _label_blocks(res: ResolvedScene, px: int, max_w: float, pins: bool = False) -> tuple[list[list[str]], np.ndarray]:
+    """The labels' lines and block sizes ``(n, 2)`` at ``px`` pixels (pins: squares that hold
+    the widest number, all the same size, so that where they go does not depend on their numbers)."""
+    if pins:
+        d = max(PIN_SIZE * px, font(px, True).getlength(pin_text(len(res.labels))) + 0.6 * px)
+        return [[""] for _ in res.labels], np.full((len(res.labels), 2), float(np.ceil(d))).reshape(-1, 2)
     fnt = font(px)
     lines = [wrap(L.text, fnt, max_w) for L in res.labels]
     sizes = np.array([block_size(ls, fnt, LEADING) for ls in lines]).reshape(-1, 2)
@@ -138,9 +167,10 @@ def _fit_labels(
     area_h: float,
     predicted_x: np.ndarray,
     center_x: float,
+    pins: bool = False,
 ) -> tuple[int, list[list[str]], np.ndarray, list[str]]:
     """Label size, lines, block sizes and margins: each margin's labels fit its height."""
-    lines, sizes = _label_blocks(res, label_px, max_w)
+    lines, sizes = _label_blocks(res, label_px, max_w, pins)
     sides = (
         choose_sides(predicted_x, [L.side for L in res.labels], center_x, sizes[:, 1] + 0.35 * label_px, area_h)
         if res.labels
@@ -157,17 +187,17 @@ def _fit_labels(
         if load <= area_h or label_px <= min_px:
             break
         label_px = max(min_px, int(label_px * area_h / load))
-        lines, sizes = _label_blocks(res, label_px, max_w)
+        lines, sizes = _label_blocks(res, label_px, max_w, pins)
     return label_px, lines, sizes, sides
 
 
 def _glyph_notes(
-    res: ResolvedScene, entries: list[tuple[str, RGB]], title_px: int, caption_px: int, label_px: int
+    res: ResolvedScene, entries: list[tuple[str, RGB]], title_px: int, caption_px: int, label_px: int, pins: bool
 ) -> list[str]:
     """A warning for each text with characters that no available font has (drawn as boxes)."""
     scene = res.scene
     texts = [("title", scene.title, font(title_px, True)), ("caption", scene.caption, font(caption_px))]
-    texts += [(f"label {L.target!r}", L.text, font(label_px)) for L in res.labels]
+    texts += [] if pins else [(f"label {L.target!r}", L.text, font(label_px)) for L in res.labels]
     texts += [(f"legend entry {text!r}", text, font(caption_px)) for text, _ in entries]
     notes = []
     for where, text, fnt in texts:
@@ -177,24 +207,63 @@ def _glyph_notes(
     return notes
 
 
+def _band_texts(scene: SceneFields, size: tuple[int, int], theme: dict) -> tuple[float, list[str], int, list[str], int]:
+    """Padding, title lines and size, caption lines and size of a picture of ``size``."""
+    w, h = size
+    t, k = theme["text"], scene.text_scale
+    min_px = int(t["min_size"])
+    pad = round(0.022 * min(w, h))
+    title_px = max(min_px + 2, round(h * t["title_size"] * k))
+    caption_px = max(min_px, round(h * t["caption_size"] * k))
+    title = wrap(scene.title, font(title_px, True), 0.92 * w) if scene.title else []
+    caption = wrap(scene.caption, font(caption_px), 0.86 * w) if scene.caption else []
+    return pad, title, title_px, caption, caption_px
+
+
+def text_bands(scene: SceneFields, theme: dict, size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Heights in pixels of the title band at the top and the caption band at the bottom of the
+    scene's picture (at ``size``, else its resolution): crop them off to show the picture
+    without its own title and caption (the legend, scale and colour bars stay); ``0`` where the
+    scene has no title or caption.
+
+    Examples
+    --------
+    >>> from glute3d.scene import Scene, load_theme
+    >>> scene = Scene.from_dict({"title": "Bones", "caption": "The pelvis from behind."})
+    >>> text_bands(scene, load_theme(), (1920, 1080))
+    (78, 54)
+    >>> text_bands(Scene.from_dict({}), load_theme(), (1920, 1080))
+    (0, 0)
+    """
+    w, h = size or (int(scene.resolution[0]), int(scene.resolution[1]))
+    pad, title, title_px, caption, caption_px = _band_texts(scene, (w, h), theme)
+    top = pad + len(title) * title_px * 1.2 + 0.4 * pad if title else 0.0
+    bottom = pad + len(caption) * caption_px * LEADING + 0.2 * caption_px if caption else 0.0
+    return int(np.floor(top)), int(np.floor(bottom))
+
+
+# long: every text measured and every band reserved in one place, in the order they depend on each other
 def plan_layout(
-    res: ResolvedScene, size: tuple[int, int], theme: dict, predicted_x: np.ndarray, center_x_world: float
+    res: ResolvedScene,
+    size: tuple[int, int],
+    theme: dict,
+    predicted_x: np.ndarray,
+    center_x_world: float,
+    *,
+    pins: bool = False,
 ) -> Layout:
     """Measure every text and reserve the bands and margins before the camera is framed.
 
-    ``predicted_x`` and ``center_x_world`` come from :func:`predicted_label_x`.
+    ``predicted_x`` and ``center_x_world`` come from :func:`predicted_label_x`.  ``pins``: the
+    labels are numbered pins (see :func:`pin_text`), not their texts.
     """
     scene = res.scene
     w, h = size
     t = theme["text"]
     k = scene.text_scale
     min_px = int(t["min_size"])
-    pad = round(0.022 * min(w, h))
     label_px = max(min_px, round(h * t["label_size"] * k))
-    title_px = max(min_px + 2, round(h * t["title_size"] * k))
-    caption_px = max(min_px, round(h * t["caption_size"] * k))
-    title = wrap(scene.title, font(title_px, True), 0.92 * w) if scene.title else []
-    caption = wrap(scene.caption, font(caption_px), 0.86 * w) if scene.caption else []
+    pad, title, title_px, caption, caption_px = _band_texts(scene, size, theme)
     entries = legend_entries(res, theme) if scene.legend else []
     rows = _legend_rows(entries, caption_px, w - 2 * pad - (0.22 * w if scene.scale_bar else 0.0))
     legend_h = len(rows) * caption_px * 1.45
@@ -206,7 +275,7 @@ def plan_layout(
     gap = max(0.035 * w, 2.5 * label_px)
     area_h = h - top_h - bottom_h - 2 * pad
     label_px, label_lines, label_sizes, sides = _fit_labels(
-        res, label_px, min_px, t["max_label_width"] * w, area_h, predicted_x, center_x_world
+        res, label_px, min_px, t["max_label_width"] * w, area_h, predicted_x, center_x_world, pins
     )
     wl = max([label_sizes[i, 0] for i, s in enumerate(sides) if s == "left"], default=0.0)
     wr = max([label_sizes[i, 0] for i, s in enumerate(sides) if s == "right"], default=0.0)
@@ -233,7 +302,8 @@ def plan_layout(
         {"left": float(wl), "right": float(wr)},
         LEADING,
         colorbar_h,
-        _glyph_notes(res, entries, title_px, caption_px, label_px),
+        _glyph_notes(res, entries, title_px, caption_px, label_px, pins),
+        pins,
     )
 
 

@@ -104,7 +104,7 @@ def _leader_strokes(
     strokes: list[tuple] = []
     for p in placements:
         lab = res.labels[p.index]
-        if not lab.leader:
+        if not lab.leader and not lay.pins:  # a pin without its leader would point at nothing
             continue
         vis = bool(visible[p.index])
         ax, ay = p.anchor
@@ -319,6 +319,27 @@ def _draw_colorbar(canvas: _Canvas, res: ResolvedScene, theme: dict) -> None:
     canvas.text((x0 + n + cp * 0.5, by0 + bh / 2), "safer", fs, fg, "lm")
 
 
+def _pin_strokes(placements: list[Placement], ink: _Ink, lw1: float) -> list[tuple]:
+    """The discs of numbered pins: a ring of the text colour around a disc of its halo colour."""
+    strokes: list[tuple] = []
+    for p in placements:
+        x0, y0, x1, y1 = p.box
+        centre, r = ((x0 + x1) / 2.0, (y0 + y1) / 2.0), (x1 - x0) / 2.0
+        ring = max(1.5, 1.5 * lw1)
+        strokes.append(("dot", centre, r, ink.fg))
+        strokes.append(("dot", centre, r - ring, ink.halo))
+    return strokes
+
+
+def _draw_pin_numbers(canvas: _Canvas, placements: list[Placement], numbers: dict[int, int]) -> None:
+    """Each pin's number, bold, in the middle of its disc."""
+    for p in placements:
+        x0, y0, x1, y1 = p.box
+        text = str(numbers.get(p.index, ""))
+        f = font(max(6, round(0.58 * (y1 - y0))), True)
+        canvas.text(((x0 + x1) / 2.0, (y0 + y1) / 2.0), text, f, canvas.ink.fg, "mm", 0)
+
+
 def _draw_label_texts(canvas: _Canvas, placements: list[Placement]) -> None:
     """Each label's lines in its box, right-aligned in the left margin, left-aligned in the right."""
     lay = canvas.lay
@@ -345,19 +366,23 @@ def draw_overlay(
     theme: dict,
     ss: int,
     covered: np.ndarray | None = None,
+    numbers: dict[int, int] | None = None,
 ) -> Any:
     """Leaders, title, caption, legend, colour bar, scale bar and labels on a transparent RGBA
     image (a ``PIL.Image``) of the picture's size.
 
     ``visible``: whether each label's anchor shows (else a dashed leader and no dot); ``ss``:
     supersampling factor of the leaders; ``covered``: ``(h, w)`` bool, pixels showing a
-    structure (text over them gets a background panel).
+    structure (text over them gets a background panel); ``numbers``: with a layout of pins
+    (:attr:`Layout.pins`), the number of each label by its index.
     """
     ink = _ink(theme, res.scene.background)
     canvas = _Canvas(lay, ink, covered)
     lw1 = theme["text"]["leader_width"] * canvas.h  # leader width at 1x, px
     dot = max(2.0, lay.label_px * 0.2)
     strokes = _leader_strokes(res, lay, frame, placements, visible, ink, lw1, dot)
+    if lay.pins:
+        strokes += _pin_strokes(placements, ink, lw1)
     _draw_strokes(canvas, strokes, ss, 3.0 + lw1 + dot)
     _draw_title_and_caption(canvas)
     _draw_legend(canvas)
@@ -365,7 +390,10 @@ def draw_overlay(
         _draw_colorbar(canvas, res, theme)
     if res.scene.scale_bar:
         _draw_scale_bar(canvas, frame)
-    _draw_label_texts(canvas, placements)
+    if lay.pins:
+        _draw_pin_numbers(canvas, placements, numbers or {})
+    else:
+        _draw_label_texts(canvas, placements)
     return canvas.img
 
 

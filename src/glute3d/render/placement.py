@@ -111,7 +111,7 @@ class _Search:
             area=self.area,
             gap=lay.gap,
             spacing=self.spacing,
-            first_line=np.full(len(self.res.labels), lay.label_px * lay.leading),
+            first_line=lay.label_sizes[:, 1] if lay.pins else np.full(len(self.res.labels), lay.label_px * lay.leading),
             memo=self.memo,
         )
 
