@@ -11,6 +11,7 @@ Examples
     glute3d deck scenes/ -o deck/ --jobs 2
     glute3d deck scenes/ -o deck/ --pptx deck/lecture.pptx   # and the pictures as slides
     glute3d export scenes/14_piriformis_and_sciatic_foramina.toml --glb piriformis.glb
+    glute3d view scenes/08_layer3_gluteus_medius.toml          # a window (needs a display)
     glute3d list structures --kind muscle
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
@@ -33,6 +34,7 @@ from glute3d.cli.deck import cmd_deck  # noqa: E402
 from glute3d.cli.export_cmd import cmd_export  # noqa: E402
 from glute3d.cli.info import LISTS, cmd_cache, cmd_doctor, cmd_list  # noqa: E402
 from glute3d.cli.render_cmd import cmd_build_meshes, cmd_render  # noqa: E402
+from glute3d.cli.view_cmd import add_view_parser  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="glTF 2.0 binary to write: one named node per structure, metres, Y up",
     )
     e.set_defaults(func=cmd_export)
+
+    add_view_parser(sub)
 
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")
