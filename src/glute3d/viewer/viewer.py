@@ -117,7 +117,9 @@ class Viewer:
         layout = plan_layout(self.res, self.size, self.theme, *predicted_label_x(self.res, d, up))
         x0, y0, x1, y1 = layout.rect
         w, h = self.size
-        self.rect = (max(x0, 250.0), y0, x1, min(y1, h - 100.0)) if panels and w > 600 and h > 400 else layout.rect
+        # the window's panels: layers on the left, pose sliders at the bottom, the info card on the right
+        fits = panels and w > 900 and h > 400
+        self.rect = (max(x0, 250.0), y0, min(x1, w - 300.0), min(y1, h - 100.0)) if fits else layout.rect
         self.plotter, self.frame = build_plotter(self.res, self.size, self.rect, reuse=False, off_screen=off_screen)
         self.off_screen = off_screen
         self.items = {it.name: it for it in self.res.items}
@@ -371,8 +373,8 @@ class Viewer:
         self._set_text("quiz", None)
 
     # ------------------------------------------------------------------ texts
-    def _set_text(self, key: str, text: str | None, where: str = "right", size: int = 11) -> None:
-        """A text panel (white box, dark text) at the top ``right``, top ``left`` or top ``centre``."""
+    def _set_text(self, key: str, text: str | None, where: str = "right", size: int = 13) -> None:
+        """A text panel (white box, dark text, ``size`` px) at the top ``right``, top ``left`` or top ``centre``."""
         old = self._texts.pop(key, None)
         if old is not None:
             self.plotter.remove_actor(old, render=False)
@@ -380,12 +382,13 @@ class Viewer:
             return
         w, h = self.size
         lines = text.splitlines()
-        width = max(len(line) for line in lines) * size * 0.62
+        width = max(len(line) for line in lines) * size * 0.56 + 8.0
         x = {"left": 12.0, "right": w - 12.0 - width, "centre": (w - width) / 2.0}[where]
         actor = self.plotter.add_text(
             text, position=(max(4.0, x), h - 12.0), font_size=size, color="#1a1a1a", name=f"viewer:{key}", render=False
         )
         tp = actor.GetTextProperty()
+        tp.SetFontSize(int(size))  # pixels (pyvista doubles the size it is given)
         tp.SetVerticalJustificationToTop()
         tp.SetBackgroundColor(1.0, 1.0, 1.0)
         tp.SetBackgroundOpacity(0.88)
@@ -395,7 +398,7 @@ class Viewer:
         self._texts[key] = actor
 
     def _show_card(self) -> None:
-        self._set_text("card", None if self.card is None or self.quiz is not None else self.card.text(52), "right")
+        self._set_text("card", None if self.card is None or self.quiz is not None else self.card.text(46), "right")
 
     def _show_quiz(self) -> None:
         from glute3d.scene import display_name
@@ -412,14 +415,14 @@ class Viewer:
                     f"Wrong: that was {display_name(got.clicked)}; {display_name(got.expected)} is highlighted."
                 )
         lines.append(f"Click: {display_name(self.quiz.question)}    (score {self.quiz.score}/{self.quiz.asked})")
-        self._set_text("quiz", "\n".join(lines), "centre", 13)
+        self._set_text("quiz", "\n".join(lines), "centre", 16)
 
     def show_help(self, visible: bool | None = None) -> bool:
         """Show or hide the help overlay (the keys and controls); returns whether it is shown."""
         from glute3d.viewer.keys import help_text
 
         self.help_visible = (not self.help_visible) if visible is None else bool(visible)
-        self._set_text("help", help_text() if self.help_visible else None, "centre", 11)
+        self._set_text("help", help_text() if self.help_visible else None, "centre", 13)
         return self.help_visible
 
     # ------------------------------------------------------------------ output

@@ -62,8 +62,11 @@ class Window:
         self._keys()
         iren = pl.iren.interactor
         iren.RemoveObservers("CharEvent")  # VTK's own keys (w: wireframe, s: surface, 3: stereo, ...) off
-        iren.AddObserver("LeftButtonPressEvent", self._on_press, 1.0)
-        iren.AddObserver("LeftButtonReleaseEvent", self._on_release, 1.0)
+        # clicks are seen by the interactor style: while it rotates it holds the interactor's focus
+        # and the button's release reaches nothing else
+        style = iren.GetInteractorStyle()
+        style.AddObserver("LeftButtonPressEvent", lambda *_: self._on_press(iren), 1.0)
+        style.AddObserver("LeftButtonReleaseEvent", lambda *_: self._on_release(iren), 1.0)
         self._say("h: help")
 
     def _layer_panel(self) -> None:
@@ -240,10 +243,10 @@ class Window:
         pl.add_text(text, position="lower_right", font_size=8, color="#444444", name="viewer:status", render=False)
 
     # ------------------------------------------------------------------ clicks
-    def _on_press(self, iren: Any, _event: str) -> None:
+    def _on_press(self, iren: Any) -> None:
         self._press = iren.GetEventPosition()
 
-    def _on_release(self, iren: Any, _event: str) -> None:
+    def _on_release(self, iren: Any) -> None:
         if self._press is None:
             return
         x, y = iren.GetEventPosition()
