@@ -40,7 +40,8 @@ WINDOW_SCRIPT = textwrap.dedent(
     pl = viewer.plotter
     pl.show(auto_close=False, interactive=False)        # the window is open; no event loop
     iren = pl.iren.interactor
-    report = {"render_window": pl.render_window.GetClassName(), "off_screen": bool(pl.render_window.GetOffScreenRendering())}
+    win = pl.render_window
+    report = {"render_window": win.GetClassName(), "off_screen": bool(win.GetOffScreenRendering())}
 
     def key(sym):
         iren.SetKeySym(sym)
