@@ -1,8 +1,8 @@
 """The viewer in a Jupyter notebook: :func:`show`, through pyvista's trame back end.
 
-``pip install "glute3d[notebook]"`` adds trame (its server, its vtk.js client and Vuetify
-widgets), all served by the kernel from the installed packages: the notebook works without an
-internet connection.  Where trame is not installed, :func:`show` falls back to pyvista's
+``pip install "glute3d[notebook]"`` adds pyvista's Jupyter back ends (``pyvista[jupyter]``:
+trame-pyvista, the trame server, its vtk.js client and Vuetify widgets), all served by the
+kernel from the installed packages: the notebook works without an internet connection.  Where trame is not installed, :func:`show` falls back to pyvista's
 ``static`` back end (a picture, no interaction) and says so in one line.
 """
 
@@ -20,14 +20,11 @@ NOTEBOOK_SIZE = (960, 600)
 
 
 def trame_available() -> bool:
-    """Whether pyvista's trame back end can run here (the ``notebook`` extra is installed)."""
-    try:
-        import trame  # noqa: F401
-        import trame_vtk  # noqa: F401
-        import trame_vuetify  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether pyvista's trame back end is installed here (the ``notebook`` extra: ``pyvista[jupyter]``,
+    whose ``trame-pyvista`` registers it under pyvista's ``pyvista.jupyter_backends`` entry points)."""
+    from importlib.metadata import entry_points
+
+    return any(ep.name == "trame" for ep in entry_points(group="pyvista.jupyter_backends"))
 
 
 def show(

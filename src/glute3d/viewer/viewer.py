@@ -144,6 +144,7 @@ class Viewer:
             self.poser.angles[s] = self.scene.pose.angles(s)
         self.updater = PoseUpdater(self, kinds)
         self._texts: dict[str, Any] = {}
+        self.widget: Any = None  # the notebook widget (glute3d.show)
         self._apply_pickability()
 
     # ------------------------------------------------------------------ layers
@@ -429,6 +430,13 @@ class Viewer:
     def render(self) -> None:
         """Draw the view now (off-screen too)."""
         self.plotter.render_window.Render()
+
+    def update(self) -> None:
+        """Redraw after changing the view from code: the window, or the notebook cell (``glute3d.show``)."""
+        self.render()
+        trame_viewer = getattr(self.widget, "viewer", None)
+        if trame_viewer is not None:
+            trame_viewer.update()
 
     def screenshot(self, path: str | Path | None = None, *, texts: bool = True) -> np.ndarray:
         """The picture shown now, as ``(h, w, 3)`` uint8 (written as PNG to ``path`` if given, atomically).
