@@ -1,9 +1,10 @@
 """The viewer in a Jupyter notebook: :func:`show`, through pyvista's trame back end.
 
 ``pip install "glute3d[notebook]"`` adds pyvista's Jupyter back ends (``pyvista[jupyter]``:
-trame-pyvista, the trame server, its vtk.js client and Vuetify widgets), all served by the
-kernel from the installed packages: the notebook works without an internet connection.  Where trame is not installed, :func:`show` falls back to pyvista's
-``static`` back end (a picture, no interaction) and says so in one line.
+trame-pyvista, the trame server, its web client, vtk.js and the Vuetify widgets), all served
+by the kernel from the installed packages: the notebook works without an internet
+connection.  Where they are not installed, :func:`show` falls back to pyvista's ``static``
+back end (a picture, no interaction) and says so in one line.
 """
 
 from __future__ import annotations
