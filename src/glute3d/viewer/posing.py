@@ -18,7 +18,7 @@ Everything here is numpy; the viewer writes the vertices into its actors in plac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -141,7 +141,7 @@ class HipPoser:
         sk = self.model.skeleton
         return drag_weights(points, sk.point(f"hip_center_{side}"), sk.point(f"lesser_trochanter_{side}"), side)
 
-    def pose_fields(self) -> dict[str, Mapping[str, float]]:
+    def pose_fields(self) -> dict[str, dict[str, float]]:
         """The scene's ``[pose]`` table of the current angles (non-zero values only)."""
         out: dict[str, dict[str, float]] = {}
         for k, field in enumerate(("flexion", "adduction", "rotation")):

@@ -10,15 +10,12 @@ of the scene opened are kept (the renderer draws texts in margins the viewer doe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from glute3d.render.camera import VIEW_ANGLE
 from glute3d.scene import Scene
-
-if TYPE_CHECKING:
-    from glute3d.viewer.viewer import Viewer
 
 __all__ = ["view_scene"]
 
@@ -27,7 +24,7 @@ def _round(v: Any) -> list[float]:
     return [round(float(x), 4) for x in np.asarray(v, float)]
 
 
-def _layers(viewer: Viewer) -> list[dict[str, Any]]:
+def _layers(viewer: Any) -> list[dict[str, Any]]:
     """Deep to superficial (the panel's order reversed), one table per layer and style."""
     out: list[dict[str, Any]] = []
     for layer in reversed(viewer.layers):
@@ -64,12 +61,12 @@ def _layers(viewer: Viewer) -> list[dict[str, Any]]:
     return out
 
 
-def _cut_key(viewer: Viewer, name: str) -> Any:
+def _cut_key(viewer: Any, name: str) -> Any:
     cut = _cut(viewer, name)
     return None if cut is None else repr(sorted(cut.items()))
 
 
-def _cut(viewer: Viewer, name: str) -> dict[str, Any] | None:
+def _cut(viewer: Any, name: str) -> dict[str, Any] | None:
     """The viewer's cutting plane (uncapped, as the viewer draws it), else the scene's cut-away of ``name``."""
     if viewer.cut_plane is not None:
         origin, normal = viewer.cut_plane
@@ -78,7 +75,7 @@ def _cut(viewer: Viewer, name: str) -> dict[str, Any] | None:
     return None if cut is None else cut.model_dump(mode="json", exclude_defaults=True)
 
 
-def _camera(viewer: Viewer, scene_fields: dict[str, Any]) -> dict[str, Any]:
+def _camera(viewer: Any, scene_fields: dict[str, Any]) -> dict[str, Any]:
     """An explicit camera at the viewer's position, with the zoom that gives the viewer's scale."""
     cam = viewer.plotter.camera
     position, focal = np.array(cam.GetPosition()), np.array(cam.GetFocalPoint())
@@ -100,7 +97,7 @@ def _camera(viewer: Viewer, scene_fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _renderer_scale(scene: Scene, viewer: Viewer) -> float:
+def _renderer_scale(scene: Scene, viewer: Any) -> float:
     """Pixels per mm the renderer gives ``scene`` (its camera framing what it draws, zoom 1)."""
     from glute3d.render.camera import orientation
     from glute3d.render.layout import plan_layout, predicted_label_x
@@ -114,7 +111,7 @@ def _renderer_scale(scene: Scene, viewer: Viewer) -> float:
     return float(frame.px_per_mm)
 
 
-def view_scene(viewer: Viewer) -> Scene:
+def view_scene(viewer: Any) -> Scene:
     """The scene of what ``viewer`` shows now (see the module's docstring)."""
     base = viewer.scene.to_dict()
     fields: dict[str, Any] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +25,6 @@ from glute3d.render.polydata import cut, poly
 from glute3d.sides import SIDES, split_side
 from glute3d.viewer.actors import Normals, points_of, replace_geometry, set_points, touched
 from glute3d.viewer.posing import muscle_of_part
-
-if TYPE_CHECKING:
-    from glute3d.viewer.viewer import Viewer
 
 __all__ = ["Blend", "PoseUpdater"]
 
@@ -83,7 +80,7 @@ class Blend:
 class PoseUpdater:
     """Moves the actors of a :class:`~glute3d.viewer.viewer.Viewer` when a hip moves (see the module)."""
 
-    def __init__(self, viewer: Viewer, kinds: Mapping[str, str]) -> None:
+    def __init__(self, viewer: Any, kinds: Mapping[str, str]) -> None:
         self.viewer = viewer
         self.kinds = dict(kinds)
         self.dirty: set[str] = set()

@@ -107,7 +107,8 @@ class Viewer:
         from glute3d.model.files import load_model
 
         base = _as_scene(scene_or_path)
-        self.size = tuple(int(v) for v in (size or DEFAULT_SIZE))
+        width, height = size or DEFAULT_SIZE
+        self.size: tuple[int, int] = (int(width), int(height))
         self.scene = base.with_resolution(*self.size)
         raw = model.model if hasattr(model, "model") else (model or load_model())
         self.model = cached_model(raw)

@@ -112,7 +112,8 @@ class Window:
             value = -angles["adduction"] if name == "abduction" else angles[name]
 
             def on_pose(value: float, name: str = name) -> None:
-                v.set_pose(**{name: float(value)}, dragging=True)
+                angle: dict[str, Any] = {name: float(value)}
+                v.set_pose(**angle, dragging=True)
 
             x0 = 0.30 + k * 0.235
             widget = pl.add_slider_widget(
