@@ -81,13 +81,17 @@ class HipPoser:
         self._lock = threading.Lock()  # the rig is built once, by whichever thread asks first
         self.angles: dict[str, tuple[float, float, float]] = {s: (0.0, 0.0, 0.0) for s in SIDES}
         self._path_rig: Any = None
+        self._transform: tuple[tuple, np.ndarray] = ((), np.eye(4))
 
     # ------------------------------------------------------------------ transforms
     def transform(self, side: str) -> np.ndarray:
-        """The ``(4, 4)`` femur transform of ``side`` at its current angles."""
-        f, a, r = self.angles[side]
-        pose = Pose(flexion={side: f}, adduction={side: a}, rotation={side: r})
-        return hip_transform(pose, side, self.model.hip_centers[side])
+        """The ``(4, 4)`` femur transform of ``side`` at its current angles (kept until they change)."""
+        key = (side, *self.angles[side])
+        if self._transform[0] != key:
+            f, a, r = self.angles[side]
+            pose = Pose(flexion={side: f}, adduction={side: a}, rotation={side: r})
+            self._transform = (key, hip_transform(pose, side, self.model.hip_centers[side]))
+        return self._transform[1]
 
     def transforms(self) -> dict[str, np.ndarray]:
         return {s: self.transform(s) for s in SIDES}

@@ -54,6 +54,10 @@ class Blend:
     t0: np.ndarray
     rigid: bool = False
 
+    def __post_init__(self) -> None:
+        self.t0_inverse = np.linalg.inv(self.t0)
+        self.every = len(self.idx) == 0 or (self.idx[0] == 0 and self.idx[-1] == len(self.idx) - 1)
+
     @classmethod
     def of(cls, pts: np.ndarray, normals: np.ndarray | None, w: np.ndarray, t0: np.ndarray) -> Blend:
         idx = np.flatnonzero(w > 0.0)
@@ -62,13 +66,14 @@ class Blend:
         return cls(idx, np.array(pts[idx], float), n, w[idx, None], np.asarray(t0, float), rigid)
 
     def apply(self, t: np.ndarray, out: np.ndarray, out_normals: np.ndarray | None) -> None:
-        rel = t @ np.linalg.inv(self.t0)
+        rel = t @ self.t0_inverse
         r = rel[:3, :3]
         p = self.pts
-        if self.rigid:  # every weight 1 (a femur): a rigid move
-            out[self.idx] = p @ r.T + rel[:3, 3]
+        if self.rigid and self.every and len(p) == len(out):  # every point, weight 1 (a femur): a rigid move
+            np.matmul(p, r.T, out=out)
+            out += rel[:3, 3]
             if out_normals is not None and self.normals is not None:
-                out_normals[self.idx] = self.normals @ r.T
+                np.matmul(self.normals, r.T, out=out_normals)
             return
         out[self.idx] = p + self.w * ((p @ r.T + rel[:3, 3]) - p)
         if out_normals is not None and self.normals is not None:
@@ -89,9 +94,10 @@ class PoseUpdater:
         self.blends: dict[tuple[str, str], Blend] = {}  # (structure, side): how it follows that femur
         self.scene_pose = {s: viewer.poser.transform(s) for s in SIDES}  # femur transforms the scene was drawn in
         self.made_at: dict[str, np.ndarray] = {}  # femur transform a structure's drawn geometry was made for
+        self.moving = {side: self._moving(side) for side in SIDES}
 
     # ------------------------------------------------------------------ which structures
-    def _of_side(self, side: str) -> list[str]:
+    def _moving(self, side: str) -> list[str]:
         """The drawn structures that move with hip ``side``: its femur, muscles, paths, and the skin."""
         out = []
         for name, kind in self.kinds.items():
@@ -108,7 +114,7 @@ class PoseUpdater:
     def pose_side(self, side: str, *, exact: bool, paths_only: bool = False) -> None:
         """Write hip ``side``'s pose into its shown structures (``exact``: paths regenerated)."""
         shown = self._shown()
-        names = [n for n in self._of_side(side) if not paths_only or self.kinds[n] in _PATH_KINDS]
+        names = [n for n in self.moving[side] if not paths_only or self.kinds[n] in _PATH_KINDS]
         if paths_only:  # after a drag: only the paths that were blended need regenerating
             names = [n for n in names if (n, side) in self.blends]
         todo = [n for n in names if n in shown]
