@@ -384,7 +384,7 @@ class Viewer:
             return
         w, h = self.size
         lines = text.splitlines()
-        width = max(len(line) for line in lines) * size * 0.56 + 8.0
+        width = max(len(line) for line in lines) * size * (0.62 if key == "help" else 0.56) + 8.0
         x = {"left": 12.0, "right": w - 12.0 - width, "centre": (w - width) / 2.0}[where]
         actor = self.plotter.add_text(
             text, position=(max(4.0, x), h - 12.0), font_size=size, color="#1a1a1a", name=f"viewer:{key}", render=False
@@ -397,6 +397,8 @@ class Viewer:
         tp.SetFrame(True)
         tp.SetFrameColor(0.75, 0.75, 0.75)
         tp.SetLineSpacing(1.15)
+        if key == "help":
+            tp.SetFontFamilyToCourier()  # the keys in a column
         self._texts[key] = actor
 
     def _show_card(self) -> None:
