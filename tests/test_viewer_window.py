@@ -78,6 +78,21 @@ WINDOW_SCRIPT = textwrap.dedent(
     cam = pl.camera
     report["view_dir"] = list(np.subtract(cam.GetPosition(), cam.GetFocalPoint()))
     key("1")
+    femur = np.array(viewer.actors["femur_r"].GetMapper().GetInput().GetPoints().GetData())
+    slider = window.pose_sliders["flexion"]              # drag the flexion slider, then let it go
+    slider.GetRepresentation().SetValue(30.0)
+    slider.InvokeEvent("InteractionEvent")
+    report["dragging"] = viewer.dragging
+    slider.InvokeEvent("EndInteractionEvent")
+    report["after_drag"] = [viewer.dragging, list(viewer.poser.angles["r"])]
+    moved = np.array(viewer.actors["femur_r"].GetMapper().GetInput().GetPoints().GetData())
+    report["femur_moved_mm"] = float(np.linalg.norm(moved - femur, axis=1).max())
+    key("c")                                             # the cutting plane
+    report["plane"] = [window.plane_on, viewer.cut_plane is not None]
+    key("c")
+    key("w")                                             # the view as a scene file, in the working folder
+    key("p")                                             # a screenshot, in the working folder
+    report["status"] = window.status
     image = viewer.screenshot(out)
     h = image.shape[0]
     report["size"] = [image.shape[1], image.shape[0]]
@@ -96,15 +111,16 @@ def _window_env() -> dict[str, str]:
     return env
 
 
-def _xvfb(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def _xvfb(*args: str, timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=_window_env(), timeout=timeout, check=False)
+    env = _window_env()
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=cwd)
 
 
 @needs_xvfb
 def test_the_real_window_answers_keys_and_clicks(tmp_path):
     shot = tmp_path / "window.png"
-    run = _xvfb(sys.executable, "-c", WINDOW_SCRIPT, str(shot))
+    run = _xvfb(sys.executable, "-c", WINDOW_SCRIPT, str(shot), cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("REPORT "))[7:])
     assert "EGL" not in report["render_window"] and not report["off_screen"], report["render_window"]
@@ -115,6 +131,15 @@ def test_the_real_window_answers_keys_and_clicks(tmp_path):
     assert report["help"] is True
     d = report["view_dir"]
     assert d[2] > 0 and abs(d[0]) < 1e-6 * d[2]
+    assert report["dragging"] is True and report["after_drag"] == [False, [30.0, 0.0, 0.0]]
+    assert report["femur_moved_mm"] > 100.0  # the knee end of a 30-degree flexion
+    assert report["plane"] == [True, True]
+    assert (tmp_path / "glute3d-view-1.toml").is_file() and (tmp_path / "glute3d-view-1.png").is_file()
+    assert report["status"] == "wrote glute3d-view-1.png"
+    from glute3d.scene import Scene
+
+    saved = Scene.from_file(tmp_path / "glute3d-view-1.toml")
+    assert saved.pose.angles("r") == (30.0, 0.0, 0.0) and saved.layers[-1].structures == ["gluteus_medius_r"]
     from PIL import Image
 
     image = np.asarray(Image.open(shot).convert("RGB"))

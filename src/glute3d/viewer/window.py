@@ -52,6 +52,7 @@ class Window:
     layer_sliders: dict[str, Any] = field(default_factory=dict)
     plane_on: bool = False
     status: str = ""
+    ready: bool = False  # pyvista calls each slider's callback once as it makes it: ignored
     _press: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ setup
@@ -68,6 +69,7 @@ class Window:
         style.AddObserver("LeftButtonPressEvent", lambda *_: self._on_press(iren), 1.0)
         style.AddObserver("LeftButtonReleaseEvent", lambda *_: self._on_release(iren), 1.0)
         self._say("h: help")
+        self.ready = True
 
     def _layer_panel(self) -> None:
         pl, v = self.viewer.plotter, self.viewer
@@ -80,10 +82,12 @@ class Window:
             )
 
             def on_box(state: bool, key: str = layer.key) -> None:
-                v.toggle_layer(key, bool(state))
+                if self.ready:
+                    v.toggle_layer(key, bool(state))
 
             def on_slide(value: float, key: str = layer.key) -> None:
-                v.set_opacity(key, float(value))
+                if self.ready:
+                    v.set_opacity(key, float(value))
 
             self.layer_boxes[layer.key] = pl.add_checkbox_button_widget(
                 on_box, value=layer.visible, position=(12, y - 12), size=22, border_size=2,
@@ -112,8 +116,9 @@ class Window:
             value = -angles["adduction"] if name == "abduction" else angles[name]
 
             def on_pose(value: float, name: str = name) -> None:
-                angle: dict[str, Any] = {name: float(value)}
-                v.set_pose(**angle, dragging=True)
+                if self.ready:
+                    angle: dict[str, Any] = {name: float(value)}
+                    v.set_pose(**angle, dragging=True)
 
             x0 = 0.30 + k * 0.235
             widget = pl.add_slider_widget(
