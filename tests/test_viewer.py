@@ -142,9 +142,13 @@ def test_set_pose_moves_one_hip_in_place(viewer, bone_model):
 
 
 def test_dragging_carries_paths_and_letting_go_regenerates_them(viewer, bone_model):
+    renderer = viewer.plotter.renderer
+    assert renderer.GetUseFXAA()
     viewer.set_pose(flexion=30, dragging=True)
+    assert viewer.dragging and not renderer.GetUseFXAA() and not renderer.GetUseOIT()  # cheaper frames
     dragged = points(viewer, "sciatic_nerve_r")
     viewer.end_drag()
+    assert not viewer.dragging and renderer.GetUseFXAA() and renderer.GetUseOIT()
     exact = bone_model.posed(Pose(flexion={"r": 30})).paths["sciatic_nerve_r"].mesh.vertices
     assert np.allclose(points(viewer, "sciatic_nerve_r"), exact)
     # the dragged nerve was near its exact course (the blend is an approximation while dragging)

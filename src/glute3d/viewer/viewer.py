@@ -139,6 +139,7 @@ class Viewer:
         self.last_answer: QuizResult | None = None
         self.help_visible = False
         self.dragging = False
+        self._passes = (True, True)
         variant_model = raw.with_variant(**self.scene.variants) if self.scene.variants else raw
         self.poser = HipPoser(variant_model)
         for s in SIDES:
@@ -305,14 +306,28 @@ class Viewer:
                 lo2, hi2 = (-hi, -lo) if what == "abduction" else (lo, hi)
                 raise ValueError(f"{what} {shown:g} is out of range; must be between {lo2:g} and {hi2:g} degrees")
         self.poser.angles[side] = (f, a, r)
-        self.dragging = dragging
+        self._drag_passes(dragging)
         self.updater.pose_side(side, exact=not dragging)
 
     def end_drag(self) -> None:
-        """The slider was let go: regenerate the nerves and arteries exactly."""
-        self.dragging = False
+        """The slider was let go: regenerate the nerves and arteries exactly, draw with every pass again."""
+        self._drag_passes(False)
         for side in SIDES:
             self.updater.pose_side(side, exact=True, paths_only=True)
+
+    def _drag_passes(self, dragging: bool) -> None:
+        """While a slider is dragged, frames skip FXAA and order-independent transparency (a third of a
+        software-rendered frame; the translucent skin is then blended in drawing order); restored after."""
+        renderer = self.plotter.renderer
+        if dragging and not self.dragging:
+            self._passes = (renderer.GetUseFXAA(), renderer.GetUseOIT())
+            renderer.SetUseFXAA(False)
+            renderer.SetUseOIT(False)
+        elif not dragging and self.dragging:
+            fxaa, oit = self._passes
+            renderer.SetUseFXAA(fxaa)
+            renderer.SetUseOIT(oit)
+        self.dragging = dragging
 
     # ------------------------------------------------------------------ camera and side
     def frame_points(self) -> np.ndarray:
