@@ -6,6 +6,8 @@ after each test); the real window is tested under Xvfb in ``test_viewer_window.p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from glute3d.viewer import Viewer, info_card
 from glute3d.viewer.layers import PEEL_ORDER
 
 SIZE = (400, 300)
+SCENES_DIR = Path(__file__).resolve().parents[1] / "scenes"
 
 
 def points(viewer: Viewer, name: str) -> np.ndarray:
@@ -264,3 +267,25 @@ def test_saved_scene_renders_the_same_picture(tissue_model, tmp_path):
     assert rendered.shape == shown.shape
     assert (diff > 40).mean() < 0.01, f"{(diff > 40).mean():.3%} of the pixels differ"
     assert diff.mean() < 2.0
+
+
+def test_scene_labels_sit_on_their_targets_and_follow_the_hip(tissue_model):
+    from glute3d.viewer import Viewer as V
+
+    viewer = V(SCENES_DIR / "08_layer3_gluteus_medius.toml", model=tissue_model, size=SIZE)
+    texts = [label.text for label in viewer.labels.labels]
+    assert texts == ["Gluteus medius", "Piriformis", "Tensor fasciae latae", "Sacrum"]
+    assert viewer.labels.actor is not None and viewer.labels.actor.GetVisibility()
+    before = {label.text: label.point.copy() for label in viewer.labels.labels}
+    viewer.set_pose(flexion=30, side="r", dragging=True)
+    assert not viewer.labels.actor.GetVisibility()  # out of the way while dragging
+    viewer.end_drag()
+    after = {label.text: label.point for label in viewer.labels.labels}
+    medius = viewer.labels.labels[0]
+    assert np.allclose(after["Gluteus medius"], points(viewer, "gluteus_medius_r")[medius.index])
+    assert np.linalg.norm(after["Tensor fasciae latae"] - before["Tensor fasciae latae"]) > 1.0
+    assert np.array_equal(after["Sacrum"], before["Sacrum"])  # the pelvis does not move
+    viewer.toggle_layer("other_muscles", False)  # piriformis and TFL hidden: so are their labels
+    assert viewer.labels.actor is not None
+    assert viewer.show_labels() is False and viewer.labels.actor is None
+    viewer.close()

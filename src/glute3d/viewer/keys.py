@@ -28,6 +28,7 @@ KEYS: dict[str, str] = {
     "x": "switch side (the pose sliders and the side views)",
     "d": "peel the outermost layer (skin, maximus, medius, minimus)",
     "u": "put the last peeled layer back",
+    "l": "the scene's labels on or off",
     "c": "cutting plane on or off (drag it; the arrow points to what is cut away)",
     "z": "quiz mode on or off",
     "0": "neutral pose (both hips)",

@@ -36,6 +36,7 @@ from glute3d.scene.schema import POSE_RANGES, SIDED_PRESETS
 from glute3d.sides import SIDES, split_side
 from glute3d.viewer.actors import Look, apply_look, look_of, set_clip_plane, style_look
 from glute3d.viewer.card import InfoCard, info_card
+from glute3d.viewer.labels import SceneLabels
 from glute3d.viewer.layers import PEEL_ORDER, ViewerLayer, group_layers
 from glute3d.viewer.posing import HipPoser
 from glute3d.viewer.quiz import Quiz, QuizResult
@@ -148,6 +149,7 @@ class Viewer:
         self._texts: dict[str, Any] = {}
         self.widget: Any = None  # the notebook widget (glute3d.show)
         self._apply_pickability()
+        self.labels = SceneLabels(self)
 
     # ------------------------------------------------------------------ layers
     def layer(self, name: str) -> ViewerLayer:
@@ -172,6 +174,7 @@ class Viewer:
         for s in layer.structures:
             self.actors[s].SetVisibility(layer.visible)
         self._apply_pickability()
+        self.labels.draw()
         return layer.visible
 
     def set_opacity(self, name: str, value: float) -> None:
@@ -308,12 +311,17 @@ class Viewer:
         self.poser.angles[side] = (f, a, r)
         self._drag_passes(dragging)
         self.updater.pose_side(side, exact=not dragging)
+        if dragging:
+            self.labels.hide()
+        else:
+            self.labels.draw()
 
     def end_drag(self) -> None:
         """The slider was let go: regenerate the nerves and arteries exactly, draw with every pass again."""
         self._drag_passes(False)
         for side in SIDES:
             self.updater.pose_side(side, exact=True, paths_only=True)
+        self.labels.draw()
 
     def _drag_passes(self, dragging: bool) -> None:
         """While a slider is dragged, frames skip FXAA and order-independent transparency (a third of a
@@ -436,6 +444,12 @@ class Viewer:
         lines.append(f"Click: {display_name(self.quiz.question)}    (score {self.quiz.score}/{self.quiz.asked})")
         self._set_text("quiz", "\n".join(lines), "centre", 16)
 
+    def show_labels(self, visible: bool | None = None) -> bool:
+        """Show or hide the scene's labels (each at its target); returns whether they are shown."""
+        self.labels.visible = (not self.labels.visible) if visible is None else bool(visible)
+        self.labels.draw()
+        return self.labels.visible
+
     def show_help(self, visible: bool | None = None) -> bool:
         """Show or hide the help overlay (the keys and controls); returns whether it is shown."""
         from glute3d.viewer.keys import help_text
@@ -459,11 +473,12 @@ class Viewer:
     def screenshot(self, path: str | Path | None = None, *, texts: bool = True) -> np.ndarray:
         """The picture shown now, as ``(h, w, 3)`` uint8 (written as PNG to ``path`` if given, atomically).
 
-        ``texts=False`` leaves out the card, help and quiz texts (the 3D view alone).
+        ``texts=False`` leaves out the card, help, quiz texts and labels (the 3D view alone).
         """
         from glute3d.render import write_png
 
-        hidden = [] if texts else [a for a in self._texts.values() if a.GetVisibility()]
+        overlays = [*self._texts.values(), self.labels.actor] if self.labels.actor is not None else self._texts.values()
+        hidden = [] if texts else [a for a in overlays if a.GetVisibility()]
         for a in hidden:
             a.SetVisibility(False)
         try:

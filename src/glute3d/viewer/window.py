@@ -154,6 +154,7 @@ class Window:
             "x": self.switch_side,
             "d": lambda: self._after_layers(v.peel()),
             "u": lambda: self._after_layers(v.unpeel()),
+            "l": v.show_labels,
             "c": self.toggle_plane,
             "z": self.toggle_quiz,
             "0": self.neutral,
