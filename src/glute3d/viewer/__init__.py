@@ -4,9 +4,10 @@ A thin interactive shell over the renderer (:mod:`glute3d.render`): the picture 
 ``glute3d render`` makes, and the viewer changes its actors in place.  Modules, one job each:
 ``viewer`` (:class:`Viewer`, the state and what each control does), ``layers`` (layer panel
 and peel order), ``card`` (info cards from the knowledge base), ``quiz``, ``posing`` and
-``update`` (moving one hip, in place), ``labels`` (the scene's labels at their targets), ``actors`` (own, move, restyle and clip actors),
-``scenefile`` (the view as a scene file), ``keys`` (keys and controls), ``window`` (the window's
-widgets, keys and clicks) and ``notebook`` (:func:`show`, Jupyter).
+``update`` (moving one hip, in place), ``labels`` (the scene's labels at their targets),
+``actors`` (own, move, restyle and clip actors), ``scenefile`` (the view as a scene file),
+``keys`` (keys and controls), ``window`` (the window's widgets, keys and clicks) and
+``notebook`` (:func:`show`, Jupyter).
 
 Only :func:`glute3d.viewer.window.run` needs a display.
 """
