@@ -4,6 +4,7 @@ The package is layered like its pipeline; each layer imports only the layers bel
 (an import-linter contract in the tests keeps it so)::
 
     cli        glute3d ...: parse, call the API, one-line errors
+    viewer     the interactive viewer: window, notebook, and its state (Viewer)
     render     camera, plotter, labels, 2D overlay, PNG; the tissue cache
     scene      TOML scenes: schema, resolution against a model, overlays
     teaching   actions (moment arms), injection sites, needles, safety map
@@ -38,6 +39,7 @@ _EXPORTS = {
     "facts": "glute3d.anatomy.knowledge",
     "load_model": "glute3d.model.files",
     "render_to_file": "glute3d.render.core",
+    "show": "glute3d.viewer.notebook",
 }
 # (``glute3d.render`` is the rendering subpackage: render a scene with ``glute3d.render_to_file``.)
 __all__ = ["__version__", *_EXPORTS]

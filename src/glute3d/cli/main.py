@@ -15,6 +15,7 @@ Examples
     glute3d deck scenes/ -o deck/ --html   # and every card of the contact sheet opens its scene's page
     glute3d quiz scenes/13_superior_gluteal_nerve_and_artery.toml -o quiz/ --shuffle 2 --pptx
     glute3d handout scenes/ -o handout.pdf
+    glute3d view scenes/08_layer3_gluteus_medius.toml          # a window (needs a display)
     glute3d list structures --kind muscle
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
@@ -39,6 +40,7 @@ from glute3d.cli.handout_cmd import add_handout_parser  # noqa: E402
 from glute3d.cli.info import LISTS, cmd_cache, cmd_doctor, cmd_list  # noqa: E402
 from glute3d.cli.quiz_cmd import add_quiz_parser  # noqa: E402
 from glute3d.cli.render_cmd import cmd_build_meshes, cmd_render  # noqa: E402
+from glute3d.cli.view_cmd import add_view_parser  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_quiz_parser(sub)
     add_handout_parser(sub)
+    add_view_parser(sub)
 
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")

@@ -39,10 +39,10 @@ DEPTH_PEELS = 4
 _POOL: dict[tuple[int, int], Any] = {}
 
 
-def _new_plotter(size: tuple[int, int]) -> Any:
+def _new_plotter(size: tuple[int, int], off_screen: bool = True) -> Any:
     import pyvista as pv
 
-    pl: Any = pv.Plotter(off_screen=True, window_size=[int(size[0]), int(size[1])], lighting="light kit")
+    pl: Any = pv.Plotter(off_screen=off_screen, window_size=[int(size[0]), int(size[1])], lighting="light kit")
     pl.ren_win.SetMultiSamples(0)  # MSAA + depth peeling hides translucent meshes (llvmpipe)
     return pl
 
@@ -197,6 +197,7 @@ def build_plotter(
     *,
     anti_aliasing: bool = True,
     reuse: bool = False,
+    off_screen: bool = True,
 ) -> tuple[Any, CameraFrame]:
     """A configured off-screen pyvista Plotter for a resolved scene (not yet rendered).
 
@@ -214,6 +215,8 @@ def build_plotter(
         Take the process's kept plotter of this size (cleared) instead of a new one; the
         caller must then *not* close it (see :func:`release_plotters`).  Without ``reuse``
         the caller must ``close()`` the plotter.
+    off_screen : bool
+        ``False``: a window on the display (the interactive viewer; never pooled).
 
     Returns
     -------
@@ -221,7 +224,7 @@ def build_plotter(
     """
     theme = load_theme()
     scene = res.scene
-    pl = _pooled_plotter(size) if reuse else _new_plotter(size)
+    pl = _pooled_plotter(size) if reuse and off_screen else _new_plotter(size, off_screen)
     try:
         pl.set_background("white" if scene.background == "transparent" else parse_color(scene.background))
         drawn = _Drawn(focus_pts=[] if res.focus_points is None else [np.asarray(res.focus_points, float)])

@@ -1,0 +1,147 @@
+"""How quickly the viewer follows a pose slider (target: <= 16 ms of our own code per step for one
+hip; >= 15 frames per second while dragging, on the software renderer).
+
+Usage::
+
+    OMP_NUM_THREADS=1 /work/venv/bin/python bench/bench_viewer.py [steps]
+
+One process, one run, so the numbers compare on a busy machine:
+
+* ``baseline``: sorting 200 000 floats with numpy (a fixed amount of single-core work);
+* ``set_pose, dragging``: one step of the right hip's flexion slider (`Viewer.set_pose` with
+  ``dragging=True``): the right muscles regenerated, femur, muscles, nerves, arteries and skin
+  written into the actors in place; split into the muscle generator's share
+  (``glute3d.anatomy.muscles``, timed inside the step) and the viewer's own (the rest);
+* the same with skin and gluteus maximus peeled (fewer muscles shown: the generator still
+  builds those beneath), and with only the bones shown;
+* ``end_drag``: the slider let go (nerves and arteries regenerated exactly, once);
+* ``frame``: a render of the window (1280x720, every layer, translucent skin), with every pass
+  and with a drag's (no FXAA, no order-independent transparency), interleaved; and a whole
+  drag frame (step + render) as frames per second.
+
+Each figure is the median and the minimum over the steps; the minimum (the step least
+disturbed by other processes) is also given as a multiple of the baseline's minimum.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import numpy as np
+
+from glute3d.viewer import Viewer
+from glute3d.viewer.posing import HipPoser
+
+TARGET_MS = 16.0
+TARGET_FPS = 15.0
+
+
+class _Timed:
+    """Time spent in the muscle generator (HipPoser.muscles) during a step."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self._orig = HipPoser.muscles
+
+        def timed(poser, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return self._orig(poser, *args, **kwargs)
+            finally:
+                self.spent += time.perf_counter() - t0
+
+        HipPoser.muscles = timed  # type: ignore[method-assign]
+
+
+def drag(viewer: Viewer, timer: _Timed, steps: int, start: float) -> tuple[np.ndarray, np.ndarray]:
+    """Total and generator milliseconds of ``steps`` slider steps of 1 degree."""
+    total, gen = [], []
+    for k in range(steps):
+        timer.spent = 0.0
+        t0 = time.perf_counter()
+        viewer.set_pose(flexion=start + k, dragging=True)
+        total.append(time.perf_counter() - t0)
+        gen.append(timer.spent)
+    return np.array(total) * 1e3, np.array(gen) * 1e3
+
+
+def row(label: str, total: np.ndarray, gen: np.ndarray, base: float) -> str:
+    own = total - gen
+    flag = "ok" if own.min() <= TARGET_MS else "OVER"
+    return (
+        f"{label:42s} {np.median(total):6.1f} {total.min():6.1f} {np.median(gen):6.1f} {gen.min():6.1f}"
+        f" {np.median(own):6.1f} {own.min():6.1f} {own.min() / base:6.1f}  {flag}"
+    )
+
+
+def main(steps: int = 30) -> None:
+    data = np.random.default_rng(0).random(200_000)
+    base_ms = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        np.sort(data)
+        base_ms.append(time.perf_counter() - t0)
+    base = min(base_ms) * 1e3
+    timer = _Timed()
+    viewer = Viewer(None, size=(1280, 720))
+    viewer.render()
+    t0 = time.perf_counter()
+    viewer.set_pose(flexion=20, dragging=True)  # builds the model's muscle rig (once per model)
+    warm = time.perf_counter() - t0
+    viewer.set_pose(flexion=21, dragging=True)
+    head = ("total", "min", "muscle", "min", "own", "min", "x base")
+    lines = [f"{'(ms; median, then min)':42s} " + " ".join(f"{h:>6s}" for h in head)]
+    total, gen = drag(viewer, timer, steps, 22.0)
+    lines.append(row("set_pose dragging, every layer shown", total, gen, base))
+    t0 = time.perf_counter()
+    viewer.end_drag()
+    end_ms = (time.perf_counter() - t0) * 1e3
+    viewer.peel(), viewer.peel()
+    total2, gen2 = drag(viewer, timer, steps, 60.0)
+    lines.append(row("set_pose dragging, skin and maximus peeled", total2, gen2, base))
+    for layer in viewer.layers:
+        viewer.toggle_layer(layer.key, layer.key == "bone")
+    total3, gen3 = drag(viewer, timer, steps, 30.0)
+    lines.append(row("set_pose dragging, bones only", total3, gen3, base))
+    for layer in viewer.layers:
+        viewer.toggle_layer(layer.key, True)
+    viewer.peeled.clear()
+    full, light = [], []  # renders with every pass, and with a drag's passes, interleaved
+    for _ in range(steps):
+        for passes, out in ((False, full), (True, light)):
+            viewer._drag_passes(passes)
+            t0 = time.perf_counter()
+            viewer.render()
+            out.append(time.perf_counter() - t0)
+    viewer.end_drag()
+    frame_ms, light_ms = np.array(full) * 1e3, np.array(light) * 1e3
+    drag_frames = []
+    for k in range(steps):
+        t0 = time.perf_counter()
+        viewer.set_pose(flexion=10 + k, dragging=True)
+        viewer.render()
+        drag_frames.append(time.perf_counter() - t0)
+    per = np.median(drag_frames)
+    print(f"baseline (np.sort of 200k floats): min {base:.2f} ms")
+    print(f"first pose (muscle rig built, once per model): {warm * 1e3:.0f} ms")
+    print("\n".join(lines))
+    print(f"end_drag (nerves and arteries regenerated exactly): {end_ms:.0f} ms")
+    print(f"render 1280x720, every layer: median {np.median(frame_ms):.1f} ms, min {frame_ms.min():.1f} ms")
+    print(
+        f"the same while dragging (no FXAA, no OIT): median {np.median(light_ms):.1f} ms, min {light_ms.min():.1f} ms"
+    )
+    fps = 1.0 / per
+    print(
+        f"drag frame (set_pose + render): median {per * 1e3:.1f} ms = {fps:.1f} fps "
+        f"({'ok' if fps >= TARGET_FPS else 'UNDER'} {TARGET_FPS:.0f} fps)"
+    )
+    viewer.close()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

@@ -1,0 +1,291 @@
+"""The viewer driven off-screen, as its widgets drive it: what the plotter shows after each control.
+
+Every test opens its own small :class:`glute3d.viewer.Viewer` (the test setup closes plotters
+after each test); the real window is tested under Xvfb in ``test_viewer_window.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glute3d.anatomy.pose import Pose, hip_transform
+from glute3d.scene import Scene, load_theme, parse_color
+from glute3d.viewer import Viewer, info_card
+from glute3d.viewer.layers import PEEL_ORDER
+
+SIZE = (400, 300)
+SCENES_DIR = Path(__file__).resolve().parents[1] / "scenes"
+
+
+def points(viewer: Viewer, name: str) -> np.ndarray:
+    return np.array(viewer.actors[name].GetMapper().GetInput().GetPoints().GetData(), float)
+
+
+def colour(viewer: Viewer, name: str) -> tuple[float, ...]:
+    return tuple(round(c, 4) for c in viewer.actors[name].GetProperty().GetColor())
+
+
+@pytest.fixture
+def viewer(tissue_model):
+    v = Viewer(None, model=tissue_model, size=SIZE)
+    yield v
+    v.close()
+
+
+# =============================================================================== layers
+def test_layers_group_every_drawn_structure_in_panel_order(viewer):
+    keys = [g.key for g in viewer.layers]
+    assert keys == ["skin", "gluteus_maximus", "gluteus_medius", "gluteus_minimus", "other_muscles", "nerves",
+                    "arteries", "bone"]  # fmt: skip
+    drawn = sorted(n for g in viewer.layers for n in g.structures)
+    assert drawn == sorted(viewer.actors)
+    assert viewer.layer("Gluteus medius").structures == ["gluteus_medius_r", "gluteus_medius_l"]
+    with pytest.raises(KeyError, match="no layer 'tendons'.*layers: skin"):
+        viewer.layer("tendons")
+
+
+def test_toggle_layer_hides_and_shows_its_actors(viewer):
+    assert viewer.toggle_layer("gluteus_maximus") is False
+    assert not viewer.actors["gluteus_maximus_r"].GetVisibility()
+    assert not viewer.actors["gluteus_maximus_l"].GetVisibility()
+    assert viewer.actors["gluteus_medius_r"].GetVisibility()
+    assert "gluteus_maximus_r" not in viewer.shown_structures()
+    assert viewer.toggle_layer("gluteus_maximus") is True
+    assert viewer.actors["gluteus_maximus_r"].GetVisibility()
+
+
+def test_set_opacity_fades_a_layer_and_below_half_it_is_clicked_through(viewer):
+    viewer.set_opacity("gluteus_maximus", 0.3)
+    assert viewer.actors["gluteus_maximus_r"].GetProperty().GetOpacity() == pytest.approx(0.3)
+    assert not viewer.actors["gluteus_maximus_r"].GetPickable()
+    viewer.set_opacity("gluteus_maximus", 0.8)
+    assert viewer.actors["gluteus_maximus_l"].GetProperty().GetOpacity() == pytest.approx(0.8)
+    assert viewer.actors["gluteus_maximus_l"].GetPickable()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        viewer.set_opacity("skin", 1.5)
+
+
+def test_peel_removes_layers_outside_in_and_keeps_the_bone(viewer):
+    peeled = [viewer.peel() for _ in range(6)]
+    assert peeled == [*PEEL_ORDER[:-1], None, None]
+    for key in PEEL_ORDER[:-1]:
+        assert not any(viewer.actors[s].GetVisibility() for s in viewer.layer(key).structures)
+    assert viewer.actors["femur_r"].GetVisibility()
+    assert viewer.unpeel() == "gluteus_minimus"
+    assert viewer.actors["gluteus_minimus_r"].GetVisibility()
+    assert not viewer.actors["gluteus_medius_r"].GetVisibility()
+
+
+# =============================================================================== selection
+def test_pick_highlights_and_returns_the_info_card(viewer):
+    before = colour(viewer, "gluteus_medius_r")
+    card = viewer.pick("gluteus_medius_r")
+    rows = dict(card.rows)
+    assert card.title == "Gluteus medius, right"
+    assert rows["Innervation"] == "Superior gluteal nerve (L4, L5, S1)"
+    assert rows["Blood supply"].startswith("Superior gluteal artery")
+    assert {"Origin", "Insertion", "Action", "Clinical"} <= set(rows)
+    highlight = tuple(round(c, 4) for c in parse_color(load_theme()["styles"]["highlight"]["color"]))
+    assert colour(viewer, "gluteus_medius_r") == highlight
+    assert "Gluteus medius, right" in viewer._texts["card"].GetInput()
+    viewer.pick("piriformis_r")  # the previous selection goes back to its own colour
+    assert colour(viewer, "gluteus_medius_r") == before
+    viewer.clear_selection()
+    assert viewer.selection is None and "card" not in viewer._texts
+    with pytest.raises(KeyError, match="not drawn in this view"):
+        viewer.pick("vastus_lateralis_r")
+
+
+def test_cards_of_nerves_arteries_parts_and_bones():
+    nerve = dict(info_card("superior_gluteal_nerve_l").rows)
+    assert nerve["Origin"] == "Sacral plexus (L4, L5, S1)"
+    assert "gluteus medius" in nerve["Supplies"]
+    assert dict(info_card("gluteus_minimus_anterior_r").rows) == dict(info_card("gluteus_minimus_r").rows)
+    assert info_card("femur_l").title == "Femur, left"
+
+
+def test_pick_at_a_pixel_picks_what_is_drawn_there(viewer):
+    viewer.peel()  # the skin is translucent and clicked through anyway
+    viewer.render()
+    renderer = viewer.plotter.renderer
+    pts = points(viewer, "gluteus_maximus_r")
+    hits = []
+    for p in pts[:: max(1, len(pts) // 60)]:
+        renderer.SetWorldPoint(*p, 1.0)
+        renderer.WorldToDisplay()
+        x, y, _ = renderer.GetDisplayPoint()
+        hits.append(viewer.structure_at(x, y))
+    assert hits.count("gluteus_maximus_r") > len(hits) // 2
+    assert viewer.pick_at(2, 2) is None  # the background
+
+
+# =============================================================================== pose
+def test_set_pose_moves_one_hip_in_place(viewer, bone_model):
+    femur_before = points(viewer, "femur_r")
+    left_before = points(viewer, "gluteus_medius_l")
+    medius_before = points(viewer, "gluteus_medius_r")
+    viewer.set_pose(flexion=44, side="r")  # the first move gives each moved actor geometry of its own
+    data_object = viewer.actors["gluteus_medius_r"].GetMapper().GetInput()
+    viewer.set_pose(flexion=45, side="r")
+    t = hip_transform(Pose(flexion={"r": 45}), "r", bone_model.hip_centers["r"])
+    assert np.allclose(points(viewer, "femur_r"), femur_before @ t[:3, :3].T + t[:3, 3], atol=1e-4)
+    assert np.array_equal(points(viewer, "gluteus_medius_l"), left_before)
+    moved = np.linalg.norm(points(viewer, "gluteus_medius_r") - medius_before, axis=1)
+    assert moved.max() > 10.0  # mm: the insertion follows the trochanter
+    assert viewer.actors["gluteus_medius_r"].GetMapper().GetInput() is data_object  # in place
+    posed = bone_model.posed(Pose(flexion={"r": 45}))
+    assert np.allclose(points(viewer, "gluteus_medius_r"), posed.muscles["gluteus_medius_r"].mesh.vertices)
+    # the renderer's shared geometry is not touched: a fresh render of the model is neutral
+    from glute3d.render.polydata import poly
+
+    assert np.allclose(np.asarray(poly(bone_model.muscles["gluteus_medius_r"].mesh).points), medius_before)
+
+
+def test_dragging_carries_paths_and_letting_go_regenerates_them(viewer, bone_model):
+    renderer = viewer.plotter.renderer
+    assert renderer.GetUseFXAA()
+    viewer.set_pose(flexion=30, dragging=True)
+    assert viewer.dragging and not renderer.GetUseFXAA() and not renderer.GetUseOIT()  # cheaper frames
+    dragged = points(viewer, "sciatic_nerve_r")
+    viewer.end_drag()
+    assert not viewer.dragging and renderer.GetUseFXAA() and renderer.GetUseOIT()
+    exact = bone_model.posed(Pose(flexion={"r": 30})).paths["sciatic_nerve_r"].mesh.vertices
+    assert np.allclose(points(viewer, "sciatic_nerve_r"), exact)
+    # the dragged nerve was near its exact course (the blend is an approximation while dragging)
+    lowest = dragged[np.argsort(dragged[:, 1])[:50]].mean(0)
+    assert np.linalg.norm(lowest - exact[np.argsort(exact[:, 1])[:50]].mean(0)) < 40.0
+
+
+def test_hidden_layers_catch_up_with_the_pose_when_shown(viewer, bone_model):
+    viewer.toggle_layer("gluteus_minimus", False)
+    before = points(viewer, "gluteus_minimus_r")
+    viewer.set_pose(abduction=20, side="r")
+    assert np.array_equal(points(viewer, "gluteus_minimus_r"), before)  # hidden: not regenerated
+    viewer.toggle_layer("gluteus_minimus", True)
+    posed = bone_model.posed(Pose(adduction={"r": -20}))
+    assert np.allclose(points(viewer, "gluteus_minimus_r"), posed.muscles["gluteus_minimus_r"].mesh.vertices)
+
+
+def test_pose_out_of_range_is_one_clear_line(viewer):
+    with pytest.raises(ValueError, match=r"abduction 60 is out of range; must be between -30 and 50 degrees"):
+        viewer.set_pose(abduction=60)
+    with pytest.raises(ValueError, match="flexion 130 is out of range"):
+        viewer.set_pose(flexion=130)
+
+
+# =============================================================================== camera, side, plane
+def test_camera_presets_and_side_switching(viewer):
+    viewer.set_camera("lateral")
+    cam = viewer.plotter.camera
+    d = np.subtract(cam.GetPosition(), cam.GetFocalPoint())
+    assert d[2] > 0 and abs(d[0]) < 1e-6 * abs(d[2])  # looking at the right side
+    assert viewer.switch_side() == "l"
+    d = np.subtract(cam.GetPosition(), cam.GetFocalPoint())
+    assert d[2] < 0  # now at the left side
+    viewer.set_camera("posterior")
+    d = np.subtract(cam.GetPosition(), cam.GetFocalPoint())
+    assert d[0] < 0
+
+
+def test_cutting_plane_removes_what_lies_on_its_normal_side(viewer):
+    viewer.peel(), viewer.peel()
+    viewer.set_camera("posterior")
+    full = viewer.screenshot(texts=False)
+    viewer.set_cut_plane(origin=(0.0, 0.0, 0.0), normal=(0.0, 0.0, 1.0))  # cut away the right half
+    assert viewer.actors["gluteus_medius_r"].GetMapper().GetNumberOfClippingPlanes() == 1
+    cut = viewer.screenshot(texts=False)
+    w = full.shape[1]
+    # posterior view: the subject's right is on the picture's right
+    changed_right = np.abs(cut[:, w // 2 + 20 :].astype(int) - full[:, w // 2 + 20 :]).sum(axis=2) > 30
+    changed_left = np.abs(cut[:, : w // 2 - 20].astype(int) - full[:, : w // 2 - 20]).sum(axis=2) > 30
+    assert changed_right.mean() > 0.05 and changed_left.mean() < 0.002
+    viewer.clear_cut_plane()
+    assert viewer.actors["gluteus_medius_r"].GetMapper().GetNumberOfClippingPlanes() == 0
+
+
+# =============================================================================== quiz and help
+def test_quiz_asks_shown_structures_and_keeps_the_score(viewer):
+    viewer.peel()
+    first = viewer.start_quiz(seed=3)
+    assert first in viewer.shown_structures() and first != "skin"
+    viewer.pick(first)
+    assert viewer.quiz.score == 1 and viewer.last_answer.correct
+    question = viewer.quiz.question
+    wrong = next(s for s in viewer.shown_structures() if s not in (question, "skin"))
+    viewer.pick(wrong)
+    assert (viewer.quiz.score, viewer.quiz.asked) == (1, 2)
+    assert not viewer.last_answer.correct and viewer.selection == question  # the answer is highlighted
+    text = viewer._texts["quiz"].GetInput()
+    assert "Wrong" in text and "score 1/2" in text
+    viewer.stop_quiz()
+    assert "quiz" not in viewer._texts
+
+
+def test_help_overlay_lists_the_keys(viewer):
+    assert viewer.show_help() is True
+    text = viewer._texts["help"].GetInput()
+    assert "peel the outermost layer" in text and "quiz" in text
+    assert viewer.show_help() is False and "help" not in viewer._texts
+
+
+# =============================================================================== pictures and scene files
+def test_screenshot_writes_the_view(viewer, tmp_path):
+    image = viewer.screenshot(tmp_path / "view.png")
+    from PIL import Image
+
+    assert Image.open(tmp_path / "view.png").size == SIZE
+    assert image.shape == (SIZE[1], SIZE[0], 3) and image.std() > 10
+
+
+def test_saved_scene_renders_the_same_picture(tissue_model, tmp_path):
+    """Layers, opacity, selection, pose, cutting plane and a hand-turned camera survive the scene file."""
+    from glute3d.render import render
+
+    scene = Scene.from_dict(
+        {"camera": {"preset": "posterolateral", "side": "r"}, "layers": [{"structures": ["hip_bone_r", "femur_r"]},
+         {"structures": ["gluteus_*_r", "piriformis_r", "superior_gluteal_*_r"]}, {"structures": ["skin"]}]}
+    )  # fmt: skip
+    viewer = Viewer(scene, model=tissue_model, size=SIZE)
+    viewer.peel()
+    viewer.set_opacity("gluteus_maximus", 0.4)
+    viewer.pick("gluteus_medius_r")
+    viewer.set_pose(flexion=25, side="r")
+    viewer.plotter.camera.Azimuth(20)
+    viewer.plotter.camera.Zoom(1.3)
+    viewer.set_cut_plane((0.0, 0.0, 95.0), (0.0, 0.2, 1.0))
+    shown = viewer.screenshot(texts=False)
+    path = viewer.save_scene(tmp_path / "view.toml")
+    saved = Scene.from_file(path)
+    assert saved.pose.angles("r") == (25.0, 0.0, 0.0)
+    assert [L.highlight for L in saved.layers][-1] and saved.layers[-1].structures == ["gluteus_medius_r"]
+    assert any(L.hide for L in saved.layers if L.structures == ["skin"])
+    rendered = render(saved, tissue_model).image
+    diff = np.abs(rendered.astype(int) - shown.astype(int)).max(axis=2)
+    assert rendered.shape == shown.shape
+    assert (diff > 40).mean() < 0.01, f"{(diff > 40).mean():.3%} of the pixels differ"
+    assert diff.mean() < 2.0
+
+
+def test_scene_labels_sit_on_their_targets_and_follow_the_hip(tissue_model):
+    from glute3d.viewer import Viewer as V
+
+    viewer = V(SCENES_DIR / "08_layer3_gluteus_medius.toml", model=tissue_model, size=SIZE)
+    texts = [label.text for label in viewer.labels.labels]
+    assert texts == ["Gluteus medius", "Piriformis", "Tensor fasciae latae", "Sacrum"]
+    assert viewer.labels.actor is not None and viewer.labels.actor.GetVisibility()
+    before = {label.text: label.point.copy() for label in viewer.labels.labels}
+    viewer.set_pose(flexion=30, side="r", dragging=True)
+    assert not viewer.labels.actor.GetVisibility()  # out of the way while dragging
+    viewer.end_drag()
+    after = {label.text: label.point for label in viewer.labels.labels}
+    medius = viewer.labels.labels[0]
+    assert np.allclose(after["Gluteus medius"], points(viewer, "gluteus_medius_r")[medius.index])
+    assert np.linalg.norm(after["Tensor fasciae latae"] - before["Tensor fasciae latae"]) > 1.0
+    assert np.array_equal(after["Sacrum"], before["Sacrum"])  # the pelvis does not move
+    viewer.toggle_layer("other_muscles", False)  # piriformis and TFL hidden: so are their labels
+    assert viewer.labels.actor is not None
+    assert viewer.show_labels() is False and viewer.labels.actor is None
+    viewer.close()
