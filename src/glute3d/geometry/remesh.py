@@ -261,6 +261,11 @@ def remesh_evenly(mesh: Mesh, reference: Mesh, edge_length: float, *, iterations
 
 
 # ===================================================================================== cuts
+def _normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+
+
 def cut_along(mesh: Mesh, phi: np.ndarray, *, snap: float = 0.25) -> tuple[Mesh, np.ndarray]:
     """Split the triangles that the zero level sets of the columns of ``phi`` cross.
 
@@ -319,8 +324,15 @@ def _cut_one(v: np.ndarray, f: np.ndarray, phi: np.ndarray, k: int, snap: float)
         other = np.where(e[eid, 0] == w, e[eid, 1], e[eid, 0])
         # targets use the old values (a vertex may also be the far end of another snap)
         v0, phi0 = v.copy(), phi.copy()
+        before = _normals(v0, f)
         v[w] = (1 - fr)[:, None] * v0[w] + fr[:, None] * v0[other]
         phi[w] = (1 - fr)[:, None] * phi0[w] + fr[:, None] * phi0[other]
+        # a move that would fold a triangle over is undone: that vertex stays, the level set bends
+        folded = np.einsum("ij,ij->i", _normals(v, f), before) < 0.5
+        back = np.zeros(len(v), bool)
+        back[f[folded].ravel()] = True
+        back[np.setdiff1d(np.arange(len(v)), w)] = False
+        v[back], phi[back] = v0[back], phi0[back]
         phi[w, k] = 0.0
         table, e, cross, t = _crossings(v, f, phi, k)
     n_new = int(cross.sum())
