@@ -380,10 +380,10 @@ def test_inferior_gluteal_nerve_curves_into_gluteus_maximus(model):
         for name in ("upper_branch", "lower_branch"):
             c = nerve.branches[name].centreline
             chord = np.linalg.norm(c[-1] - c[0])
-            assert nerve.branches[name].length > 1.03 * chord, f"{name} is straight"
+            assert nerve.branches[name].length > 1.02 * chord, f"{name} is straight"
             assert maximus(c[-1:])[0] < 0, f"{name} ends inside gluteus maximus"
             turn, _ = _bending(c)
-            assert turn.sum() > 10.0, f"{name} hardly bends"
+            assert turn.sum() > 20.0, f"{name} hardly bends"
 
 
 # ------------------------------------------------------------------------------ performance
