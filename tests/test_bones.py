@@ -519,3 +519,21 @@ def test_bone_meshes_are_cut_cleanly_along_region_borders(model):
         vn = mesh.vertex_normals[mesh.faces].mean(axis=1)
         assert (np.einsum("ij,ij->i", n, vn) > 0.0).all(), f"{bone}: a folded triangle"
         assert (mesh.face_areas > 1e-4).all(), f"{bone}: a degenerate triangle"
+
+
+@pytest.mark.parametrize("bone", ["sacrum", "coccyx"])
+def test_midline_bones_and_their_regions_are_exactly_symmetric(model, bone):
+    """Left and right attachments on the sacrum and coccyx are mirror images (muscles of both sides match)."""
+    from scipy.spatial import cKDTree
+
+    mesh = model.bones[bone]
+    d, _ = cKDTree(mesh.vertices).query(mesh.vertices * [1, 1, -1])
+    assert d.max() < 1e-6
+    centres = mesh.face_centers
+    for name in ("gluteus_maximus_origin", "piriformis_origin"):
+        right = [f for b, f in model.landmarks.regions[f"{name}_r"] if b == bone]
+        left = [f for b, f in model.landmarks.regions[f"{name}_l"] if b == bone]
+        for fr, fl in zip(right, left):
+            assert len(fr) == len(fl) > 0
+            d, _ = cKDTree(centres[fr] * [1, 1, -1]).query(centres[fl])
+            assert d.max() < 1e-6, name

@@ -259,16 +259,49 @@ def _cut_bones(bones: BoneSet, defs: LandmarksFile, curves_uv: dict) -> dict[str
         if not fields:
             out[bone] = []
             continue
-        cut, phi = cut_along(mesh, np.column_stack([f[2] for f in fields]))
+        columns = np.column_stack([f[2] for f in fields])
+        if bone in _MIDLINE:
+            cut, inside = _symmetric_cut(mesh, columns)
+            bones.meshes[bone] = cut
+            out[bone] = [(_Field(r, s, k), inside[:, k]) for k, (r, s, _) in enumerate(fields)]
+            continue
+        cut, phi = cut_along(mesh, columns)
         cut = Mesh(cut.vertices.astype(np.float32).astype(float), cut.faces)
         inside = phi[cut.faces].sum(axis=1) > 0  # every face lies wholly on one side of every cut
         out[bone] = [(_Field(r, s, k), inside[:, k]) for k, (r, s, _) in enumerate(fields)]
-        if bone in _MIDLINE:
-            bones.meshes[bone] = cut
-        else:
-            bones.meshes[f"{bone}_r"] = cut
-            bones.meshes[f"{bone}_l"] = cut.mirrored()
+        bones.meshes[f"{bone}_r"] = cut
+        bones.meshes[f"{bone}_l"] = cut.mirrored()
     return out
+
+
+def _symmetric_cut(mesh: Mesh, columns: np.ndarray) -> tuple[Mesh, np.ndarray]:
+    """A midline bone made exactly symmetric, cut along both sides' region fields.
+
+    ``columns`` hold each part's right and left field in turn (left = mirror of right).  The
+    right half (cut at the midline) is cut along all of them, then mirrored and welded along
+    the midline, so the left regions are the exact mirror images of the right ones.
+
+    Returns the mesh (right half's faces first) and each column's face mask on it.
+    """
+    z = mesh.vertices[:, 2:3]
+    cut, phi = cut_along(mesh, np.hstack([z, columns]))
+    v = cut.vertices.astype(np.float32).astype(float)
+    seam = phi[:, 0] == 0.0
+    v[seam, 2] = 0.0
+    half = cut.faces[phi[cut.faces, 0].sum(axis=1) > 0]
+    used = np.unique(half)
+    remap = np.full(len(v), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    vr, fr = v[used], remap[half]
+    # the mirror half: new vertices except on the seam, where both halves share them
+    on_seam = seam[used]
+    mirror_index = np.where(on_seam, np.arange(len(used)), len(used) + np.cumsum(~on_seam) - 1)
+    vl = vr[~on_seam] * MIRROR
+    fl = mirror_index[fr][:, ::-1]
+    out = Mesh(np.vstack([vr, vl]), np.vstack([fr, fl]))
+    inside_half = phi[half][:, :, 1:].sum(axis=1) > 0
+    partner = np.arange(columns.shape[1]) ^ 1  # right <-> left column of the same part
+    return out, np.vstack([inside_half, inside_half[:, partner]])
 
 
 def _annotate_regions(
