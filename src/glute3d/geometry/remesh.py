@@ -266,7 +266,7 @@ def _normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
 
 
-def cut_along(mesh: Mesh, phi: np.ndarray, *, snap: float = 0.25) -> tuple[Mesh, np.ndarray]:
+def cut_along(mesh: Mesh, phi: np.ndarray, *, snap: float = 0.3) -> tuple[Mesh, np.ndarray]:
     """Split the triangles that the zero level sets of the columns of ``phi`` cross.
 
     Parameters
