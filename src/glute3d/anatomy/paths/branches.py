@@ -37,8 +37,8 @@ _ITERATIONS = 6  # relaxation passes (planes, bones, muscles)
 #: of about 9.6 mm: no kinks).  Thick branches bend no tighter than twice their radius.
 MAX_TURN_DEG = 12.0
 _FAIR_ITERATIONS = 40
-_FAIR_ROUNDS = 3
-_FAIR_CLEAR = 0.25  # mm a faired centreline keeps off the muscles it avoids
+_FAIR_ROUNDS = 6
+_FAIR_CLEAR = 0.6  # mm a faired centreline keeps off the muscles it avoids
 
 Plane = tuple[str, str, str]
 
@@ -288,11 +288,16 @@ def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
         inner = np.zeros(len(pts), bool)
         inner[1:-1] = True
         pts = pts + _spread_push(push, inner)
-    # curvature that changes gradually too (no step from straight to bent): a light smoothing
+    # the last pushes may have left a bend: fair it once more (moving far less than the
+    # clearance the pushes left), and make the curvature change gradually too (no step from
+    # straight to bent) with a light smoothing
+    pts = _fair_against_bone(ctx, pts, r, limit)
     soft = _gaussian(pts, 1.0)
     pts[1:-1] = soft[1:-1]
     db, gb = ctx.bones(pts)
-    return pts + np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
+    inner = np.zeros(len(pts), bool)
+    inner[1:-1] = True
+    return pts + _spread_push(np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb * inner[:, None], inner)
 
 
 def _fair_against_bone(ctx: PathContext, pts: np.ndarray, r: float, limit: float) -> np.ndarray:
