@@ -3,8 +3,12 @@
 Definitions live in ``data/landmarks.toml`` (right side only; read and checked by
 :mod:`glute3d.anatomy.landmark_defs`).  They are evaluated on the meshes of a
 :class:`~glute3d.anatomy.bones.BoneSet`, so every point and curve is snapped onto the
-bone surface and every region is a set of the bone's own faces.  Left-side instances are
-mirror images of the right, computed once.
+bone surface and every region is a set of the bone's own faces.  Each region is defined by
+a smooth field on the surface (positive inside; see :func:`region_fields`), and the bone
+meshes are first cut along the zero level of every field, so that a region's border is a
+polyline on its defining curve, smooth at any zoom, and not the staircase of whole
+triangles.  Left-side instances are mirror images of the right, computed once (the midline
+sacrum and coccyx are cut along both sides' borders).
 
 Examples
 --------
@@ -32,12 +36,13 @@ from glute3d.anatomy.landmark_defs import (
 )
 from glute3d.anatomy.landmarks import Landmarks
 from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.remesh import cut_along
 from glute3d.geometry.sdf import spline
 from glute3d.io.datafiles import data_text
 from glute3d.io.validation import reference_error
 from glute3d.sides import MIRROR, SIDES
 
-__all__ = ["annotate", "definitions", "design_points"]
+__all__ = ["annotate", "definitions", "design_points", "region_fields"]
 
 #: Bones that are one midline mesh (no ``_r`` / ``_l``).
 _MIDLINE = ("sacrum", "coccyx")
@@ -126,6 +131,12 @@ def annotate(bones: BoneSet, defs: LandmarksFile | None = None) -> Landmarks:
     defs : LandmarksFile, optional
         Checked landmark definitions; ``data/landmarks.toml`` by default.
 
+    Returns
+    -------
+    Landmarks
+        Every point, curve and region of both sides.  ``bones.meshes`` is updated too:
+        the bones are cut along the region borders, so the meshes to write are the cut ones.
+
     Raises
     ------
     LandmarkDataError
@@ -133,12 +144,14 @@ def annotate(bones: BoneSet, defs: LandmarksFile | None = None) -> Landmarks:
     """
     where = _Where("landmarks.toml", data_text("landmarks.toml") if defs is None else None)
     defs = defs if defs is not None else landmark_definitions()
+    curves_uv = {n: _uv_curve(d.uv, d.samples) for n, d in defs.curves.items() if isinstance(d, IliumUVCurve)}
+    fields = _cut_bones(bones, defs, curves_uv)
     right = _right_meshes(bones)
     surfaces = {k: _Surface(m) for k, m in right.items()}
     out = Landmarks()
     _annotate_points(out, defs, bones, right, surfaces, where)
-    curves_uv = _annotate_curves(out, defs, bones.hip.sheet, surfaces)
-    _annotate_regions(out, defs, bones, right, curves_uv)
+    _annotate_curves(out, defs, bones.hip.sheet, surfaces, curves_uv)
+    _annotate_regions(out, defs, right, fields)
     return out
 
 
@@ -177,15 +190,12 @@ def _annotate_points(
 
 
 def _annotate_curves(
-    out: Landmarks, defs: LandmarksFile, sheet: IliumSheet, surfaces: dict[str, _Surface]
-) -> dict[str, np.ndarray]:
-    """Curves of both sides; returns the ``(u, v)`` polylines of the ``ilium_uv`` curves."""
-    curves_uv: dict[str, np.ndarray] = {}
+    out: Landmarks, defs: LandmarksFile, sheet: IliumSheet, surfaces: dict[str, _Surface], curves_uv: dict
+) -> None:
+    """Curves of both sides (``curves_uv``: the ``(u, v)`` polylines of the ``ilium_uv`` curves)."""
     for name, d in defs.curves.items():
         if isinstance(d, IliumUVCurve):
-            uv = _uv_curve(d.uv, d.samples)
-            curves_uv[name] = uv
-            guess = sheet.surface_point(uv, side=1.0)
+            guess = sheet.surface_point(curves_uv[name], side=1.0)
         else:  # the iliac crest
             n_u = sheet.mid.shape[0]
             idx = np.linspace(0, n_u - 1, d.samples).round().astype(int)
@@ -196,75 +206,164 @@ def _annotate_curves(
         xyz = surfaces[d.bone].closest(guess)
         for side in SIDES:
             out.curves[f"{name}_{side}"] = (_sided(d.bone, side), xyz if side == "r" else xyz * MIRROR)
-    return curves_uv
+
+
+#: How steeply (mm per unit of cosine) a normal criterion rises: turns a bound on the angle
+#: between a normal and a direction into a field of about millimetres, like the distance ones.
+_NORMAL_MM = 30.0
+
+
+class _Field(NamedTuple):
+    """One region part's field on one mesh: which region, which side (midline bones), which column."""
+
+    region: str
+    side: str
+    column: int
+
+
+def region_fields(bones: BoneSet, defs: LandmarksFile, curves_uv: dict[str, np.ndarray], bone: str,
+                  points: np.ndarray, normals: np.ndarray) -> list[tuple[str, str, np.ndarray]]:  # fmt: skip
+    """The fields (about mm, positive inside) of every region part on the right-side ``bone``.
+
+    Returns ``(region, side, phi)`` for each part on ``bone``, in file order; ``side`` is
+    ``"r"`` (and ``"l"`` for the mirrored field of a midline bone, evaluated on the mirror
+    image of the points).  A region is ``phi > 0``; its border is the curve ``phi = 0``.
+    """
+    out: list[tuple[str, str, np.ndarray]] = []
+    sides = SIDES if bone in _MIDLINE else ("r",)
+    for name, d in defs.regions.items():
+        for part in d.parts:
+            if part.bone != bone:
+                continue
+            for side in sides:
+                p, n = (points, normals) if side == "r" else (points * MIRROR, normals * MIRROR)
+                if isinstance(part, SacrumSurface):
+                    phi = _sacrum_field(bones, part, p, n)
+                elif isinstance(part, IliumPolygon):
+                    phi = _ilium_polygon_field(bones.hip.sheet, part.polygon, curves_uv, p, n)
+                else:
+                    phi = _capsule_field(bones, part, p, n)
+                out.append((name, side, phi))
+    return out
+
+
+def _cut_bones(bones: BoneSet, defs: LandmarksFile, curves_uv: dict) -> dict[str, list[tuple[_Field, np.ndarray]]]:
+    """Cut each right-side bone along its region fields; replace the meshes (left: mirrors).
+
+    Returns, per right-side bone, each part's field with the face mask it selects.
+    """
+    right = _right_meshes(bones)
+    out: dict[str, list[tuple[_Field, np.ndarray]]] = {}
+    for bone, mesh in right.items():
+        fields = region_fields(bones, defs, curves_uv, bone, mesh.vertices, mesh.vertex_normals)
+        if not fields:
+            out[bone] = []
+            continue
+        columns = np.column_stack([f[2] for f in fields])
+        if bone in _MIDLINE:
+            cut, inside = _symmetric_cut(mesh, columns)
+            bones.meshes[bone] = cut
+            out[bone] = [(_Field(r, s, k), inside[:, k]) for k, (r, s, _) in enumerate(fields)]
+            continue
+        cut, phi = cut_along(mesh, columns)
+        cut = Mesh(cut.vertices.astype(np.float32).astype(float), cut.faces)
+        inside = phi[cut.faces].sum(axis=1) > 0  # every face lies wholly on one side of every cut
+        out[bone] = [(_Field(r, s, k), inside[:, k]) for k, (r, s, _) in enumerate(fields)]
+        bones.meshes[f"{bone}_r"] = cut
+        bones.meshes[f"{bone}_l"] = cut.mirrored()
+    return out
+
+
+def _symmetric_cut(mesh: Mesh, columns: np.ndarray) -> tuple[Mesh, np.ndarray]:
+    """A midline bone made exactly symmetric, cut along both sides' region fields.
+
+    ``columns`` hold each part's right and left field in turn (left = mirror of right).  The
+    right half (cut at the midline) is cut along all of them, then mirrored and welded along
+    the midline, so the left regions are the exact mirror images of the right ones.
+
+    Returns the mesh (right half's faces first) and each column's face mask on it.
+    """
+    z = mesh.vertices[:, 2:3]
+    cut, phi = cut_along(mesh, np.hstack([z, columns]))
+    v = cut.vertices.astype(np.float32).astype(float)
+    seam = phi[:, 0] == 0.0
+    v[seam, 2] = 0.0
+    half = cut.faces[phi[cut.faces, 0].sum(axis=1) > 0]
+    used = np.unique(half)
+    remap = np.full(len(v), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    vr, fr = v[used], remap[half]
+    # the mirror half: new vertices except on the seam, where both halves share them
+    on_seam = seam[used]
+    mirror_index = np.where(on_seam, np.arange(len(used)), len(used) + np.cumsum(~on_seam) - 1)
+    vl = vr[~on_seam] * MIRROR
+    fl = mirror_index[fr][:, ::-1]
+    out = Mesh(np.vstack([vr, vl]), np.vstack([fr, fl]))
+    inside_half = phi[half][:, :, 1:].sum(axis=1) > 0
+    partner = np.arange(columns.shape[1]) ^ 1  # right <-> left column of the same part
+    return out, np.vstack([inside_half, inside_half[:, partner]])
 
 
 def _annotate_regions(
-    out: Landmarks, defs: LandmarksFile, bones: BoneSet, right: dict[str, Mesh], curves_uv: dict[str, np.ndarray]
+    out: Landmarks, defs: LandmarksFile, right: dict[str, Mesh], fields: dict[str, list[tuple[_Field, np.ndarray]]]
 ) -> None:
     """Regions of both sides; a face belongs to the first region that selects it (sacral surfaces excepted)."""
-    taken: dict[str, np.ndarray] = {k: np.zeros(m.n_faces, bool) for k, m in right.items()}
+    taken: dict[tuple[str, str], np.ndarray] = {}
     for name, d in defs.regions.items():
-        parts_r: list[tuple[str, np.ndarray]] = []
-        parts_l: list[tuple[str, np.ndarray]] = []
+        parts: dict[str, list[tuple[str, np.ndarray]]] = {"r": [], "l": []}
+        seen: dict[str, int] = {}
         for part in d.parts:
             bone = part.bone
-            mesh = right[bone]
-            if isinstance(part, SacrumSurface):
-                faces = np.flatnonzero(_select_sacrum(mesh, bones, part, +1.0))
-                parts_r.append((bone, faces))
-                parts_l.append((bone, _mirror_faces(mesh, faces)))
-                continue
-            if isinstance(part, IliumPolygon):
-                sel = _select_ilium_polygon(mesh, bones.hip.sheet, part.polygon, curves_uv)
-            else:
-                sel = _select_capsule(mesh, bones, part)
-            sel &= ~taken[bone]
-            taken[bone] |= sel
-            faces = np.flatnonzero(sel)
-            if bone == "coccyx":
-                parts_r.append((bone, faces))
-                parts_l.append((bone, _mirror_faces(mesh, faces)))
-            else:
-                parts_r.append((_sided(bone, "r"), faces))
-                parts_l.append((_sided(bone, "l"), faces))  # mirrored meshes keep face order
-        for side, parts in (("r", parts_r), ("l", parts_l)):
-            out.regions[f"{name}_{side}"] = tuple(parts)
+            k = seen.get(bone, 0)
+            seen[bone] = k + 1
+            chosen: dict[str, np.ndarray] = {}
+            for field_side in SIDES if bone in _MIDLINE else ("r",):
+                sel = [m for f, m in fields[bone] if f.region == name and f.side == field_side][k].copy()
+                if not isinstance(part, SacrumSurface):
+                    mask = taken.setdefault((bone, field_side), np.zeros(right[bone].n_faces, bool))
+                    sel &= ~mask
+                    mask |= sel
+                chosen[field_side] = np.flatnonzero(sel)
+            for side in SIDES:  # mirrored hip bones and femurs keep the face order
+                parts[side].append((_sided(bone, side), chosen[side if bone in _MIDLINE else "r"]))
+        for side in SIDES:
+            out.regions[f"{name}_{side}"] = tuple(parts[side])
 
 
-def _mirror_faces(mesh: Mesh, faces: np.ndarray) -> np.ndarray:
-    """The faces of a midline mesh that mirror ``faces`` across the sagittal plane.
-
-    Midline bones are one mesh, not exactly symmetric after decimation, so the
-    left-side region is made of the faces nearest to the mirrored right-side
-    faces: the two sides then match as closely as the mesh allows.
-    """
-    from scipy.spatial import cKDTree
-
-    centres = mesh.face_centers
-    _, idx = cKDTree(centres).query(centres[faces] * MIRROR)
-    return np.unique(idx)
+def _polygon_signed_distance(pts: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Distance of ``pts`` ``(n, 2)`` to the closed polygon's border, positive inside (even-odd rule)."""
+    a, b = poly, np.roll(poly, -1, axis=0)
+    ab = b - a
+    best = np.full(len(pts), np.inf)
+    for lo in range(0, len(pts), 4096):
+        p = pts[lo : lo + 4096, None, :]
+        t = np.clip(((p - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-18), 0.0, 1.0)
+        best[lo : lo + 4096] = np.linalg.norm(p - (a + t[..., None] * ab), axis=-1).min(axis=1)
+    return np.where(_point_in_polygon(pts, poly), best, -best)
 
 
-def _select_ilium_polygon(mesh: Mesh, sheet: IliumSheet, polygon: list, curves_uv: dict) -> np.ndarray:
-    pts = []
+def _ilium_polygon_field(sheet: IliumSheet, polygon: list, curves_uv: dict, pts: np.ndarray,
+                         normals: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Inside the ``(u, v)`` polygon, on the outer face of the wing: min of three fields in mm."""
+    items = []
     for item in polygon:
         if isinstance(item, str):
-            rev = item.startswith("-")
             c = curves_uv[item.lstrip("-")]
-            pts.append(c[::-1] if rev else c)
+            items.append(c[::-1] if item.startswith("-") else c)
         else:
-            pts.append(np.asarray([item], float))
-    poly = np.vstack(pts)
-    centres = mesh.face_centers
-    uv, dist, outer = sheet.uv_of(centres)
-    half = sheet.half_thickness.ravel()[sheet.tree.query(centres)[1]]
-    facing = np.einsum("ij,ij->i", mesh.face_normals, outer) > 0.25
-    on_plate = dist < half + 3.0
-    return _point_in_polygon(uv, poly) & facing & on_plate
+            items.append(np.asarray([item], float))
+    poly = np.vstack(items)
+    # (u, v) scaled to millimetres along the mid-surface, so the distance is about mm
+    mm = np.array([np.linalg.norm(np.diff(sheet.mid, axis=a), axis=2).sum(axis=a).mean() for a in (0, 1)])
+    uv, dist, outer, half = sheet.coordinates(pts)
+    in_polygon = _polygon_signed_distance(uv * mm, poly * mm)
+    facing = _NORMAL_MM * (np.einsum("ij,ij->i", normals, outer) - 0.25)
+    on_plate = half + 3.0 - dist
+    return np.minimum(np.minimum(in_polygon, facing), on_plate)
 
 
-def _select_capsule(mesh: Mesh, bones: BoneSet, part: Capsule) -> np.ndarray:
+def _capsule_field(bones: BoneSet, part: Capsule, pts: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """Within ``radius`` of the segment, normal within ``max_angle``: min of two fields in mm."""
     if part.bone == "femur":
         a = _femur_local_to_pelvis(bones, part.a)
         b = _femur_local_to_pelvis(bones, part.b)
@@ -274,27 +373,37 @@ def _select_capsule(mesh: Mesh, bones: BoneSet, part: Capsule) -> np.ndarray:
         a, b = np.asarray(part.a, float), np.asarray(part.b, float)
         normal = np.asarray(part.normal, float)
     normal = normal / np.linalg.norm(normal)
-    c = mesh.face_centers
     ab = b - a
-    t = np.clip(((c - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
-    dist = np.linalg.norm(c - (a + t[:, None] * ab), axis=1)
-    cos_max = np.cos(np.radians(part.max_angle))
-    return (dist <= part.radius) & (mesh.face_normals @ normal >= cos_max)
+    t = np.clip(((pts - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
+    dist = np.linalg.norm(pts - (a + t[:, None] * ab), axis=1)
+    facing = _NORMAL_MM * (normals @ normal - np.cos(np.radians(part.max_angle)))
+    return np.minimum(part.radius - dist, facing)
 
 
-def _select_sacrum(mesh: Mesh, bones: BoneSet, part: SacrumSurface, side: float) -> np.ndarray:
-    sac = bones.sacrum
-    c = mesh.face_centers
+def _sacrum_field(bones: BoneSet, part: SacrumSurface, pts: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """The anterior or dorsal sacral surface in a band of ``t`` and of ``z``: min of fields in mm.
+
+    ``t`` and the surface normal are interpolated along the midline at the foot of each
+    point in the sagittal plane (continuous, unlike the nearest midline sample).
+    """
     from scipy.spatial import cKDTree
 
-    # nearest midline sample in the sagittal plane gives t; its anterior normal tells the face
-    flat = c.copy()
+    sac = bones.sacrum
+    flat = pts.copy()
     flat[:, 2] = 0.0
     _, i = cKDTree(sac.midline).query(flat)
-    t = sac.t[i]
-    facing = np.einsum("ij,ij->i", mesh.face_normals, sac.anterior[i])
+    n = len(sac.t)
+    lo, hi = np.maximum(i - 1, 0), np.minimum(i + 1, n - 1)
+    seg = sac.midline[hi] - sac.midline[lo]
+    f = np.clip(((flat - sac.midline[lo]) * seg).sum(1) / np.maximum((seg * seg).sum(1), 1e-12), 0, 1)
+    t = (1 - f) * sac.t[lo] + f * sac.t[hi]
+    ant = (1 - f)[:, None] * sac.anterior[lo] + f[:, None] * sac.anterior[hi]
+    ant /= np.linalg.norm(ant, axis=1, keepdims=True)
     want = 1.0 if part.surface == "anterior" else -1.0
-    z = c[:, 2] * side
-    t0, t1 = part.t
+    length = float(np.linalg.norm(np.diff(sac.midline, axis=0), axis=1).sum())
+    z = pts[:, 2]
     z0, z1 = np.asarray(part.z, float) * bones.params.scale * bones.params.pelvis_width
-    return (facing * want > 0.45) & (t >= t0) & (t <= t1) & (z >= z0) & (z <= z1)
+    t0, t1 = part.t
+    fields = [_NORMAL_MM * (want * np.einsum("ij,ij->i", normals, ant) - 0.45),
+              length * (t - t0), length * (t1 - t), z - z0, z1 - z]  # fmt: skip
+    return np.min(np.vstack(fields), axis=0)

@@ -54,6 +54,7 @@ class Section(_Table):
 
     grid_spacing: Annotated[float, Field(gt=0.0, le=5.0)]
     target_faces: Annotated[int, Field(ge=100)]
+    edge_length: Annotated[float, Field(gt=0.2, le=10.0)]
     blend: NonNegative
 
 

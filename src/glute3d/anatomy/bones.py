@@ -148,6 +148,33 @@ class IliumSheet:
         d, i = self.tree.query(np.asarray(points, float), workers=-1)
         return self.uv.reshape(-1, 2)[i], d, self.outer.reshape(-1, 3)[i]
 
+    def coordinates(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Continuous sheet coordinates of ``points``: ``(uv, distance, outer_normal, half_thickness)``.
+
+        Like :meth:`uv_of`, refined within the cell of the nearest sample by a local
+        linear fit, so ``uv`` varies smoothly with the point (level sets of functions of
+        ``uv`` are smooth curves, not steps of the sample grid); points beyond the wing's
+        border get the border's ``uv``, as with :meth:`uv_of`; ``distance`` is from that
+        point of the mid-surface.
+        """
+        pts = np.asarray(points, float)
+        n_u, n_v = self.half_thickness.shape
+        _, k = self.tree.query(pts, workers=-1)
+        i, j = np.divmod(k, n_v)
+        i0, i1 = np.maximum(i - 1, 0), np.minimum(i + 1, n_u - 1)
+        j0, j1 = np.maximum(j - 1, 0), np.minimum(j + 1, n_v - 1)
+        tu = (self.mid[i1, j] - self.mid[i0, j]) / ((i1 - i0) / (n_u - 1))[:, None]
+        tv = (self.mid[i, j1] - self.mid[i, j0]) / ((j1 - j0) / (n_v - 1))[:, None]
+        d = pts - self.mid[i, j]
+        a, b, c = np.einsum("ij,ij->i", tu, tu), np.einsum("ij,ij->i", tu, tv), np.einsum("ij,ij->i", tv, tv)
+        ru, rv = np.einsum("ij,ij->i", tu, d), np.einsum("ij,ij->i", tv, d)
+        det = np.maximum(a * c - b * b, 1e-12)
+        du, dv = (c * ru - b * rv) / det, (a * rv - b * ru) / det
+        uv = np.clip(self.uv[i, j] + np.column_stack([du, dv]), 0.0, 1.0)  # beyond the wing: its border
+        du, dv = (uv - self.uv[i, j]).T
+        dist = np.linalg.norm(d - du[:, None] * tu - dv[:, None] * tv, axis=1)
+        return uv, dist, self.outer[i, j], self.half_thickness[i, j]
+
     def surface_point(self, uv: np.ndarray, *, side: float = 1.0) -> np.ndarray:
         """Points on the outer (``side=1``) or inner (``side=-1``) face at ``uv`` (bilinear)."""
         uv = np.atleast_2d(np.asarray(uv, float))
@@ -632,9 +659,11 @@ def femur_design(params: BoneParameters | None = None, bp: dict | None = None) -
 
 # ============================================================================ all bones
 def mesh_design(design, section: dict, scale: float = 1.0) -> Mesh:
-    """Contour one bone design with its blueprint section's grid spacing and triangle budget."""
+    """Contour one bone design with its blueprint section's grid spacing, triangle budget and edge length."""
     lo, hi = design.bounds()
-    return mesh_sdf(design.sdf, lo, hi, section["grid_spacing"] * scale, target_faces=section["target_faces"])
+    spacing = section["grid_spacing"] * scale
+    edge = section["edge_length"] * scale
+    return mesh_sdf(design.sdf, lo, hi, spacing, target_faces=section["target_faces"], edge_length=edge)
 
 
 def femur_mesh(params: BoneParameters | None = None) -> tuple[Mesh, FemurDesign]:

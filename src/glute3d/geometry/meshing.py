@@ -2,7 +2,7 @@
 
 The field is sampled on a regular grid (exactly only in a narrow band around
 the surface, interpolated elsewhere), contoured by VTK's marching cubes,
-smoothed and decimated to a triangle budget.  All steps are deterministic.
+smoothed, decimated to a triangle budget and remeshed into even triangles.  All steps are deterministic.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from glute3d.geometry.mesh import Mesh
+from glute3d.geometry.remesh import remesh_evenly
 from glute3d.geometry.sdf import SDF
 
 __all__ = ["check_closed_manifold", "contour", "mesh_sdf", "occupancy", "sample_grid"]
@@ -73,14 +74,18 @@ def contour(
     spacing: float,
     *,
     target_faces: int,
+    edge_length: float | None = None,
     smooth_iterations: int = 30,
 ) -> Mesh:
     """Zero level set of a sampled field as a watertight, outward-facing mesh.
 
-    The largest connected piece is kept; it is smoothed (windowed sinc, which
-    keeps volume), decimated to about ``target_faces`` triangles with topology
-    preserved, and its coordinates rounded to float32 so that what is written
-    to disk is exactly what landmarks are computed on.
+    The largest connected piece is kept; it is smoothed (Taubin, which keeps
+    volume) and decimated to about ``target_faces`` triangles with topology
+    preserved.  With ``edge_length`` the decimated mesh is then remeshed into
+    well-shaped triangles of about that size on the smoothed surface
+    (:func:`~glute3d.geometry.remesh.remesh_evenly`; decimation alone leaves
+    needles and fans).  Coordinates are rounded to float32 so that what is
+    written to disk is exactly what landmarks are computed on.
     """
     import pyvista as pv
 
@@ -90,22 +95,25 @@ def contour(
     surf = surf.connectivity("largest")
     surf = pv.PolyData(np.asarray(surf.points), surf.faces)  # drop every data array
     surf = surf.smooth_taubin(n_iter=smooth_iterations, pass_band=0.05)
+    reference = Mesh.from_pyvista(surf)
     if surf.n_cells > target_faces:
         surf = surf.decimate_pro(
             1.0 - target_faces / surf.n_cells, preserve_topology=True, feature_angle=60.0, splitting=False
         )
     surf = surf.clean()
     mesh = Mesh.from_pyvista(surf)
+    if edge_length is not None:
+        mesh = remesh_evenly(mesh, reference, edge_length)
     mesh = Mesh(mesh.vertices.astype(np.float32).astype(float), mesh.faces)
     if mesh.volume < 0:
         mesh = Mesh(mesh.vertices, mesh.faces[:, ::-1].copy())
     return mesh
 
 
-def mesh_sdf(fn: SDF, lower, upper, spacing: float, *, target_faces: int) -> Mesh:
+def mesh_sdf(fn: SDF, lower, upper, spacing: float, *, target_faces: int, edge_length: float | None = None) -> Mesh:
     """Sample and contour in one call."""
     values, origin = sample_grid(fn, lower, upper, spacing)
-    return contour(values, origin, spacing, target_faces=target_faces)
+    return contour(values, origin, spacing, target_faces=target_faces, edge_length=edge_length)
 
 
 def check_closed_manifold(mesh: Mesh) -> list[str]:

@@ -7,6 +7,11 @@
    two muscles (see :meth:`~glute3d.anatomy.paths.context.PathContext.in_plane`).
 4. The rest is pushed out of the bones (to the tube radius), out of the muscles in the
    branch's ``avoid`` list and beneath those in its ``under`` list, and smoothed, a few times.
+5. The curve is faired like an elastic rod: curvature is smoothed away where it is
+   concentrated (a kink where a push or a plane ended, a stick between two waypoints), and the
+   bones and the ``avoid`` muscles push back, until no 2 mm step turns by more than
+   :data:`MAX_TURN_DEG` (nor tighter than twice the tube's radius); the centreline is then
+   resampled along a cubic spline, so its curvature varies continuously.
 """
 
 from __future__ import annotations
@@ -22,11 +27,18 @@ from glute3d.anatomy.paths.result import Branch
 from glute3d.anatomy.paths.specs import BranchSpec
 from glute3d.anatomy.paths.waypoints import evaluate, plane_of
 from glute3d.geometry.curves import catmull_rom, resample
+from glute3d.geometry.distance import point_segment_distance
 
-__all__ = ["STEP", "generate_branch"]
+__all__ = ["MAX_TURN_DEG", "STEP", "generate_branch", "turning_angles"]
 
 STEP = 2.0  # mm between centreline samples
 _ITERATIONS = 6  # relaxation passes (planes, bones, muscles)
+#: The sharpest turn between two consecutive 2 mm steps of a centreline (a bending radius
+#: of about 9.6 mm: no kinks).  Thick branches bend no tighter than twice their radius.
+MAX_TURN_DEG = 12.0
+_FAIR_ITERATIONS = 40
+_FAIR_ROUNDS = 6
+_FAIR_CLEAR = 0.6  # mm a faired centreline keeps off the muscles it avoids
 
 Plane = tuple[str, str, str]
 
@@ -232,6 +244,100 @@ def _relax(ctx: PathContext, spec: BranchSpec, pts: np.ndarray, idx: list[int] |
         pts[free] += np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
 
 
+def turning_angles(c: np.ndarray) -> np.ndarray:
+    """Angle (degrees) between each pair of consecutive segments of the polyline ``c``."""
+    d = np.diff(c, axis=0)
+    u = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+    return np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", u[:-1], u[1:]), -1.0, 1.0)))
+
+
+def _turn_limit(radius: float) -> float:
+    """The largest turn (degrees) per :data:`STEP` for a tube of ``radius``: at most MAX_TURN_DEG, R >= 2 radius."""
+    return min(MAX_TURN_DEG, float(np.degrees(STEP / (2.0 * radius))))
+
+
+def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
+    """Smooth away concentrated curvature, keeping clear of bone and the ``avoid`` muscles.
+
+    Each pass moves the samples around a sharp turn toward the mean of their neighbours
+    (gentle bends do not move), and the bones push back; what pushes back pushes the
+    neighbours too, so a curve held out at a kink lifts off into a round bend.  The
+    ``avoid`` muscles push back after the bones have settled (their distance queries cost
+    more), then the curve is faired again.  The ends stay.
+    """
+    r = spec.radius
+    limit = 0.8 * _turn_limit(r)  # aim below the limit: the last pushes add a little
+    avoid = [m for m in spec.avoid or () if f"{m}_{ctx.side}" in ctx.muscles]
+    if len(pts) < 3:
+        return pts.copy()
+    relaxed = pts
+    for _ in range(_FAIR_ROUNDS):
+        pts = _fair_against_bone(ctx, pts, r, limit)
+        # only samples the fairing moved can have come too close to a muscle
+        moved = point_segment_distance(pts[:, None], relaxed[None, :-1], relaxed[None, 1:]).min(axis=1) > 0.05
+        moved[[0, -1]] = False
+        push = np.zeros_like(pts)
+        for mname in avoid if moved.any() else ():
+            fld = ctx.field(mname)
+            near = moved & np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
+            if near.any():
+                dm, gm = fld(pts[near])
+                push[near] += np.maximum(_FAIR_CLEAR - dm, 0.0)[:, None] * gm
+        if not push.any():
+            break
+        inner = np.zeros(len(pts), bool)
+        inner[1:-1] = True
+        pts = pts + _spread_push(push, inner)
+    # the last pushes may have left a bend: fair it once more (moving far less than the
+    # clearance the pushes left), and make the curvature change gradually too (no step from
+    # straight to bent) with a light smoothing
+    pts = _fair_against_bone(ctx, pts, r, limit)
+    soft = _gaussian(pts, 1.0)
+    pts[1:-1] = soft[1:-1]
+    db, gb = ctx.bones(pts)
+    inner = np.zeros(len(pts), bool)
+    inner[1:-1] = True
+    return pts + _spread_push(np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb * inner[:, None], inner)
+
+
+def _fair_against_bone(ctx: PathContext, pts: np.ndarray, r: float, limit: float) -> np.ndarray:
+    """The fairing passes of :func:`_fair` with only the bones pushing back (cheap grid lookups)."""
+    inner = np.zeros(len(pts), bool)
+    for _ in range(_FAIR_ITERATIONS):
+        pts = resample(pts, STEP)  # even steps: the turn per step measures curvature
+        turn = np.r_[0.0, turning_angles(pts), 0.0]
+        if turn.max() <= limit:
+            break
+        # weight: 0 for bends under half the limit, 1 from the limit on; spread over the neighbours
+        w = _running_max(np.clip((turn - 0.5 * limit) / (0.5 * limit), 0.0, 1.0), 2)
+        w[[0, -1]] = 0.0
+        for _ in range(3):
+            mean = pts.copy()
+            mean[1:-1] = 0.5 * (pts[:-2] + pts[2:])
+            pts += w[:, None] * (mean - pts)
+        db, gb = ctx.bones(pts)
+        push = np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
+        inner = np.zeros(len(pts), bool)
+        inner[1:-1] = True
+        pts += _spread_push(push * inner[:, None], inner)
+    return pts
+
+
+def _spline_resample(pts: np.ndarray, step: float) -> np.ndarray:
+    """The curve resampled at equal steps along a cubic spline through ``pts`` (C2: curvature continuous)."""
+    from scipy.interpolate import CubicSpline
+
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    keep = np.r_[True, seg > 1e-9]
+    pts = pts[keep]
+    if len(pts) < 4:
+        return resample(pts, step)
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))]
+    spline = CubicSpline(arc, pts, bc_type="natural")
+    fine = spline(np.linspace(0.0, arc[-1], 8 * len(pts)))
+    return resample(fine, step)
+
+
 def generate_branch(
     ctx: PathContext, spec: BranchSpec, done: Mapping[str, Branch], solved: Mapping[str, list[np.ndarray]]
 ) -> tuple[Branch, list[np.ndarray]]:
@@ -257,4 +363,5 @@ def generate_branch(
     _relax(ctx, spec, pts, idx, _samples(layout, idx, len(pts)))
     solved_pts = [pts[i] for i in (idx[1:] if spec.parent is not None else idx)]
     exit_pt = next((pts[idx[k]].copy() for k, e in enumerate(layout.exits) if e), None)
-    return Branch(spec.name, resample(pts, STEP), spec.radius, spec.parent, exit_pt, spec.risk), solved_pts
+    centreline = _spline_resample(_fair(ctx, spec, pts), STEP)
+    return Branch(spec.name, centreline, spec.radius, spec.parent, exit_pt, spec.risk), solved_pts
