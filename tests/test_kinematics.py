@@ -324,3 +324,28 @@ def test_actions_api(model):
         actions(model, "gluteus_medius_anterior")
     with pytest.raises(KeyError, match="unknown movement"):
         act.strength("circumduction")
+
+
+# =============================================================================== sweep
+def test_moment_arm_sweep_matches_the_posed_muscles(model):
+    """Over flexion and ab/adduction the fast sweep gives the regenerated muscles' moment arms."""
+    from glute3d.anatomy.pose import hip_axes as axes_of
+    from glute3d.teaching.actions import moment_arm_sweep, muscle_leave
+
+    poses = [Pose(flexion=60), Pose(flexion=90), Pose(adduction=-30), Pose(adduction=20)]
+    sweep = moment_arm_sweep(model, poses, side="l")
+    assert set(sweep) == {n for n in model.muscles if n.endswith("_l")}
+    for i, pose in enumerate(poses):
+        posed = model.posed(pose)
+        for name, m in posed.muscles.items():
+            if m.side != "l":
+                continue
+            full = moment_arms(
+                m.fibres,
+                posed.hip_centers["l"],
+                axes_of(pose, "l"),
+                anchor=muscle_anchor(name),
+                leave=muscle_leave(name),
+            )
+            assert sweep[name][i].shape == full.shape
+            assert np.abs(m.weights @ (full - sweep[name][i])).max() < 4.5, (name, pose)
