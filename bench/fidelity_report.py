@@ -20,6 +20,7 @@ import numpy as np
 import glute3d
 from glute3d.anatomy.pose import Pose
 from glute3d.io.atomic import write_atomically
+from glute3d.teaching.actions import moment_arm_sweep
 from glute3d.teaching.fidelity import COMPARTMENTS, POSTERIOR, compare, crossing_angle, load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +59,38 @@ def _plot(name: str, x: np.ndarray, xlabel: str, cmp, axis: int, out: Path) -> N
     plt.close(fig)
 
 
+def _fibre_flip(model, out: Path) -> None:
+    """Every fibre's rotation moment arm against flexion (moment_arm_sweep): the posterior fibres turn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    flex = np.linspace(0.0, 90.0, 91)
+    sweep = moment_arm_sweep(model, [Pose(flexion=float(f)) for f in flex])
+    names = ("gluteus_medius_r", "gluteus_minimus_r", "piriformis_r", "gluteus_maximus_r")
+    fig, axs = plt.subplots(1, 4, figsize=(17, 4.6), sharey=True)
+    cmap = plt.get_cmap("coolwarm")
+    for ax, name in zip(axs, names):
+        arms = sweep[name][:, :, 2]
+        n = arms.shape[1]
+        for k in range(n):
+            ax.plot(flex, arms[:, k], color=cmap(k / max(n - 1, 1)), lw=1.2)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        first = "anterior" if name.split("_")[1] in ("medius", "minimus") else "superior"
+        last = "posterior" if first == "anterior" else "inferior"
+        ax.set_title(f"{name[:-2].replace('_', ' ')}: blue {first} … red {last}", fontsize=10)
+        ax.set_xlabel("hip flexion (°)")
+        ax.grid(alpha=0.3)
+    axs[0].set_ylabel("internal rotation moment arm (mm)\n(negative: external rotation)")
+    fig.suptitle("Each fibre's rotation moment arm as the hip flexes: the posterior fibres turn to internal rotation")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=110, format="png")
+    write_atomically(out, buf.getvalue())
+    plt.close(fig)
+
+
 def main(path: Path) -> None:
     ref = load_reference(path)
     model = glute3d.load_model()
@@ -65,6 +98,7 @@ def main(path: Path) -> None:
     abd = compare(model, ref, [Pose(adduction=-float(a)) for a in ABDUCTION])
     rot = compare(model, ref, [Pose(rotation=float(r)) for r in ROTATION])
     img = ROOT / "docs" / "images"
+    _fibre_flip(model, img / "fibre_rotation_vs_flexion.png")
     _plot("Hip flexion 0-90°", FLEXION, "hip flexion (°)", flex, 2, img / "fidelity_rotation_vs_flexion.png")
     _plot("Hip flexion 0-90°", FLEXION, "hip flexion (°)", flex, 0, img / "fidelity_flexion_vs_flexion.png")
     _plot("Hip flexion 0-90°", FLEXION, "hip flexion (°)", flex, 1, img / "fidelity_adduction_vs_flexion.png")
