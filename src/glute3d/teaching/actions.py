@@ -327,7 +327,7 @@ def actions(model: Model, name: str, pose: Pose | None = None, *, anchor: float 
     muscle, part = _resolve(name, muscles)
     side = muscle.side
     at = muscle_anchor(muscle.name) if anchor is None else anchor
-    axes = hip_axes(use_pose, side)
+    axes = hip_axes(use_pose, side) @ target.room[:3, :3].T  # the joint axes turn with the pelvis
     arms = moment_arms(muscle.fibres, target.hip_centers[side], axes, anchor=at, leave=muscle_leave(muscle.name))
 
     def make(label: str, idx: np.ndarray, parts: dict[str, Action] | None = None) -> Action:

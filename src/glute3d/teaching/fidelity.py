@@ -154,7 +154,7 @@ def our_arms(model: Model, name: str) -> np.ndarray:
     arms = moment_arms(
         muscle.fibres[idx],
         model.hip_centers["r"],
-        hip_axes(pose, "r"),
+        hip_axes(pose, "r") @ model.room[:3, :3].T,
         anchor=muscle_anchor(comp.muscle),
         leave=muscle_leave(comp.muscle),
     )
