@@ -453,7 +453,7 @@ BROKEN_SPECS = [
     ('origin = ["gluteus_medius_origin"]\n', "", "gluteus_medius.origin", ["missing required field 'origin'"]),
     ('origin = ["tfl_origin"]', 'origin = ["tfl_orgin"]', "tensor_fasciae_latae.origin[0]",
      ["unknown region 'tfl_orgin'", "did you mean 'tfl_origin'", "landmarks.toml"]),
-    ("ischial_spine = 0.6 }", "ischial_spin = 0.6 }", "piriformis.waypoints[0].at.ischial_spin",
+    ("ischial_spine = 0.5 }", "ischial_spin = 0.5 }", "piriformis.waypoints[0].at.ischial_spin",
      ["unknown point 'ischial_spin'", "did you mean 'ischial_spine'"]),
     ("parts = { superior = [0.0, 0.55]", "parts = { superor = [0.0, 0.55]", "gluteus_maximus.parts.superor",
      ["did you mean 'superior'", "structures.toml"]),

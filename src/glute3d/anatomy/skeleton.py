@@ -178,13 +178,22 @@ class Skeleton:
         """The femoral shaft frame of ``side`` in this skeleton's pose (see :func:`shaft_frame`)."""
         return shaft_frame(self.bones[f"femur_{side}"].vertices, self.point(f"lesser_trochanter_{side}"), side)
 
-    def moved(self, femur_transforms: Mapping[str, np.ndarray]) -> Skeleton:
+    def moved(self, femur_transforms: Mapping[str, np.ndarray], every_bone: np.ndarray | None = None) -> Skeleton:
         """A copy with each femur (mesh and landmarks) moved by its ``4 x 4`` transform, keyed by side.
 
-        The pelvis, and every region (faces of a bone, moving with it), are shared.
+        The pelvis, and every region (faces of a bone, moving with it), are shared.  With
+        ``every_bone``, all bones and landmarks are moved by that one transform instead (the
+        pelvis posed in the room, carrying the femurs with it).
         """
         bones = dict(self.bones)
         points, curves = dict(self.landmarks.points), dict(self.landmarks.curves)
+        if every_bone is not None:
+            t = np.asarray(every_bone, float)
+            bones = {k: b.transformed(t) for k, b in bones.items()}
+            for table in (points, curves):
+                for name, (bone, xyz) in table.items():
+                    table[name] = (bone, xyz @ t[:3, :3].T + t[:3, 3])
+            femur_transforms = {}
         for side, t in femur_transforms.items():
             femur = f"femur_{side}"
             bones[femur] = self.bones[femur].transformed(t)

@@ -88,10 +88,24 @@ class Skin:
     bottom: float
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def transformed(self, matrix: np.ndarray) -> Skin:
+        """The same skin moved by a ``4 x 4`` rigid transform (the pelvis posed in the room).
+
+        Its cut planes are no longer horizontal: :attr:`closed` is this skin's own, moved.
+        """
+        m = np.asarray(matrix, float)
+        out = Skin(self.mesh.transformed(m), self.top, self.bottom)
+        out._cache["frame"] = (self, m)
+        return out
+
     @cached_property
     def closed(self) -> Mesh:
         """The skin with flat caps in its cut planes (a closed surface, for inside tests)."""
         import pyvista as pv
+
+        if "frame" in self._cache:
+            frame, m = self._cache["frame"]
+            return frame.closed.transformed(m)
 
         edges = self.mesh.to_pyvista().extract_feature_edges(
             boundary_edges=True, feature_edges=False, manifold_edges=False, non_manifold_edges=False

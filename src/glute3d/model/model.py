@@ -110,12 +110,17 @@ class Model:
         """A copy with both femurs (meshes and landmarks) and everything on them moved to ``pose``.
 
         The pose is absolute: posing a posed model starts again from its neutral model.
-        The copy shares the pelvis and every pose-independent cache with this model.
+        The copy shares the pelvis and every pose-independent cache with this model.  A pose
+        with pelvis angles (``pelvis_tilt``, ``pelvis_list``, ``pelvis_rotation``) moves the
+        whole model rigidly in the room after the hips: bones, landmarks, muscles, paths and
+        skin are those of the same hip pose, turned with the pelvis.
         """
         if not isinstance(pose, Pose):
             msg = f"pose must be a glute3d.Pose, got {type(pose).__name__}"
             raise PoseError(msg, field="pose", value=pose, allowed="Pose")
         neutral = self.neutral
+        if any(pose.pelvis):
+            return self._pelvis_posed(pose)
         moved = neutral.skeleton.moved(self._femur_transforms(pose))
         return Model(
             bones=moved.bones,
@@ -124,6 +129,29 @@ class Model:
             source=neutral.source,
             pose=pose,
             _cache={"neutral": neutral},
+        )
+
+    @property
+    def room(self) -> np.ndarray:
+        """``(4, 4)`` where the pelvis stands in the room: identity unless the pose tilts, lists or turns it."""
+        return np.array(self._cache.get("room", np.eye(4)))
+
+    def _pelvis_posed(self, pose: Pose) -> Model:
+        """The model of ``pose``'s hip angles in the pelvis frame (cached as ``frame``), turned into the room."""
+        from dataclasses import replace
+
+        from glute3d.anatomy.pose import pelvis_transform
+
+        frame = self.neutral.posed(replace(pose, pelvis_tilt=0.0, pelvis_list=0.0, pelvis_rotation=0.0))
+        t = pelvis_transform(pose)
+        world = frame.skeleton.moved({}, every_bone=t)
+        return Model(
+            bones=world.bones,
+            landmarks=world.landmarks,
+            parameters=frame.parameters,
+            source=frame.source,
+            pose=pose,
+            _cache={"neutral": self.neutral, "frame": frame, "room": t},
         )
 
     def _femur_transforms(self, pose: Pose | None) -> dict[str, np.ndarray]:
@@ -168,7 +196,11 @@ class Model:
     def muscles(self) -> dict[str, Muscle]:
         """Sided name to :class:`~glute3d.anatomy.muscles.Muscle`, generated for this pose (cached)."""
         if "muscles" not in self._cache:
-            self._cache["muscles"] = self._muscle_rig().build(self._femur_transforms(self.pose))
+            if "frame" in self._cache:  # the pelvis posed in the room
+                t = self._cache["room"]
+                self._cache["muscles"] = {k: m.transformed(t) for k, m in self._cache["frame"].muscles.items()}
+            else:
+                self._cache["muscles"] = self._muscle_rig().build(self._femur_transforms(self.pose))
         return self._cache["muscles"]
 
     def _muscle_rig(self) -> MuscleRig:
@@ -184,6 +216,9 @@ class Model:
         """Sided name to :class:`~glute3d.anatomy.paths.NeurovascularPath` (nerves and arteries), for this pose."""
         from glute3d.anatomy.paths.rig import PathRig
 
+        if "paths" not in self._cache and "frame" in self._cache:
+            t = self._cache["room"]
+            self._cache["paths"] = {k: p.transformed(t) for k, p in self._cache["frame"].paths.items()}
         if "paths" not in self._cache:
             base = self.neutral._cache
             if "path_rig" not in base:
@@ -208,6 +243,10 @@ class Model:
             base["skin"] = neutral._read_skin() or generate_skin(neutral.skeleton, neutral.muscles)
         if neutral is self or self.pose is None:
             return base["skin"]
+        if "frame" in self._cache:
+            if "skin" not in self._cache:
+                self._cache["skin"] = self._cache["frame"].skin.transformed(self._cache["room"])
+            return self._cache["skin"]
         return bend(base["skin"], neutral.skeleton, self.skeleton)
 
     def skin_fingerprint(self) -> str:

@@ -134,7 +134,7 @@ class CachedModel:
 
     def posed(self, pose: Any) -> CachedModel:
         """The posed model, wrapped (one wrapper per pose, so its meshes are read once)."""
-        key = ("posed", tuple(pose.angles(s) for s in SIDES))
+        key = ("posed", tuple(pose.angles(s) for s in SIDES), tuple(getattr(pose, "pelvis", ())))
         if key not in self._children:
             self._children[key] = CachedModel(
                 self._model.posed(pose), self._folder, _base=self._base, _variants=self._variants, _store=self._store
@@ -159,7 +159,11 @@ class CachedModel:
     def key(self, what: str) -> str:
         """The cache key of ``what`` (``"meshes"``, ``"parts"``, ...) for this model, pose and variants."""
         pose = getattr(self._model, "pose", None)
-        angles = [pose.angles(s) for s in SIDES] if pose is not None else None
+        angles: list | None = None
+        if pose is not None:
+            angles = [pose.angles(s) for s in SIDES]
+            if any(getattr(pose, "pelvis", ())):
+                angles.append(list(pose.pelvis))  # the pelvis in the room (absent: keys as before)
         variants = {k: v for k, v in sorted(self._variants.items()) if v != "normal"}
         inputs = json.dumps([self._base, angles, variants, what, FORMAT], sort_keys=True, default=str)
         return hashlib.sha256(inputs.encode()).hexdigest()[:24]

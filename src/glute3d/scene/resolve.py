@@ -150,7 +150,15 @@ def apply_pose(scene: SceneFields, model: SceneSource) -> SceneSource:
 
     flexion, adduction, rotation = ({s: scene.pose.angles(s)[k] for s in SIDES} for k in range(3))
     try:
-        pose = JointPose(flexion=flexion, adduction=adduction, rotation=rotation)
+        tilt, lst, rot = scene.pose.pelvis
+        pose = JointPose(
+            flexion=flexion,
+            adduction=adduction,
+            rotation=rotation,
+            pelvis_tilt=tilt,
+            pelvis_list=lst,
+            pelvis_rotation=rot,
+        )
     except ValueError as exc:
         field_name = getattr(exc, "field", None)
         path = ("pose", field_name) if field_name in Pose.model_fields else ("pose",)

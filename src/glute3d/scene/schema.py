@@ -95,6 +95,10 @@ POSE_RANGES: dict[str, tuple[float, float]] = {
     "flexion": (-30.0, 120.0),
     "adduction": (-50.0, 30.0),
     "rotation": (-45.0, 45.0),
+    "pelvis_tilt": (-30.0, 30.0),
+    "pelvis_list": (-20.0, 20.0),
+    "pelvis_rotation": (-30.0, 30.0),
+    "pelvic_drop": (-20.0, 20.0),
 }
 
 #: Largest coordinate, offset or direction component (mm): 100 m, far beyond any scene.
@@ -381,8 +385,33 @@ class Pose(_Table):
     side: Literal["r", "l", "both"] = Field(
         default="both", description="The hip(s) a plain number applies to (a table names its sides itself)."
     )
+    pelvis_tilt: float = Field(
+        default=0.0,
+        description="The pelvis in the room: posterior (+) / anterior (-) tilt, degrees (OpenSim pelvis_tilt).",
+        json_schema_extra=_range_text("pelvis_tilt"),
+    )
+    pelvis_list: float = Field(
+        default=0.0,
+        description="The pelvis in the room: right side down (+) / left side down (-), degrees (obliquity).",
+        json_schema_extra=_range_text("pelvis_list"),
+    )
+    pelvis_rotation: float = Field(
+        default=0.0,
+        description="The pelvis in the room: front turned to the left (+) / right (-), degrees.",
+        json_schema_extra=_range_text("pelvis_rotation"),
+    )
+    stance: Literal["r", "l"] | None = Field(
+        default=None,
+        description="Single-leg stance on this leg: with pelvic_drop, the stance hip adducts as the pelvis drops.",
+    )
+    pelvic_drop: float = Field(
+        default=0.0,
+        description="With stance: degrees the pelvis drops to the swing side (pelvis_list and stance-hip "
+        "adduction together, one movement seen from the room and from the femur).",
+        json_schema_extra=_range_text("pelvic_drop"),
+    )
 
-    @field_validator("flexion", "adduction", "rotation")
+    @field_validator("flexion", "adduction", "rotation", "pelvis_tilt", "pelvis_list", "pelvis_rotation", "pelvic_drop")
     @classmethod
     def _range(cls, v: Any, info: ValidationInfo) -> Any:
         lo, hi = POSE_RANGES[str(info.field_name)]
@@ -396,6 +425,8 @@ class Pose(_Table):
     def angles(self, side: str) -> tuple[float, float, float]:
         """``(flexion, adduction, rotation)`` of hip ``side`` (``"r"`` or ``"l"``); a missing side is 0."""
         flexion, adduction, rotation = (self._angle(name, side) for name in ("flexion", "adduction", "rotation"))
+        if self.stance == side:
+            adduction += self.pelvic_drop  # the stance hip adducts as the pelvis drops
         return (flexion, adduction, rotation)
 
     def _angle(self, name: str, side: str) -> float:
@@ -404,10 +435,24 @@ class Pose(_Table):
             return float(v.get(side, 0.0))
         return float(v) if self.side in ("both", side) else 0.0
 
+    @model_validator(mode="after")
+    def _stance_alone(self) -> Pose:
+        if self.pelvic_drop and self.stance is None:
+            raise ValueError('pelvic_drop needs stance = "r" or "l" (the leg the body stands on)')
+        if self.stance is not None and self.pelvis_list:
+            raise ValueError("give either stance with pelvic_drop or pelvis_list, not both (they are one movement)")
+        return self
+
+    @property
+    def pelvis(self) -> tuple[float, float, float]:
+        """``(tilt, list, rotation)`` of the pelvis in the room, degrees (list includes a stance's drop)."""
+        drop = 0.0 if self.stance is None else (-self.pelvic_drop if self.stance == "r" else self.pelvic_drop)
+        return (self.pelvis_tilt, self.pelvis_list + drop, self.pelvis_rotation)
+
     @property
     def is_neutral(self) -> bool:
-        """Every angle of both hips is 0."""
-        return all(a == 0.0 for s in SIDES for a in self.angles(s))
+        """Every angle of both hips and of the pelvis is 0."""
+        return all(a == 0.0 for s in SIDES for a in self.angles(s)) and not any(self.pelvis)
 
 
 # =============================================================================== overlays

@@ -15,59 +15,99 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from glute3d.anatomy.pose import MOVEMENTS, Pose, hip_axes
+from glute3d.anatomy.pose import MOVEMENTS, Pose, hip_axes, hip_rotation
 from glute3d.errors import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
 
-__all__ = ["Action", "Pose", "actions", "lines_of_action", "moment_arms"]
+__all__ = [
+    "Action",
+    "Pose",
+    "actions",
+    "lines_of_action",
+    "moment_arm_sweep",
+    "moment_arms",
+    "muscle_anchor",
+    "muscle_leave",
+]
 
 _MOVEMENT_AXIS = {name: (k, sign) for k, pair in enumerate(MOVEMENTS) for sign, name in zip((-1, 1), pair)}
 
 
 # ============================================================================ moment arms
-def lines_of_action(fibres: np.ndarray, *, reach: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
-    """Insertion points and unit pull directions of fibres on the bone they insert on.
+def lines_of_action(fibres: np.ndarray, *, anchor: float = 0.3, leave: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Where fibres pull on the bone they insert on, and the unit pull directions.
 
-    The pull at the insertion points along the chord to the fibre point ``reach``
-    mm (arc length) back toward the origin, which skips the short stretch where a
-    tendon wraps its own bone.
+    The pull acts at the point where the fibre leaves that bone, ``leave`` mm of
+    arc back from the insertion (a tendon lying on its trochanter passes its
+    pull on to the bone along that stretch, so the wrench on the bone is that of
+    the free fibre), and points along the straight line to the fibre's
+    *anchor*: the point, a fraction ``anchor`` of the way from origin (0) to
+    insertion (1), where the fibre leaves the pelvis (for a muscle of
+    ``muscles.toml`` its ``follow`` start: the last sample that stays with the
+    pelvis when the hip moves).  This is the free stretch of a taut fibre, as in
+    a path-point model (Delp et al. 1990, IEEE Trans Biomed Eng 37:757): the
+    bends where the fibre lies on the ilium or turns at the greater sciatic notch
+    lie on the pelvis side of the anchor and do not move the line, and the short
+    stretch where a tendon wraps its own trochanter is spanned by the chord.
 
     Parameters
     ----------
     fibres : numpy.ndarray
         ``(n, m, 3)`` polylines from origin (index 0) to insertion (index -1).
-    reach : float
-        Arc length in mm from the insertion to the point the pull aims at.
+    anchor : float
+        Fraction of the samples, 0 (origin) .. 1 (insertion), where the pull aims.
+    leave : float
+        Arc length in mm from the insertion to where the fibre leaves its bone
+        (a muscle's ``approach`` distance).
 
     Returns
     -------
     points, directions : numpy.ndarray
-        ``(n, 3)`` each.
+        ``(n, 3)`` each: the points where the fibres leave the bone, the pulls.
+
+    Examples
+    --------
+    >>> f = np.array([[[0.0, 100.0, 0.0], [0.0, 50.0, 0.0], [10.0, 0.0, 0.0]]])
+    >>> lines_of_action(f, anchor=0.5)[1].round(3)
+    array([[-0.196,  0.981,  0.   ]])
     """
     f = np.asarray(fibres, float)
-    rev = f[:, ::-1]
-    seg = np.linalg.norm(np.diff(rev, axis=1), axis=2)
-    arc = np.concatenate([np.zeros((len(f), 1)), np.cumsum(seg, axis=1)], axis=1)
-    target = np.minimum(reach, arc[:, -1])
-    k = np.clip((arc < target[:, None]).sum(axis=1), 1, f.shape[1] - 1)
-    rows = np.arange(len(f))
-    a0, a1 = arc[rows, k - 1], arc[rows, k]
-    w = np.clip((target - a0) / np.maximum(a1 - a0, 1e-9), 0.0, 1.0)[:, None]
-    aim = rev[rows, k - 1] * (1.0 - w) + rev[rows, k] * w
-    ins = rev[:, 0]
+    if not 0.0 <= anchor < 1.0:
+        msg = f"anchor must be a fraction of the fibre in [0, 1), got {anchor!r}"
+        raise ValueError(msg)
+    x = anchor * (f.shape[1] - 1)
+    k = int(np.floor(x))
+    w = x - k
+    aim = f[:, k] * (1.0 - w) + f[:, min(k + 1, f.shape[1] - 1)] * w
+    ins = _back_along(f[:, k:], leave) if leave > 0.0 else f[:, -1]
     d = aim - ins
     return ins, d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
 
 
-def moment_arms(fibres: np.ndarray, hip_center: np.ndarray, axes: np.ndarray, *, reach: float = 60.0) -> np.ndarray:
+def _back_along(f: np.ndarray, length: float) -> np.ndarray:
+    """The point ``length`` mm of arc back from the last sample of each polyline (or its first)."""
+    rev = f[:, ::-1]
+    seg = np.linalg.norm(np.diff(rev, axis=1), axis=2)
+    arc = np.concatenate([np.zeros((len(f), 1)), np.cumsum(seg, axis=1)], axis=1)
+    target = np.minimum(length, arc[:, -1])
+    k = np.clip((arc < target[:, None]).sum(axis=1), 1, f.shape[1] - 1)
+    rows = np.arange(len(f))
+    a0, a1 = arc[rows, k - 1], arc[rows, k]
+    w = np.clip((target - a0) / np.maximum(a1 - a0, 1e-9), 0.0, 1.0)[:, None]
+    return rev[rows, k - 1] * (1.0 - w) + rev[rows, k] * w
+
+
+def moment_arms(
+    fibres: np.ndarray, hip_center: np.ndarray, axes: np.ndarray, *, anchor: float = 0.3, leave: float = 0.0
+) -> np.ndarray:
     """Moment arm of every fibre about each hip axis, mm.
 
     Parameters
@@ -78,14 +118,15 @@ def moment_arms(fibres: np.ndarray, hip_center: np.ndarray, axes: np.ndarray, *,
         ``(3,)`` centre of the hip.
     axes : numpy.ndarray
         ``(k, 3)`` unit axes, usually :func:`hip_axes`.
-    reach : float
+    anchor, leave : float
         See :func:`lines_of_action`.
 
     Returns
     -------
     numpy.ndarray
         ``(n, k)``: ``((insertion - hip_center) x pull) . axis``; positive
-        produces flexion, adduction, internal rotation for :func:`hip_axes`.
+        produces flexion, adduction, internal rotation for :func:`hip_axes`
+        (OpenSim's moment arm ``-dL/dq`` of a straight path).
 
     Examples
     --------
@@ -93,12 +134,96 @@ def moment_arms(fibres: np.ndarray, hip_center: np.ndarray, axes: np.ndarray, *,
 
     >>> from glute3d.anatomy.pose import AXES
     >>> f = np.array([[[0.0, 50.0, 50.0], [0.0, 0.0, 50.0]]])
-    >>> moment_arms(f, np.zeros(3), AXES["r"]).round(1)
+    >>> moment_arms(f, np.zeros(3), AXES["r"], anchor=0.0).round(1)
     array([[  0., -50.,   0.]])
     """
-    ins, u = lines_of_action(fibres, reach=reach)
+    ins, u = lines_of_action(fibres, anchor=anchor, leave=leave)
     r = ins - np.asarray(hip_center, float)
     return np.cross(r, u) @ np.asarray(axes, float).T
+
+
+def _spec(muscle_name: str) -> Any:
+    from glute3d.anatomy.muscles.specs import muscle_specs
+
+    specs = muscle_specs()
+    base = muscle_name.rsplit("_", 1)[0]
+    if base not in specs:
+        raise KeyError(f"unknown muscle {muscle_name!r}{did_you_mean(base, specs)}")
+    return specs[base]
+
+
+def muscle_leave(muscle_name: str) -> float:
+    """Where a muscle's fibres leave their insertion bone: its ``approach`` distance, mm.
+
+    Examples
+    --------
+    >>> muscle_leave("gluteus_medius_l")
+    12.0
+    """
+    return float(_spec(muscle_name).approach[0])
+
+
+def muscle_anchor(muscle_name: str) -> float:
+    """Where the lines of action of a muscle aim (fraction of the fibre): its ``follow`` start.
+
+    Examples
+    --------
+    >>> muscle_anchor("piriformis_r")
+    0.74
+    """
+    return float(_spec(muscle_name).follow[0])
+
+
+def moment_arm_sweep(model: Model, poses: Sequence[Pose], side: str = "r") -> dict[str, np.ndarray]:
+    """Moment arms of every fibre of every muscle of ``side`` over many poses, without regenerating muscles.
+
+    A fibre's line of action (:func:`lines_of_action`) joins its anchor, which stays with the
+    pelvis, to the point where it leaves its insertion bone, which moves with the femur; so in
+    any pose it follows from the neutral fibres and the hip rotation alone.  This is what the
+    posed muscles give up to the small shifts of wrapping (within a few mm; see the tests), at
+    a fraction of a millisecond per pose: for animations and sweeps over the range of motion.
+
+    Parameters
+    ----------
+    model : Model
+        Any model; its neutral muscles are used.
+    poses : sequence of Pose
+        The hip poses (only ``side``'s angles matter).
+    side : {"r", "l"}
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Sided muscle name to ``(n_poses, n_fibres, 3)`` mm about the flexion, adduction and
+        internal-rotation axes of each pose.
+
+    Examples
+    --------
+    >>> import glute3d
+    >>> sweep = moment_arm_sweep(glute3d.load_model(), [Pose(flexion=f) for f in (0, 90)])
+    >>> arms = sweep["piriformis_r"].mean(axis=1)[:, 2]     # mean rotation arm, mm
+    >>> bool(arms[0] < 0 < arms[1])      # external rotator extended, internal flexed 90°
+    True
+    """
+    neutral = model.neutral
+    c = np.asarray(neutral.hip_centers[side], float)
+    rots = np.stack([hip_rotation(p, side) for p in poses])  # (P, 3, 3)
+    axes = np.stack([hip_axes(p, side) for p in poses])  # (P, 3, 3)
+    out: dict[str, np.ndarray] = {}
+    for name, muscle in neutral.muscles.items():
+        if muscle.side != side:
+            continue
+        anchor = muscle_anchor(name)
+        f = np.asarray(muscle.fibres, float)
+        x = anchor * (f.shape[1] - 1)
+        k = int(np.floor(x))
+        aim = f[:, k] * (1.0 - (x - k)) + f[:, min(k + 1, f.shape[1] - 1)] * (x - k)
+        leave = _back_along(f[:, k:], muscle_leave(name)) - c  # (F, 3), femur-fixed
+        r = np.einsum("pij,fj->pfi", rots, leave)  # (P, F, 3)
+        d = (aim - c)[None] - r
+        u = d / np.maximum(np.linalg.norm(d, axis=2, keepdims=True), 1e-12)
+        out[name] = np.einsum("pfi,pki->pfk", np.cross(r, u), axes)
+    return out
 
 
 # ============================================================================ actions
@@ -163,7 +288,7 @@ def _movement(movement: str) -> tuple[int, int]:
     return _MOVEMENT_AXIS[movement]
 
 
-def actions(model: Model, name: str, pose: Pose | None = None, *, reach: float = 60.0) -> Action:
+def actions(model: Model, name: str, pose: Pose | None = None, *, anchor: float | None = None) -> Action:
     """The hip actions of a muscle or muscle part in a pose.
 
     Parameters
@@ -175,8 +300,8 @@ def actions(model: Model, name: str, pose: Pose | None = None, *, reach: float =
         (``"gluteus_medius_anterior_r"``).
     pose : Pose, optional
         Defaults to the model's own pose.
-    reach : float
-        See :func:`lines_of_action`.
+    anchor : float, optional
+        See :func:`lines_of_action`; default: the muscle's own (:func:`muscle_anchor`).
 
     Returns
     -------
@@ -193,7 +318,7 @@ def actions(model: Model, name: str, pose: Pose | None = None, *, reach: float =
     >>> import glute3d
     >>> model = glute3d.load_model()
     >>> act = actions(model, "gluteus_medius_r")
-    >>> act.produces("abduction"), act.parts["anterior"].produces("flexion")
+    >>> act.produces("abduction"), act.parts["posterior"].produces("external_rotation")
     (True, True)
     """
     target = model if pose is None else model.posed(pose)
@@ -201,7 +326,9 @@ def actions(model: Model, name: str, pose: Pose | None = None, *, reach: float =
     muscles = target.muscles
     muscle, part = _resolve(name, muscles)
     side = muscle.side
-    arms = moment_arms(muscle.fibres, target.hip_centers[side], hip_axes(use_pose, side), reach=reach)
+    at = muscle_anchor(muscle.name) if anchor is None else anchor
+    axes = hip_axes(use_pose, side) @ target.room[:3, :3].T  # the joint axes turn with the pelvis
+    arms = moment_arms(muscle.fibres, target.hip_centers[side], axes, anchor=at, leave=muscle_leave(muscle.name))
 
     def make(label: str, idx: np.ndarray, parts: dict[str, Action] | None = None) -> Action:
         w = muscle.weights[idx]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,6 +52,19 @@ class Muscle:
     weights: np.ndarray
     parts: dict[str, np.ndarray]
     mesh: Mesh
+
+    def transformed(self, matrix: np.ndarray) -> Muscle:
+        """The same muscle moved by a ``4 x 4`` rigid transform (the pelvis posed in the room)."""
+        m = np.asarray(matrix, float)
+        rot, shift = m[:3, :3], m[:3, 3]
+        return replace(
+            self,
+            fibres=self.fibres @ rot.T + shift,
+            deep=self.deep @ rot.T + shift,
+            superficial=self.superficial @ rot.T + shift,
+            normals=self.normals @ rot.T,
+            mesh=self.mesh.transformed(m),
+        )
 
     @property
     def origin_points(self) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -79,6 +79,17 @@ class NeurovascularPath:
     def base(self) -> str:
         """The sideless name."""
         return self.name[: -len(self.side) - 1]
+
+    def transformed(self, matrix: np.ndarray) -> NeurovascularPath:
+        """The same path moved by a ``4 x 4`` rigid transform (the pelvis posed in the room)."""
+        m = np.asarray(matrix, float)
+        rot, shift = m[:3, :3], m[:3, 3]
+
+        def move(b: Branch) -> Branch:
+            ex = None if b.exit is None else b.exit @ rot.T + shift
+            return replace(b, centreline=b.centreline @ rot.T + shift, exit=ex)
+
+        return replace(self, branches={k: move(b) for k, b in self.branches.items()})
 
     @property
     def exit(self) -> np.ndarray:
