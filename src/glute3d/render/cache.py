@@ -39,6 +39,8 @@ TISSUE_SOURCES = (
     "data/muscles.toml",
     "data/paths.toml",
     "data/skin.toml",
+    "data/bursae.toml",
+    "data/fascia.toml",
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 
