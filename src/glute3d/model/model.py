@@ -278,6 +278,22 @@ class Model:
             self._cache["fascia"] = out
         return self._cache["fascia"]
 
+    @property
+    def slips(self) -> dict[str, Mesh]:
+        """The variant slip of gluteus minimus by sided name (empty in the usual anatomy; see
+        ``with_variant(minimus_slip=...)``), in this pose."""
+        from glute3d.anatomy.slips import SLIP_NAME, SLIP_SWITCH, slip_mesh, slip_specs
+
+        target = self.variants.get(SLIP_SWITCH, "normal")
+        if target == "normal":
+            return {}
+        if "slips" not in self._cache:
+            spec = slip_specs()[target]
+            self._cache["slips"] = {
+                f"{SLIP_NAME}_{side}": slip_mesh(self.skeleton, self.muscles, spec, side) for side in SIDES
+            }
+        return self._cache["slips"]
+
     # ------------------------------------------------------------------ one accessor for everything drawable
     def structure_names(self, kind: str | None = None) -> list[str]:
         """Names of every drawable structure, or of one kind (see `STRUCTURE_KINDS`), in drawing order.
@@ -322,7 +338,13 @@ class Model:
             index.update((f"{name}_{side}", "fascia") for side in SIDES for name in FASCIA_NAMES)
             index["skin"] = "skin"
             base["structure_index"] = index
-        return base["structure_index"]
+        if self.variants.get("minimus_slip", "normal") == "normal":
+            return base["structure_index"]
+        from glute3d.anatomy.slips import SLIP_NAME  # a variant slip joins the muscles
+
+        index = dict(base["structure_index"])
+        index.update((f"{SLIP_NAME}_{side}", "muscle") for side in SIDES)
+        return index
 
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""
@@ -344,7 +366,7 @@ class Model:
         if kind == "bone":
             return self.bones[name]
         if kind == "muscle":
-            return self.muscles[name].mesh
+            return self.muscles[name].mesh if name in self.muscles else self.slips[name]
         if kind == "muscle_part":
             return self.muscle_parts()[name]
         if kind == "skin":
@@ -371,6 +393,7 @@ class Model:
         return {
             **self.bones,
             **{name: m.mesh for name, m in self.muscles.items()},
+            **self.slips,
             **self.bursae,
             **{name: p.mesh for name, p in self.paths.items()},
             **self.fascia,
