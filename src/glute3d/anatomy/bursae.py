@@ -228,6 +228,9 @@ def bursa_mesh(
     floor = MeshDistance(beneath)
     drop = march(floor, outline + n * high, np.broadcast_to(-n, outline.shape), spec.clearance, 2.0 * high)
     base = outline + n * (high - drop)[:, None]
+    missed = drop >= 2.0 * high - 1e-6  # past the edge of the bone: snap onto it instead
+    if missed.any():
+        base[missed] = _snap(floor, outline[missed], spec.clearance)
     # the column's height: the ellipsoid's, cut where a tendon above comes closer
     column = np.sqrt(np.clip(1.0 - (x**2 + y**2), 0.0, 1.0)) * 2.0 * half[2]
     ceiling = np.full(len(base), np.inf)
@@ -239,7 +242,23 @@ def bursa_mesh(
     lift = height * (z + 1.0) / 2.0
     verts = base + n * lift[:, None]
     verts = _relax(verts, sphere.faces, fixed=np.zeros(len(verts), bool))
+    for _ in range(3):  # smoothing may have lifted a point into a tendon or sunk one into bone
+        d, g = floor(verts)
+        verts += g * np.maximum(0.2 - d, 0.0)[:, None]
+        if above is not None:
+            d, g = roof(verts)
+            verts += g * np.maximum(spec.clearance - d, 0.0)[:, None]
+    d, g = floor(verts)  # where the tendon presses the sac onto the bone, the bone has the last word
+    verts += g * np.maximum(0.1 - d, 0.0)[:, None]
     return Mesh(verts, sphere.faces)
+
+
+def _snap(dist: MeshDistance, p: np.ndarray, lift: float) -> np.ndarray:
+    """Points moved onto the surface of ``dist``'s mesh, ``lift`` mm above it."""
+    for _ in range(3):
+        d, g = dist(p)
+        p = p - (d - lift)[:, None] * g
+    return p
 
 
 def _relax(v: np.ndarray, faces: np.ndarray, fixed: np.ndarray, times: int = 3) -> np.ndarray:

@@ -169,6 +169,8 @@ def gluteal_aponeurosis(spec: Aponeurosis, muscle: Muscle, avoid: list[Muscle]) 
         keep = _longest_run(clear.mean(axis=1) > 0.85)
         deep, normals = deep[keep], normals[keep]
     deep = smooth_rows(smooth_rows(deep, 0, times=2), 1, times=2)
+    d, _ = MeshDistance(muscle.mesh)(deep.reshape(-1, 3))  # smoothing may dip into the muscle
+    deep = deep + normals * np.maximum(spec.gap - d, 0.0).reshape(deep.shape[:2])[..., None]
     return body_mesh(deep, deep + normals * spec.thickness)
 
 

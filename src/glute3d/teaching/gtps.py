@@ -42,12 +42,14 @@ from glute3d.teaching.skin_surface import skin_surface
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
 
-__all__ = ["GTPS_BURSA", "GTPS_SITE", "BursaInjection", "bursa_injection", "gtps_site"]
+__all__ = ["FILM_MM", "GTPS_BURSA", "GTPS_SITE", "BursaInjection", "bursa_injection", "gtps_site"]
 
 #: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77).
 GTPS_BURSA = "subgluteus_medius_bursa"
 #: The site's sideless name (``gtps_bursa_r`` / ``gtps_bursa_l``).
 GTPS_SITE = "gtps_bursa"
+#: A needle tip this close to the bursa is in it: undistended, the sac is a film under the tendon, mm.
+FILM_MM = 0.5
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class BursaInjection:
     bursa_depth : float
         Depth of the bursa's centre from the skin along the track, mm.
     in_bursa : bool
-        The needle's tip lies in the bursa.
+        The needle's tip lies in the bursa (or within `FILM_MM` of its film).
     crosses_tract : bool
         The track passes through the iliotibial tract on its way.
     bone_depth : float
@@ -91,12 +93,16 @@ def gtps_site(model: Model, side: str) -> tuple[Site, float]:
     if side not in SIDES:
         raise ValueError(f"side {side!r} is not one of {SIDES}")
     bursa = model.structure(f"{GTPS_BURSA}_{side}")
-    centre = bursa.vertices.mean(0)
-    # the bursa's outward direction: from the femur's nearest surface out through the sac
+    v = bursa.vertices
+    mean = v.mean(0)
+    out = np.linalg.svd(v - mean, full_matrices=False)[2][2]  # the sac's thin axis
     femur = model.bones[f"femur_{side}"]
-    near = femur.vertices[np.argsort(np.linalg.norm(femur.vertices - centre, axis=1))[:40]].mean(0)
-    out = centre - near
-    out /= np.linalg.norm(out)
+    near = femur.vertices[np.argsort(np.linalg.norm(femur.vertices - mean, axis=1))[:40]].mean(0)
+    if out @ (mean - near) < 0.0:
+        out = -out  # away from the bone
+    # aim at the point of the sac's middle column deepest inside it
+    probe = mean + np.outer(np.linspace(-6.0, 6.0, 49), out)
+    centre = probe[np.argmin(ImplicitDistance(bursa)(probe))]
     tools = skin_surface(model)
     entry = tools.on_skin(centre[None], out)[0]
     direction = centre - entry
@@ -124,7 +130,8 @@ def bursa_injection(model: Model, side: str, needle_mm: float | None = None) -> 
     length = depth if needle_mm is None else float(needle_mm)
     report = needle(model, site, length)
     bursa = f"{GTPS_BURSA}_{side}"
-    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= 0.0
+    # the collapsed bursa is a film under the tendon: the tip counts if it lies within FILM_MM of it
+    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= FILM_MM
     tract = ImplicitDistance(model.structure(f"iliotibial_tract_{side}"))
     depths = np.linspace(0.0, length, max(2, int(length / 0.25) + 1))
     crosses = bool((tract(site.point + depths[:, None] * report.direction) <= 0.0).any())
