@@ -236,12 +236,10 @@ def build_fascia(
     """
     spec = fascia_specs()
     out: dict[str, Mesh] = {}
-    apo = spec.gluteal_aponeurosis
-    for side in sides:
+    apo, tract = spec.gluteal_aponeurosis, spec.iliotibial_tract
+    for side in sides:  # side by side, in FASCIA_NAMES order (the model's drawing order)
         avoid = [muscles[f"{m}_{side}"] for m in apo.avoid]
         out[f"gluteal_aponeurosis_{side}"] = gluteal_aponeurosis(apo, muscles[f"{apo.muscle}_{side}"], avoid)
-    tract = spec.iliotibial_tract
-    for side in sides:
         under = [muscles[f"{m}_{side}"].mesh for m in tract.over]
         under += [m for n, m in bursae.items() if n.endswith(f"_{side}")]
         out[f"iliotibial_tract_{side}"] = iliotibial_tract(tract, skeleton, side, under)

@@ -342,9 +342,12 @@ class Model:
             return base["structure_index"]
         from glute3d.anatomy.slips import SLIP_NAME  # a variant slip joins the muscles
 
-        index = dict(base["structure_index"])
-        index.update((f"{SLIP_NAME}_{side}", "muscle") for side in SIDES)
-        return index
+        with_slip: dict[str, str] = {}
+        for name, kind in base["structure_index"].items():
+            if kind == "muscle_part" and f"{SLIP_NAME}_r" not in with_slip:  # after the muscles
+                with_slip.update((f"{SLIP_NAME}_{side}", "muscle") for side in SIDES)
+            with_slip[name] = kind
+        return with_slip
 
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""
