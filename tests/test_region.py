@@ -301,3 +301,22 @@ def test_gtps_injection_reaches_the_subgluteus_medius_bursa(model):
         assert report.bone_depth - report.bursa_depth < 10.0
         deep = gtps.bursa_injection(model, side, needle_mm=report.bone_depth + 5.0)
         assert not deep.safe  # a needle pushed through the bursa ends in bone
+
+
+# =============================================================================== variant
+@pytest.mark.parametrize("target", ["piriformis", "gemellus_superior", "vastus_lateralis"])
+def test_minimus_slip_variant_joins_its_target(model, target):
+    assert "gluteus_minimus_slip_r" not in model.structure_names()  # the usual anatomy has none
+    variant = model.with_variant(minimus_slip=target)
+    assert variant.variants["minimus_slip"] == target
+    minimus = variant.muscles["gluteus_minimus_r"].mesh.vertices
+    for side in SIDES:
+        slip = variant.structure(f"gluteus_minimus_slip_{side}")
+        assert variant.structure_kind(f"gluteus_minimus_slip_{side}") == "muscle" and closed(slip)
+        if side == "r":
+            assert np.linalg.norm(minimus[:, None] - slip.vertices[None, ::8], axis=2).min() < 6.0
+            if target != "vastus_lateralis":
+                other = variant.muscles[f"{target}_r"].mesh.vertices
+                assert np.linalg.norm(other[:, None] - slip.vertices[None, ::8], axis=2).min() < 6.0
+    with pytest.raises(ValueError, match="minimus_slip"):
+        model.with_variant(minimus_slip="vastus_medialis")

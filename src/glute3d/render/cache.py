@@ -41,6 +41,7 @@ TISSUE_SOURCES = (
     "data/skin.toml",
     "data/bursae.toml",
     "data/fascia.toml",
+    "data/slips.toml",
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 
