@@ -107,7 +107,10 @@ def test_tubes_are_closed_and_outward(model):
 def test_specs_and_names_come_from_the_file():
     specs = path_specs()
     assert tuple(specs) == PATH_NAMES and all(spec.name == name for name, spec in specs.items())
-    assert VARIANTS == {"sciatic": ("sciatic_nerve", ("normal", "fibular_pierces_piriformis"))}
+    assert VARIANTS == {
+        "sciatic": ("sciatic_nerve", ("normal", "fibular_pierces_piriformis")),
+        "minimus_slip": ("gluteus_minimus", ("normal", "piriformis", "gemellus_superior", "vastus_lateralis")),
+    }
     inferior = {b.name: b for b in specs["superior_gluteal_nerve"].branches}["inferior_branch"]
     assert inferior.parent == "trunk" and inferior.under == ("gluteus_maximus",)
     twig = {b.name: b for b in specs["superior_gluteal_artery"].branches}["superficial_branch"]
@@ -316,8 +319,8 @@ def test_sides_mirror_each_other(model):
 
 # ---------------------------------------------------------------------------------- variant
 def test_sciatic_variant_fibular_division_pierces_piriformis(model, variant):
-    assert model.variants == {"sciatic": "normal"}
-    assert variant.variants == {"sciatic": "fibular_pierces_piriformis"}
+    assert model.variants == {"sciatic": "normal", "minimus_slip": "normal"}
+    assert variant.variants == {"sciatic": "fibular_pierces_piriformis", "minimus_slip": "normal"}
     for side in SIDES:
         pir = muscle_distance(model, f"piriformis_{side}")
         normal = model.paths[f"sciatic_nerve_{side}"].branches["trunk"].centreline

@@ -175,7 +175,7 @@ def _annotate_points(
         if d.method == "design":
             p = seed
         elif d.method == "project":
-            p = surfaces[bone].closest(seed)[0]
+            p = surfaces[bone].closest(seed + np.asarray(d.offset, float))[0]
         else:
             v = right[bone].vertices
             near = np.linalg.norm(v - seed, axis=1) <= d.radius

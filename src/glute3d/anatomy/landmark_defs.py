@@ -80,11 +80,12 @@ class ExtremePoint(_Table):
 
 
 class ProjectPoint(_Table):
-    """The surface point closest to the design point ``near``."""
+    """The surface point closest to the design point ``near``, moved first by ``offset`` mm (pelvis frame)."""
 
     bone: Bone
     method: Literal["project"]
     near: str
+    offset: Vec3 = (0.0, 0.0, 0.0)
 
 
 Point = Annotated[DesignPoint | ExtremePoint | ProjectPoint, Field(discriminator="method")]

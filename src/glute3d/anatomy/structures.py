@@ -64,7 +64,7 @@ SEED_STEMS: frozenset[str] = frozenset(
 #: Citation for standard anatomy that no seed article states.
 TEXTBOOK = "textbook"
 
-Kind = Literal["bone", "muscle", "muscle_part", "nerve", "artery", "bursa", "point", "curve", "region"]
+Kind = Literal["bone", "muscle", "muscle_part", "nerve", "artery", "bursa", "fascia", "point", "curve", "region"]
 #: Allowed values of an entry's ``kind``.
 KINDS: frozenset[str] = frozenset(typing.get_args(Kind))
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["STRUCTURE_KINDS", "Model"]
 
 #: Kinds of drawable structure, in drawing order (deep to superficial).
-STRUCTURE_KINDS = ("bone", "muscle", "muscle_part", "nerve", "artery", "skin")
+STRUCTURE_KINDS = ("bone", "muscle", "muscle_part", "bursa", "nerve", "artery", "fascia", "skin")
 
 
 @dataclass
@@ -179,7 +179,15 @@ class Model:
 
         chosen = check_variants({**self.variants, **switches})
         neutral = self.neutral
-        keep = ("muscle_rig", "muscles", "path_rig", "skin", "structure_index")  # what no variant changes
+        keep = (
+            "muscle_rig",
+            "muscles",
+            "path_rig",
+            "skin",
+            "structure_index",
+            "bursae",
+            "fascia",
+        )  # no variant changes these
         shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["variants"] = chosen
         twin = Model(
@@ -269,6 +277,62 @@ class Model:
         except (ValueError, KeyError, IndexError):
             return None
 
+    # ------------------------------------------------------------------ bursae and fascia (the whole region)
+    @property
+    def bursae(self) -> dict[str, Mesh]:
+        """The bursae of the greater trochanter by sided name (fluid sacs; built at neutral pose,
+        moved with the femur)."""
+        from glute3d.anatomy.bursae import build_bursae
+
+        base = self.neutral._cache
+        if "bursae" not in base:
+            base["bursae"] = build_bursae(self.neutral.skeleton, self.neutral.muscles)
+        if self.pose is None:
+            return base["bursae"]
+        if "bursae" not in self._cache:
+            moves = self._femur_transforms(self.pose)
+            self._cache["bursae"] = {n: m.transformed(moves[n[-1]]) for n, m in base["bursae"].items()}
+        return self._cache["bursae"]
+
+    @property
+    def fascia(self) -> dict[str, Mesh]:
+        """The gluteal aponeurosis (on this pose's gluteus medius) and the iliotibial tract (built at
+        neutral pose, moved with the femur), by sided name."""
+        from glute3d.anatomy.fascia import build_fascia, fascia_specs, gluteal_aponeurosis
+
+        base = self.neutral._cache
+        if "fascia" not in base:
+            base["fascia"] = build_fascia(self.neutral.skeleton, self.neutral.muscles, self.neutral.bursae)
+        if self.pose is None:
+            return base["fascia"]
+        if "fascia" not in self._cache:
+            moves, apo, out = self._femur_transforms(self.pose), fascia_specs().gluteal_aponeurosis, {}
+            for name, mesh in base["fascia"].items():
+                side = name[-1]
+                if name.startswith("iliotibial_tract"):
+                    out[name] = mesh.transformed(moves[side])
+                else:
+                    avoid = [self.muscles[f"{m}_{side}"] for m in apo.avoid]
+                    out[name] = gluteal_aponeurosis(apo, self.muscles[f"{apo.muscle}_{side}"], avoid)
+            self._cache["fascia"] = out
+        return self._cache["fascia"]
+
+    @property
+    def slips(self) -> dict[str, Mesh]:
+        """The variant slip of gluteus minimus by sided name (empty in the usual anatomy; see
+        ``with_variant(minimus_slip=...)``), in this pose."""
+        from glute3d.anatomy.slips import SLIP_NAME, SLIP_SWITCH, slip_mesh, slip_specs
+
+        target = self.variants.get(SLIP_SWITCH, "normal")
+        if target == "normal":
+            return {}
+        if "slips" not in self._cache:
+            spec = slip_specs()[target]
+            self._cache["slips"] = {
+                f"{SLIP_NAME}_{side}": slip_mesh(self.skeleton, self.muscles, spec, side) for side in SIDES
+            }
+        return self._cache["slips"]
+
     # ------------------------------------------------------------------ one accessor for everything drawable
     def structure_names(self, kind: str | None = None) -> list[str]:
         """Names of every drawable structure, or of one kind (see `STRUCTURE_KINDS`), in drawing order.
@@ -292,6 +356,8 @@ class Model:
 
     def _structure_index(self) -> dict[str, str]:
         """Name to kind of every drawable structure, in drawing order (built once per model)."""
+        from glute3d.anatomy.bursae import BURSA_NAMES
+        from glute3d.anatomy.fascia import FASCIA_NAMES
         from glute3d.anatomy.muscles.specs import muscle_specs
         from glute3d.anatomy.paths.specs import path_specs
 
@@ -306,10 +372,21 @@ class Model:
                 for name, spec in muscles.items()
                 for part in spec.parts
             )
+            index.update((f"{name}_{side}", "bursa") for side in SIDES for name in BURSA_NAMES)
             index.update((f"{name}_{side}", p.kind) for side in SIDES for name, p in paths.items())
+            index.update((f"{name}_{side}", "fascia") for side in SIDES for name in FASCIA_NAMES)
             index["skin"] = "skin"
             base["structure_index"] = index
-        return base["structure_index"]
+        if self.variants.get("minimus_slip", "normal") == "normal":
+            return base["structure_index"]
+        from glute3d.anatomy.slips import SLIP_NAME  # a variant slip joins the muscles
+
+        with_slip: dict[str, str] = {}
+        for name, kind in base["structure_index"].items():
+            if kind == "muscle_part" and f"{SLIP_NAME}_r" not in with_slip:  # after the muscles
+                with_slip.update((f"{SLIP_NAME}_{side}", "muscle") for side in SIDES)
+            with_slip[name] = kind
+        return with_slip
 
     def structure_kind(self, name: str) -> str:
         """The kind of structure ``name`` (``KeyError`` with the closest names if unknown)."""
@@ -319,7 +396,8 @@ class Model:
         return index[name]
 
     def structure(self, name: str) -> Mesh:
-        """The mesh of any drawable structure in this pose: bone, muscle, muscle part, nerve, artery or skin.
+        """The mesh of any drawable structure in this pose: bone, muscle, muscle part, bursa, nerve,
+        artery, fascia or skin.
 
         Raises
         ------
@@ -330,11 +408,15 @@ class Model:
         if kind == "bone":
             return self.bones[name]
         if kind == "muscle":
-            return self.muscles[name].mesh
+            return self.muscles[name].mesh if name in self.muscles else self.slips[name]
         if kind == "muscle_part":
             return self.muscle_parts()[name]
         if kind == "skin":
             return self.skin.mesh
+        if kind == "bursa":
+            return self.bursae[name]
+        if kind == "fascia":
+            return self.fascia[name]
         return self.paths[name].mesh
 
     def muscle_parts(self) -> dict[str, Mesh]:
@@ -348,10 +430,14 @@ class Model:
 
     @property
     def meshes(self) -> dict[str, Mesh]:
-        """Every whole structure by name: bones, muscles (deep to superficial), nerves and arteries, skin."""
+        """Every whole structure by name: bones, muscles (deep to superficial), bursae, nerves and
+        arteries, fascia, skin."""
         return {
             **self.bones,
             **{name: m.mesh for name, m in self.muscles.items()},
+            **self.slips,
+            **self.bursae,
             **{name: p.mesh for name, p in self.paths.items()},
+            **self.fascia,
             "skin": self.skin.mesh,
         }

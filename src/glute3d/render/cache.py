@@ -39,6 +39,9 @@ TISSUE_SOURCES = (
     "data/muscles.toml",
     "data/paths.toml",
     "data/skin.toml",
+    "data/bursae.toml",
+    "data/fascia.toml",
+    "data/slips.toml",
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -115,7 +115,15 @@ class OverlayCache(Protocol):
 
 
 #: Kinds drawn together, in drawing order (deep to superficial).
-DRAWING_GROUPS: tuple[tuple[str, ...], ...] = (("bone",), ("muscle",), ("muscle_part",), ("nerve", "artery"), ("skin",))
+DRAWING_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("bone",),
+    ("muscle",),
+    ("muscle_part",),
+    ("bursa",),
+    ("nerve", "artery"),
+    ("fascia",),
+    ("skin",),
+)
 
 
 @functools.cache

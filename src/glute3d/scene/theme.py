@@ -41,7 +41,7 @@ __all__ = ["STYLES", "THEME_FILE", "StyleName", "Theme", "check_color", "load_th
 #: The packaged theme file (in ``glute3d/data``).
 THEME_FILE = "theme.toml"
 
-StyleName = Literal["bone", "muscle", "nerve", "artery", "skin", "bursa", "highlight"]
+StyleName = Literal["bone", "muscle", "nerve", "artery", "skin", "bursa", "fascia", "highlight"]
 #: Styles a layer can ask for (their colours and materials are the theme's ``[styles.*]`` tables).
 STYLES: tuple[str, ...] = get_args(StyleName)
 

@@ -41,7 +41,7 @@ class MuscleRig:
     >>> rig = MuscleRig(glute3d.load_model().skeleton)
     >>> muscles = rig.build()          # neutral pose; both sides
     >>> sorted(muscles)[:2]
-    ['gluteus_maximus_l', 'gluteus_maximus_r']
+    ['gemellus_inferior_l', 'gemellus_inferior_r']
     """
 
     def __init__(self, skeleton: Skeleton, specs: Mapping[str, MuscleSpec] | None = None, *, spacing: float = 2.0):

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, Valid
 from glute3d.anatomy.knowledge import knowledge_base
 from glute3d.anatomy.landmark_defs import landmark_names
 from glute3d.anatomy.muscles.specs import MUSCLE_NAMES
+from glute3d.anatomy.slips import SLIP_VARIANTS
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
 from glute3d.io.validation import Problem
@@ -324,9 +325,9 @@ def check_variants(variants: Mapping[str, str] | None) -> dict[str, str]:
     Examples
     --------
     >>> check_variants({"sciatic": "fibular_pierces_piriformis"})
-    {'sciatic': 'fibular_pierces_piriformis'}
+    {'sciatic': 'fibular_pierces_piriformis', 'minimus_slip': 'normal'}
     >>> check_variants(None)
-    {'sciatic': 'normal'}
+    {'sciatic': 'normal', 'minimus_slip': 'normal'}
     """
     out = {k: allowed[0] for k, (_, allowed) in VARIANTS.items()}
     for key, value in (variants or {}).items():
@@ -349,3 +350,4 @@ PATH_NAMES: tuple[str, ...] = tuple(path_specs())
 VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     spec.switch: (name, ("normal", *spec.variants)) for name, spec in path_specs().items() if spec.switch is not None
 }
+VARIANTS.update(SLIP_VARIANTS)  # the muscle variants (slips of gluteus minimus) switch the same way
