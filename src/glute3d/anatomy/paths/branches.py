@@ -268,6 +268,7 @@ def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
     r = spec.radius
     limit = 0.8 * _turn_limit(r)  # aim below the limit: the last pushes add a little
     avoid = [m for m in spec.avoid or () if f"{m}_{ctx.side}" in ctx.muscles]
+    under = [m for m in spec.under or () if f"{m}_{ctx.side}" in ctx.muscles]
     if len(pts) < 3:
         return pts.copy()
     relaxed = pts
@@ -277,9 +278,13 @@ def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
         moved = point_segment_distance(pts[:, None], relaxed[None, :-1], relaxed[None, 1:]).min(axis=1) > 0.05
         moved[[0, -1]] = False
         push = np.zeros_like(pts)
-        for mname in avoid if moved.any() else ():
+        inner = np.ones(len(pts), bool)
+        inner[[0, -1]] = False
+        # the avoided muscles: only where the fairing moved the curve; the muscles it runs
+        # beneath: everywhere (the relaxation's pushes beneath them are capped at one radius)
+        for mname, check in [(m, moved) for m in avoid if moved.any()] + [(m, inner) for m in under]:
             fld = ctx.field(mname)
-            near = moved & np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
+            near = check & np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
             if near.any():
                 dm, gm = fld(pts[near])
                 push[near] += np.maximum(_FAIR_CLEAR - dm, 0.0)[:, None] * gm
