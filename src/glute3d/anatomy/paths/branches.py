@@ -268,18 +268,28 @@ def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
     r = spec.radius
     limit = 0.8 * _turn_limit(r)  # aim below the limit: the last pushes add a little
     avoid = [m for m in spec.avoid or () if f"{m}_{ctx.side}" in ctx.muscles]
+    under = [m for m in spec.under or () if f"{m}_{ctx.side}" in ctx.muscles]
     if len(pts) < 3:
         return pts.copy()
     relaxed = pts
-    for _ in range(_FAIR_ROUNDS):
+    for round_ in range(_FAIR_ROUNDS):
         pts = _fair_against_bone(ctx, pts, r, limit)
         # only samples the fairing moved can have come too close to a muscle
         moved = point_segment_distance(pts[:, None], relaxed[None, :-1], relaxed[None, 1:]).min(axis=1) > 0.05
         moved[[0, -1]] = False
         push = np.zeros_like(pts)
+        # beneath the muscles it runs under (the relaxation's pushes beneath them stop at one
+        # radius): by the height above their deep face (cheap), everywhere but the ends, once
+        for mname in under if round_ == 0 else ():
+            h, nrm, foot = ctx.height_under(mname, pts)
+            over = np.where(foot & (h < 40.0), np.maximum(h + _FAIR_CLEAR, 0.0), 0.0)
+            over[[0, -1]] = 0.0
+            push -= over[:, None] * nrm
+        # the avoided muscles: only where the fairing moved the curve (exact distances cost more)
         for mname in avoid if moved.any() else ():
             fld = ctx.field(mname)
-            near = moved & np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
+            check = moved
+            near = check & np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
             if near.any():
                 dm, gm = fld(pts[near])
                 push[near] += np.maximum(_FAIR_CLEAR - dm, 0.0)[:, None] * gm
