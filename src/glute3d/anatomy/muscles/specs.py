@@ -116,7 +116,7 @@ class MuscleSpec(_Table):
     waypoints: tuple[Waypoint, ...] = ()
     approach: tuple[float, float] = (0.0, 0.0)
     thickness: Annotated[tuple[tuple[Fraction, Annotated[float, Field(gt=0.0)]], ...], Field(min_length=2)]
-    edge: Fraction = 0.3
+    edge: Fraction | tuple[Fraction, Fraction] = 0.3
     clearance: Annotated[float, Field(ge=0.0)] = 0.8
     hug: tuple[Fraction, Fraction, float] | None = None
     over: tuple[str, ...] = ()
@@ -126,6 +126,8 @@ class MuscleSpec(_Table):
     sampling: Literal["angle", "axis"] = "angle"
     approach_from: Literal["path", "femur"] = "path"
     follow: tuple[Fraction, Fraction] = (0.3, 1.0)
+    origin_span: tuple[Fraction, Fraction] = (0.0, 1.0)
+    fill: tuple[Fraction, Fraction, Annotated[float, Field(ge=0.0)]] | None = None
     _name: str = PrivateAttr("")
 
     @property
