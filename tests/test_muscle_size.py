@@ -102,7 +102,9 @@ def test_ventrogluteal_depths_of_the_average_adult(model):
 
 def test_dorsogluteal_needle_passes_fat_and_maximus_into_medius(model):
     long, r38 = _layers(model, "dorsogluteal_r")
-    assert [t for t, _ in long.crossed[:3]] == ["subcutaneous", "gluteus_maximus_r", "gluteus_medius_r"], long.describe()
+    assert [t for t, _ in long.crossed[:3]] == ["subcutaneous", "gluteus_maximus_r", "gluteus_medius_r"], (
+        long.describe()
+    )
     assert r38.tissue == "gluteus_medius_r", r38.describe()
 
 
@@ -111,10 +113,23 @@ def test_habitus_moves_the_dorsogluteal_needle_between_muscle_and_fat(model):
     obese = _layers(model.with_habitus("obese"), "dorsogluteal_r")[1]
     assert lean.muscle is not None and lean.tissue != "subcutaneous", lean.describe()
     assert obese.tissue == "subcutaneous", obese.describe()
-    fat = {h: dict(_layers(model.with_habitus(h), "ventrogluteal_r")[0].crossed)["subcutaneous"] for h in ("lean", "obese")}
+    fat = {
+        h: dict(_layers(model.with_habitus(h), "ventrogluteal_r")[0].crossed)["subcutaneous"] for h in ("lean", "obese")
+    }
     assert fat["lean"] < 15.0 < 30.0 < fat["obese"]
 
 
 def test_unknown_habitus_names_the_known_ones(model):
     with pytest.raises(KeyError, match="lean"):
         model.with_habitus("skinny")
+
+
+def test_cli_lists_muscle_volumes(capsys):
+    from glute3d.cli.main import main
+
+    assert main(["list", "structures", "--kind", "muscle", "--volumes"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    vols = {name: float(vol.split()[0]) for name, _, vol in rows}
+    lo, hi = RANGES["gluteus_medius"]
+    assert lo <= vols["gluteus_medius_r"] <= hi
+    assert set(vols) >= {f"{n}_{s}" for n in RANGES for s in ("r", "l")}

@@ -136,7 +136,9 @@ class SkinSpec(_Table):
         """The ``fat`` factor of ``habitus`` (``KeyError`` listing the known builds if unknown)."""
         if habitus not in self.habitus:
             known = ", ".join(self.habitus)
-            raise KeyError(f"unknown habitus {habitus!r}{did_you_mean(habitus, self.habitus)}; skin.toml defines: {known}")
+            raise KeyError(
+                f"unknown habitus {habitus!r}{did_you_mean(habitus, self.habitus)}; skin.toml defines: {known}"
+            )
         return float(self.habitus[habitus].fat)
 
     @model_validator(mode="after")

@@ -96,16 +96,9 @@ def _origin_fan(
     facing = nrm @ (mean_n / np.linalg.norm(mean_n)) > 0.2  # drop walls of foramina and rims
     pts, nrm = pts[facing], nrm[facing]
     key = 0 if spec.order == "anterior" else 1
-    span = spec.origin_span
-    if tuple(span) == (0.0, 1.0):
-        starts, across_fan = fan_origins(pts, center, spec.fibres, by_axis=spec.sampling == "axis")
-    else:  # only part of the far edge, in fibre order (e.g. the front of a long strip of origin)
-        dense, across_fan = fan_origins(pts, center, 200, by_axis=spec.sampling == "axis")
-        if dense[0, key] < dense[-1, key]:
-            dense = dense[::-1]
-        arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(dense, axis=0), axis=1))]
-        t = np.linspace(span[0] * arc[-1], span[1] * arc[-1], spec.fibres)
-        starts = np.column_stack([np.interp(t, arc, dense[:, j]) for j in range(3)])
+    starts, across_fan = fan_origins(
+        pts, center, spec.fibres, by_axis=spec.sampling == "axis", span=spec.origin_span, first=key
+    )
     origin, origin_n = snap(pelvis, starts)  # the smoothed edge, onto the bone surface
     if origin[0, key] < origin[-1, key]:
         origin, origin_n = origin[::-1].copy(), origin_n[::-1].copy()

@@ -18,7 +18,16 @@ from glute3d.anatomy.muscles.prepare import PreparedMuscle
 from glute3d.anatomy.muscles.result import Muscle
 from glute3d.geometry.curves import catmull_rom_basis, smoothstep
 
-__all__ = ["clear_of_bone", "fill_gaps", "follow_femur", "generate", "initial_fibres", "settle", "skin_fibres", "wrap_fibres"]
+__all__ = [
+    "clear_of_bone",
+    "fill_gaps",
+    "follow_femur",
+    "generate",
+    "initial_fibres",
+    "settle",
+    "skin_fibres",
+    "wrap_fibres",
+]
 
 
 def generate(prep: PreparedMuscle, transform: np.ndarray, fld: Beneath, prior: np.ndarray | None = None) -> Muscle:
@@ -194,8 +203,9 @@ def fill_gaps(
         out = deep - total[..., None] * normals
     # last pass against the bodies themselves (the cover's balls overestimate a relaxed superficial face)
     d = fld.cover.exact(out.reshape(-1, 3))
-    rest = np.where(beneath & (d > gap) & (d + total.ravel() < fill[2] + 3.0), (d - gap) / np.maximum(cos, 0.5), 0.0)
-    total += rest.reshape(n_f, n_s) * along[None, :]
+    near = (beneath & (d + total.ravel() < fill[2] + 3.0)) | (total.ravel() > 0.0)
+    rest = np.where(near, (d - gap) / np.maximum(cos, 0.5), 0.0).reshape(n_f, n_s) * along[None, :]
+    total = np.clip(total + rest, 0.0, fill[2])  # down where a gap is left, back up where it went too far
     out = deep - total[..., None] * normals
     # never into a bone: where the lowered face comes nearer a bone than 0.5 mm, keep the old face
     db, _ = fld.bones(out.reshape(-1, 3))
