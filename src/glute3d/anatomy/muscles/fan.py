@@ -65,7 +65,9 @@ def fan_origins(
     order = np.lexsort((dist, b))  # by bin, then distance: the last of each bin is the farthest
     last = np.r_[b[order][1:] != b[order][:-1], True]
     edge = points[order[last]]
-    edge = smooth_rows(edge, 0, times=6)  # a region's border is a staircase of faces
+    # a region's border is a staircase of faces: smooth a fan's far edge over about a sixth of its
+    # length (ends kept); a strip's long edge only lightly
+    edge = smooth_rows(edge, 0, times=6 if by_axis else max(6, bins // 2))
     seg = np.linalg.norm(np.diff(edge, axis=0), axis=1)
     arc = np.r_[0.0, np.cumsum(seg)]
     u0, u1 = float(span[0]), float(span[1])

@@ -170,7 +170,9 @@ def skin_fibres(
         drop = fill_gaps(fld, deep, normals, prep.s, spec.fill, spec.gap)
         deep = deep - drop[..., None] * normals
         # the belly sinks into the space by up to 60 % of its thickness and grows down into the rest
-        sup = sup - np.minimum(drop, 0.6 * thick)[..., None] * normals
+        # (smoothed: the superficial face is what shows, and the space beneath varies from fibre to fibre)
+        sink = smooth_rows(smooth_rows(np.minimum(drop, 0.6 * thick), 0, times=8), 1, times=8)
+        sup = sup - np.minimum(sink, drop + 0.6 * thick)[..., None] * normals
         thick = np.linalg.norm(sup - deep, axis=2)
     name = f"{spec.name}_{prep.side}"
     return Muscle(name, prep.side, fib, deep, sup, normals, thick, prep.weights, prep.parts, body_mesh(deep, sup))
