@@ -119,6 +119,14 @@ def test_habitus_moves_the_dorsogluteal_needle_between_muscle_and_fat(model):
     assert fat["lean"] < 15.0 < 30.0 < fat["obese"]
 
 
+def test_the_needle_reaches_the_plane_of_the_superior_gluteal_vessels_only_in_the_lean_body(model):
+    """A 38 mm ventrogluteal needle stays in gluteus medius in the average body; in the lean body it
+    passes into minimus, through the plane where the superior gluteal vessels and nerve branch."""
+    assert not _layers(model, "ventrogluteal_r")[1].reaches_deep_plane
+    lean = _layers(model.with_habitus("lean"), "ventrogluteal_r")[1]
+    assert lean.reaches_deep_plane, lean.describe()
+
+
 def test_unknown_habitus_names_the_known_ones(model):
     with pytest.raises(KeyError, match="lean"):
         model.with_habitus("skinny")

@@ -221,6 +221,15 @@ class NeedleReport:
             out.append((t, round(float(end - a), 1)))
         return out
 
+    @property
+    def reaches_deep_plane(self) -> bool:
+        """Whether the needle passes gluteus medius into minimus (or beyond): the plane between them
+        carries the deep branches of the superior gluteal artery and nerve (seed articles 000-004)."""
+        names = [t.rsplit("_", 1)[0] for t, _, _ in self.layers]
+        return "gluteus_medius" in names and any(
+            n in ("gluteus_minimus", "bone") for n in names[names.index("gluteus_medius") + 1 :]
+        )
+
     def describe(self) -> str:
         """One line: the layers crossed with their thickness and where the tip ends."""
         parts = [f"{t} {mm:.1f} mm" for t, mm in self.crossed]
