@@ -458,7 +458,7 @@ BROKEN_SPECS = [
     ('edge = 0.45', 'edge = 1.45', "piriformis.edge", ["between 0 and 1"]),
     ('band = "iliotibial_tract", below_gt = [12.0', 'band = "fascia_lata", below_gt = [12.0',
      "gluteus_maximus.insertion[0].band", ["invalid value 'fascia_lata'", "iliotibial_tract"]),
-    ("thickness = [[0.0, 3.0], [0.12, 8.0]", "thickness = [[0.1, 3.0], [0.12, 8.0]", "gluteus_minimus.thickness",
+    ("thickness = [[0.0, 3.0], [0.12, 7.0]", "thickness = [[0.1, 3.0], [0.12, 7.0]", "gluteus_minimus.thickness",
      ["rise from 0 to 1"]),
     ("clearance = 0.8\nhug = [0.05, 0.75, 12.0]\nfill", "clearence = 0.8\nhug = [0.05, 0.75, 12.0]\nfill",
      "gluteus_medius.clearence", ["unknown field 'clearence'", "did you mean 'clearance'"]),
