@@ -92,6 +92,17 @@ def minimus_posterior(model, out: Path) -> None:
     finish(pl, out / "muscles_minimus_posterior.png")
 
 
+def medius_posterior(model, out: Path) -> None:
+    m = model.muscles
+    pl = plotter()
+    add_bones(pl, model)
+    add_muscle(pl, m["piriformis_r"], MUSCLE)
+    add_muscle(pl, m["gluteus_medius_r"], HIGHLIGHT)
+    pl.add_text("Gluteus medius (orange) and piriformis, posterior view", font_size=14, color="black")
+    pl.camera_position = POSTERIOR
+    finish(pl, out / "muscles_medius_posterior.png")
+
+
 def minimus_lateral(model, out: Path) -> None:
     mn = model.muscles["gluteus_minimus_r"]
     pl = plotter()
@@ -157,6 +168,7 @@ def main(argv: list[str]) -> None:
     out = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[1] / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     model = glute3d.load_model()
+    medius_posterior(model, out)
     minimus_posterior(model, out)
     minimus_lateral(model, out)
     medius_over_minimus(model, out)

@@ -255,7 +255,9 @@ def _thigh(model: Skeleton, spec: SkinSpec, pts: np.ndarray, side: str) -> np.nd
     return np.linalg.norm(pts - (a + t[:, None] * ab), axis=1) - (ra + (rb - ra) * t)
 
 
-def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: SkinSpec | None = None) -> Skin:
+def generate_skin(
+    model: Skeleton, muscles: Mapping[str, Any], spec: SkinSpec | None = None, *, habitus: str = "average"
+) -> Skin:
     """Generate the skin over a skeleton and its muscles at neutral pose (a few seconds).
 
     Parameters
@@ -266,16 +268,20 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: SkinSpec | 
         The muscles at neutral pose.
     spec : SkinSpec, optional
         The checked ``skin.toml`` (see :func:`skin_spec`); the packaged one by default.
+    habitus : str
+        A body build of ``skin.toml``'s ``[habitus]`` table: its ``fat`` factor scales the
+        subcutaneous thickness (``KeyError`` if unknown).
 
     Returns
     -------
     Skin
     """
     spec = spec or skin_spec()
+    fat = spec.fat_factor(habitus)
     top, bottom = _cut_levels(model, spec)
     bodies = [*model.bones.values(), *(m.mesh for m in muscles.values())]
     allv = np.vstack([b.vertices for b in bodies])
-    field_, lo, dims = _envelope(model, spec, bodies, allv, top, bottom)
+    field_, lo, dims = _envelope(model, spec, bodies, allv, top, bottom, fat)
     mesh = _contour(field_, lo, dims, spec.grid.spacing, spec.grid.faces, top, bottom)
     centre = np.array([allv[:, 0].mean(), 0.0, 0.0])
     fc = mesh.face_centers - centre
@@ -286,16 +292,17 @@ def generate_skin(model: Skeleton, muscles: Mapping[str, Any], spec: SkinSpec | 
 
 
 def _envelope(
-    model: Skeleton, spec: SkinSpec, bodies: list[Mesh], allv: np.ndarray, top: float, bottom: float
+    model: Skeleton, spec: SkinSpec, bodies: list[Mesh], allv: np.ndarray, top: float, bottom: float, fat: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The skin's implicit field on a grid (negative inside): ``(field, grid origin, grid shape)``.
 
-    Distance to the bones and muscles minus the subcutaneous thickness, joined smoothly with
-    the trunk and thigh fillers, smoothed.
+    Distance to the bones and muscles minus the subcutaneous thickness (times ``fat``), joined
+    smoothly with the trunk and thigh fillers (grown by the extra fat), smoothed.
     """
     g = spec.grid
     h = float(g.spacing)
-    pad = 70.0
+    extra = (fat - 1.0) * float(spec.thickness.base)
+    pad = 70.0 + max(extra, 0.0)
     lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
     hi = np.array([allv[:, 0].max() + pad, top + 4 * h, allv[:, 2].max() + pad])
     dims = np.ceil((hi - lo) / h).astype(int) + 1
@@ -308,11 +315,11 @@ def _envelope(
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    field_ = dist.ravel() - _thickness(model, spec, pts)
+    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, pts), 2.0)
     k = float(g.blend)
-    field_ = _smooth_min(field_, _trunk(model, spec, pts), k)
+    field_ = _smooth_min(field_, _trunk(model, spec, pts) - extra, k)
     for side in SIDES:
-        field_ = _smooth_min(field_, _thigh(model, spec, pts, side), k)
+        field_ = _smooth_min(field_, _thigh(model, spec, pts, side) - extra, k)
     field_ = ndimage.gaussian_filter(field_.reshape(tuple(dims)), float(g.smoothing))
     return field_, lo, dims
 
@@ -347,12 +354,14 @@ def _contour(
 
 
 # ============================================================================ pose and files
-def fingerprint(model: Skeleton, muscles: Mapping[str, Any]) -> str:
-    """What the skin depends on: bones, muscle bodies (neutral) and ``skin.toml``, hashed.
+def fingerprint(model: Skeleton, muscles: Mapping[str, Any], habitus: str = "average") -> str:
+    """What the skin depends on: bones, muscle bodies (neutral), ``skin.toml`` and the habitus, hashed.
 
     Coordinates are rounded to 0.05 mm so platform-level float noise does not count.
     """
     hsh = hashlib.sha256()
+    if habitus != "average":  # the average body hashes as before
+        hsh.update(f"habitus={habitus}".encode())
     for name in sorted(model.bones):
         hsh.update(np.round(model.bones[name].vertices / 0.05).astype(np.int64).tobytes())
     for name in sorted(muscles):

@@ -23,7 +23,7 @@ from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
 from glute3d.io.validation import Problem
 
-__all__ = ["Bump", "SkinDataError", "SkinSpec", "skin_spec"]
+__all__ = ["Bump", "Habitus", "SkinDataError", "SkinSpec", "skin_spec"]
 
 Positive = Annotated[float, Field(gt=0.0)]
 Vec3 = tuple[float, float, float]
@@ -107,6 +107,12 @@ class Thigh(_Table):
     radius_bottom: Positive
 
 
+class Habitus(_Table):
+    """A body build: ``fat`` multiplies the subcutaneous thickness (1: the average model)."""
+
+    fat: Annotated[float, Field(gt=0.0, le=4.0)]
+
+
 class SkinSpec(_Table):
     """The whole file.
 
@@ -118,6 +124,22 @@ class SkinSpec(_Table):
     thickness: Thickness
     trunk: Trunk
     thigh: Thigh
+    habitus: dict[str, Habitus] = {"average": Habitus(fat=1.0)}
+
+    @model_validator(mode="after")
+    def _has_average(self) -> SkinSpec:
+        if "average" not in self.habitus:
+            raise Problem("add [habitus.average] (fat = 1.0): the default body", "habitus")
+        return self
+
+    def fat_factor(self, habitus: str) -> float:
+        """The ``fat`` factor of ``habitus`` (``KeyError`` listing the known builds if unknown)."""
+        if habitus not in self.habitus:
+            known = ", ".join(self.habitus)
+            raise KeyError(
+                f"unknown habitus {habitus!r}{did_you_mean(habitus, self.habitus)}; skin.toml defines: {known}"
+            )
+        return float(self.habitus[habitus].fat)
 
     @model_validator(mode="after")
     def _landmarks(self, info: ValidationInfo) -> SkinSpec:

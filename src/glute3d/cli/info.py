@@ -22,8 +22,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         from glute3d.model.files import load_model
 
         model = load_model(args.meshes)
+        volumes = getattr(args, "volumes", False)
         for name in model.structure_names(args.kind):  # in drawing order, deep to superficial
-            print(f"{name}\t{model.structure_kind(name)}")
+            kind = model.structure_kind(name)
+            if volumes and kind == "muscle":
+                print(f"{name}\t{kind}\t{model.muscles[name].volume_cm3:.0f} cm³")
+            else:
+                print(f"{name}\t{kind}")
     elif what == "landmarks":
         from glute3d.model.files import load_model
 

@@ -17,6 +17,7 @@ Examples
     glute3d handout scenes/ -o handout.pdf
     glute3d view scenes/08_layer3_gluteus_medius.toml          # a window (needs a display)
     glute3d list structures --kind muscle
+    glute3d list structures --kind muscle --volumes
     glute3d --meshes my_meshes/ render scene.toml -o out/   # after `glute3d build-meshes -o my_meshes`
     glute3d doctor
 """
@@ -128,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         "folder", nargs="?", default=None, metavar="DIR", help="with `scenes`: the folder (default: scenes/)"
     )
     ls.add_argument("--kind", default=None, help="with `structures`: only this kind (bone, muscle, nerve, ...)")
+    ls.add_argument(
+        "--volumes",
+        action="store_true",
+        help="with `structures`: add each muscle's volume in cm³ (generates the muscles, a few seconds)",
+    )
     ls.set_defaults(func=cmd_list)
 
     doc = sub.add_parser("doctor", help="check the installation: versions, model files, cache, a test render")

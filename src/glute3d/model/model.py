@@ -187,9 +187,53 @@ class Model:
             "structure_index",
             "bursae",
             "fascia",
-        )  # no variant changes these
+            "habitus",
+        )  # what no variant changes
         shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["variants"] = chosen
+        twin = Model(
+            bones=neutral.bones,
+            landmarks=neutral.landmarks,
+            parameters=neutral.parameters,
+            source=neutral.source,
+            _cache=shared,
+        )
+        return twin if self.pose is None else twin.posed(self.pose)
+
+    @property
+    def habitus(self) -> str:
+        """The body build whose subcutaneous fat the skin has (``"average"`` unless chosen)."""
+        return str(self.neutral._cache.get("habitus", "average"))
+
+    def with_habitus(self, habitus: str) -> Model:
+        """A copy with more or less subcutaneous fat; the pose and variants are kept.
+
+        ``habitus`` names a build of ``skin.toml``'s ``[habitus]`` table (``"lean"``,
+        ``"average"``, ``"obese"``, ``"female"``, ``"male"``): its ``fat`` factor scales the
+        fat between the muscles and the skin.  Bones, muscles, nerves and arteries are
+        shared; the skin (and everything on it: injection sites, needles, the safety map)
+        is made again (a few seconds).
+
+        Raises
+        ------
+        KeyError
+            Unknown habitus; the message lists the known ones.
+
+        Examples
+        --------
+        >>> import glute3d
+        >>> glute3d.load_model().with_habitus("obese").habitus
+        'obese'
+        """
+        from glute3d.anatomy.skin_spec import skin_spec
+
+        skin_spec().fat_factor(habitus)  # KeyError naming the known builds
+        neutral = self.neutral
+        keep = ("muscle_rig", "muscles", "path_rig", "paths", "structure_index", "variants")
+        shared = {k: v for k, v in neutral._cache.items() if k in keep}
+        shared["habitus"] = habitus
+        if habitus == neutral.habitus and "skin" in neutral._cache:
+            shared["skin"] = neutral._cache["skin"]
         twin = Model(
             bones=neutral.bones,
             landmarks=neutral.landmarks,
@@ -248,7 +292,9 @@ class Model:
         neutral = self.neutral
         base = neutral._cache
         if "skin" not in base:
-            base["skin"] = neutral._read_skin() or generate_skin(neutral.skeleton, neutral.muscles)
+            base["skin"] = neutral._read_skin() or generate_skin(
+                neutral.skeleton, neutral.muscles, habitus=neutral.habitus
+            )
         if neutral is self or self.pose is None:
             return base["skin"]
         if "frame" in self._cache:
@@ -262,12 +308,12 @@ class Model:
         from glute3d.anatomy.skin import fingerprint
 
         neutral = self.neutral
-        return fingerprint(neutral.skeleton, neutral.muscles)
+        return fingerprint(neutral.skeleton, neutral.muscles, neutral.habitus)
 
     def _read_skin(self) -> Skin | None:
         from glute3d.anatomy.skin import read_skin
 
-        if self.source is None:
+        if self.source is None or self.habitus != "average":  # the packaged skin is the average body's
             return None
         path = Path(self.source) / SKIN_FILE
         if not path.is_file():

@@ -109,11 +109,13 @@ class CachedModel:
         _base: str | None = None,
         _variants: dict[str, str] | None = None,
         _store: _Store | None = None,
+        _habitus: str = "average",
     ) -> None:
         self._model = model
         self._store = _store if _store is not None else _Store()
         self._folder = cache_dir() if folder is DEFAULT_FOLDER else (Path(folder) if folder else None)
         self._variants = dict(_variants or {})
+        self._habitus = _habitus
         self._base = _base or model_fingerprint(model)
         self._objects: dict[str, Any] = {}  # what -> Mesh objects built from it (one per array pair)
         self._children: dict[tuple, CachedModel] = {}
@@ -140,7 +142,12 @@ class CachedModel:
         key = ("posed", tuple(pose.angles(s) for s in SIDES), tuple(getattr(pose, "pelvis", ())))
         if key not in self._children:
             self._children[key] = CachedModel(
-                self._model.posed(pose), self._folder, _base=self._base, _variants=self._variants, _store=self._store
+                self._model.posed(pose),
+                self._folder,
+                _base=self._base,
+                _variants=self._variants,
+                _store=self._store,
+                _habitus=self._habitus,
             )
         return self._children[key]
 
@@ -155,6 +162,21 @@ class CachedModel:
                 _base=self._base,
                 _variants=chosen,
                 _store=self._store,
+                _habitus=self._habitus,
+            )
+        return self._children[key]
+
+    def with_habitus(self, habitus: str) -> CachedModel:
+        """The model with another body habitus (skin fat), wrapped (one wrapper per build)."""
+        key = ("habitus", habitus)
+        if key not in self._children:
+            self._children[key] = CachedModel(
+                self._model.with_habitus(habitus),
+                self._folder,
+                _base=self._base,
+                _variants=self._variants,
+                _store=self._store,
+                _habitus=habitus,
             )
         return self._children[key]
 
@@ -168,6 +190,8 @@ class CachedModel:
             if any(getattr(pose, "pelvis", ())):
                 angles.append(list(pose.pelvis))  # the pelvis in the room (absent: keys as before)
         variants = {k: v for k, v in sorted(self._variants.items()) if v != "normal"}
+        if self._habitus != "average":  # the average body keeps the keys it always had
+            variants = {**variants, "habitus": self._habitus}
         inputs = json.dumps([self._base, angles, variants, what, FORMAT], sort_keys=True, default=str)
         return hashlib.sha256(inputs.encode()).hexdigest()[:24]
 

@@ -33,12 +33,12 @@ from glute3d.scene.naming import (
 )
 from glute3d.scene.resolved import Cut, DrawItem, Mark, OverlayItem, ResolvedScene
 from glute3d.scene.schema import CutAway, Layer, Pose, SceneError, SceneFields
-from glute3d.scene.source import HasVariants, Poseable, SceneSource
+from glute3d.scene.source import HasHabitus, HasVariants, Poseable, SceneSource
 from glute3d.scene.theme import load_theme
 from glute3d.scene.unknown import UnknownNames, hint_of
 from glute3d.sides import SIDES
 
-__all__ = ["apply_pose", "apply_variants", "resolve_scene"]
+__all__ = ["apply_habitus", "apply_pose", "apply_variants", "resolve_scene"]
 
 _CAPPED_STYLES = ("bone", "muscle", "highlight")
 
@@ -55,7 +55,7 @@ def resolve_scene(scene: SceneFields, model: SceneSource) -> ResolvedScene:
     """
     unknown = UnknownNames(scene)
     try:
-        model = apply_pose(scene, apply_variants(scene, model, unknown))
+        model = apply_pose(scene, apply_variants(scene, apply_habitus(scene, model), unknown))
         out = _resolve(Context.of(scene, model, unknown))
     except SceneError as exc:  # unknown names found before it come first: they may be its cause
         raise (unknown.error() or exc) from None
@@ -128,6 +128,24 @@ def apply_variants(scene: SceneFields, model: SceneSource, unknown: UnknownNames
         return model.with_variant(**scene.variants)
     except (ValueError, KeyError) as exc:
         raise scene.error(("variants",), str(exc).strip("'\"")) from None
+
+
+def apply_habitus(scene: SceneFields, model: SceneSource) -> SceneSource:
+    """``model`` with the scene's body habitus (itself for the average body).
+
+    Raises
+    ------
+    SceneError
+        An unknown habitus, or a model whose skin cannot change.
+    """
+    if scene.habitus == "average":
+        return model
+    if not isinstance(model, HasHabitus):
+        raise scene.error(("habitus",), "this model has no body habitus (model.with_habitus); remove habitus")
+    try:
+        return model.with_habitus(scene.habitus)
+    except KeyError as exc:
+        raise scene.error(("habitus",), str(exc).strip("'\"")) from None
 
 
 def apply_pose(scene: SceneFields, model: SceneSource) -> SceneSource:

@@ -584,6 +584,12 @@ class SceneFields(_Table):
         description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }; "
         "each switch and its values are listed under [variants].",
     )
+    habitus: str = Field(
+        default="average",
+        description="Body build: how much subcutaneous fat lies between the muscles and the skin "
+        "(skin.toml [habitus]); needles and the safety map follow.",
+        json_schema_extra=_allowed("'lean', 'average', 'obese', 'female' or 'male'"),
+    )
 
     _source: str | None = PrivateAttr(default=None)
     _text: str | None = PrivateAttr(default=None)

@@ -10,6 +10,7 @@ capability             used for                               a model without it
 =====================  =====================================  ==================================
 ``posed(pose)``        a non-neutral ``[pose]``                says so and names ``pose``
 ``with_variant(...)``  ``[variants]``                          says so and names ``variants``
+``with_habitus(...)``  ``habitus``                            says so and names ``habitus``
 ``paths``              label ``branch``, foramen targets       has no branches or foramina
 ``skin``, ``paths``    ``overlays.injection``                 says so and names the overlay
 =====================  =====================================  ==================================
@@ -32,6 +33,7 @@ from glute3d.sides import SIDES, with_side
 __all__ = [
     "DRAWING_GROUPS",
     "STRUCTURE_KINDS",
+    "HasHabitus",
     "HasVariants",
     "LandmarkIndex",
     "OverlayCache",
@@ -103,6 +105,13 @@ class HasVariants(Protocol):
     """A model with anatomical variant switches (``[variants]``)."""
 
     def with_variant(self, **switches: str) -> Any: ...
+
+
+@runtime_checkable
+class HasHabitus(Protocol):
+    """A model whose skin can have more or less fat (``habitus``)."""
+
+    def with_habitus(self, habitus: str) -> Any: ...
 
 
 @runtime_checkable

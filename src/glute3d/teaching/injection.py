@@ -204,6 +204,38 @@ class NeedleReport:
         return muscles[-1] if muscles else None
 
     @property
+    def crossed(self) -> list[tuple[str, float]]:
+        """Every layer the needle crosses, in order, with its thickness along the track, mm.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> r = NeedleReport(np.zeros(3), np.array([1.0, 0, 0]), 38.0, np.array([38.0, 0, 0]), "gluteus_medius_r",
+        ...                  [("subcutaneous", 0.0, 19.5), ("gluteus_medius_r", 20.0, 38.0)], {})
+        >>> r.crossed
+        [('subcutaneous', 20.0), ('gluteus_medius_r', 18.0)]
+        """
+        out = []
+        for k, (t, a, b) in enumerate(self.layers):
+            end = self.layers[k + 1][1] if k + 1 < len(self.layers) else b
+            out.append((t, round(float(end - a), 1)))
+        return out
+
+    @property
+    def reaches_deep_plane(self) -> bool:
+        """Whether the needle passes gluteus medius into minimus (or beyond): the plane between them
+        carries the deep branches of the superior gluteal artery and nerve (seed articles 000-004)."""
+        names = [t.rsplit("_", 1)[0] for t, _, _ in self.layers]
+        return "gluteus_medius" in names and any(
+            n in ("gluteus_minimus", "bone") for n in names[names.index("gluteus_medius") + 1 :]
+        )
+
+    def describe(self) -> str:
+        """One line: the layers crossed with their thickness and where the tip ends."""
+        parts = [f"{t} {mm:.1f} mm" for t, mm in self.crossed]
+        return f"{self.length:.0f} mm needle: " + ", ".join(parts) + f"; tip in {self.tissue}"
+
+    @property
     def nearest(self) -> tuple[str, float]:
         """The nearest nerve or artery and its distance, mm."""
         name = min(self.distances, key=self.distances.__getitem__)

@@ -18,6 +18,8 @@ def fan_origins(
     n: int,
     *,
     by_axis: bool = False,
+    span: tuple[float, float] = (0.0, 1.0),
+    first: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` fibre starts evenly spaced along the far edge of an origin region.
 
@@ -28,6 +30,10 @@ def fan_origins(
     edge is smoothed and resampled by arc length, so neighbouring fibres start
     evenly apart even where the region has a step; starts may therefore lie a
     little off the region (snap them to the bone).
+
+    With ``span = (u0, u1)`` only that fraction of the edge's length is used, measured from
+    the end with the larger coordinate ``first`` (0: x, the anterior end; 1: y, the superior
+    end), and the bins are narrowed to match, so the starts are as smooth as over a whole edge.
 
     Returns
     -------
@@ -45,7 +51,8 @@ def fan_origins(
     mean_dir = rel.sum(0)
     mean_dir /= np.linalg.norm(mean_dir)
     perp = np.array([-mean_dir[1], mean_dir[0]])
-    bins = 3 * n
+    width = max(float(span[1]) - float(span[0]), 0.05)
+    bins = int(round(3 * n / width))
     if by_axis:
         key, across = p2[:, 0], e[:, 0]
         away = np.array([0.0, 1.0]) if c2[1] < 0 else np.array([0.0, -1.0])
@@ -58,10 +65,15 @@ def fan_origins(
     order = np.lexsort((dist, b))  # by bin, then distance: the last of each bin is the farthest
     last = np.r_[b[order][1:] != b[order][:-1], True]
     edge = points[order[last]]
-    edge = smooth_rows(edge, 0, times=6)  # a region's border is a staircase of faces
+    # a region's border is a staircase of faces: smooth a fan's far edge over about a sixth of its
+    # length (ends kept); a strip's long edge only lightly
+    edge = smooth_rows(edge, 0, times=6 if by_axis else max(6, bins // 2))
     seg = np.linalg.norm(np.diff(edge, axis=0), axis=1)
     arc = np.r_[0.0, np.cumsum(seg)]
-    t = np.linspace(0.0, arc[-1], n)
+    u0, u1 = float(span[0]), float(span[1])
+    if first is not None and edge[0, first] < edge[-1, first]:  # measure the span from the other end
+        u0, u1 = 1.0 - u1, 1.0 - u0
+    t = np.linspace(u0 * arc[-1], u1 * arc[-1], n)
     starts = np.column_stack([np.interp(t, arc, edge[:, j]) for j in range(3)])
     return starts, across
 

@@ -13,7 +13,8 @@ from scipy.spatial import cKDTree
 
 from glute3d.anatomy.muscles.grids import refine
 from glute3d.anatomy.muscles.result import Muscle
-from glute3d.geometry.distance import DistanceGrid
+from glute3d.geometry.distance import DistanceGrid, ImplicitDistance
+from glute3d.geometry.mesh import merge
 
 __all__ = ["Beneath", "Cover", "Layer"]
 
@@ -22,6 +23,7 @@ class Layer:
     """The refined mid-surface of one generated muscle, ready to be merged into a `Cover`."""
 
     def __init__(self, muscle: Muscle):
+        self.mesh = muscle.mesh
         fine = refine(0.5 * (muscle.deep + muscle.superficial))
         self.shape = fine.shape[:2]
         self.points = fine.reshape(-1, 3)
@@ -64,6 +66,14 @@ class Cover:
         self.coarse = np.concatenate([x.coarse + o for x, o in zip(layers, offsets)])
         self.tree = cKDTree(self.points[self.coarse])
         self.reach = float(self.radius.max())
+        self._meshes = [x.mesh for x in layers]
+        self._exact: ImplicitDistance | None = None
+
+    def exact(self, p: np.ndarray) -> np.ndarray:
+        """Signed distance ``(n,)`` to the closed bodies themselves (slower than calling the cover)."""
+        if self._exact is None:
+            self._exact = ImplicitDistance(merge(self._meshes))
+        return self._exact(p)
 
     def __call__(self, p: np.ndarray, hint: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distance ``(n,)`` to the nearest body, unit gradient ``(n, 3)`` and nearest sample ``(n,)``."""

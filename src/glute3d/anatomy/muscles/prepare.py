@@ -95,9 +95,11 @@ def _origin_fan(
     mean_n = (patch.face_normals * patch.face_areas[:, None]).sum(0)
     facing = nrm @ (mean_n / np.linalg.norm(mean_n)) > 0.2  # drop walls of foramina and rims
     pts, nrm = pts[facing], nrm[facing]
-    starts, across_fan = fan_origins(pts, center, spec.fibres, by_axis=spec.sampling == "axis")
-    origin, origin_n = snap(pelvis, starts)  # the smoothed edge, onto the bone surface
     key = 0 if spec.order == "anterior" else 1
+    starts, across_fan = fan_origins(
+        pts, center, spec.fibres, by_axis=spec.sampling == "axis", span=spec.origin_span, first=key
+    )
+    origin, origin_n = snap(pelvis, starts)  # the smoothed edge, onto the bone surface
     if origin[0, key] < origin[-1, key]:
         origin, origin_n = origin[::-1].copy(), origin_n[::-1].copy()
     return origin, origin_n, across_fan, mean_n
@@ -147,7 +149,9 @@ def prepare_muscle(
     knots = np.array(spec.thickness)
     profile = PchipInterpolator(knots[:, 0], knots[:, 1])(s)
     u = np.linspace(0.0, 1.0, n_f)
-    edge = spec.edge + (1.0 - spec.edge) * np.sin(np.pi * u) ** 0.6
+    e0, e1 = spec.edge if isinstance(spec.edge, tuple) else (spec.edge, spec.edge)
+    rim = e0 + (e1 - e0) * u  # the border's factor, fibre 0's border to the last fibre's
+    edge = rim + (1.0 - rim) * np.sin(np.pi * u) ** 0.6
     parts = {p: np.flatnonzero((q >= a) & (q < b)) for p, (a, b) in spec.parts.items()}
     via_offsets = [np.asarray(v.offset) * mirror for v in spec.via]
     outward = mean_n / np.linalg.norm(mean_n)

@@ -67,6 +67,11 @@ class Muscle:
         )
 
     @property
+    def volume_cm3(self) -> float:
+        """Volume of the closed body, cm³ (the mesh is in mm)."""
+        return float(self.mesh.volume) / 1000.0
+
+    @property
     def origin_points(self) -> np.ndarray:
         """``(n_fibres, 3)`` where the fibres start (on the bone)."""
         return self.fibres[:, 0]

@@ -116,7 +116,7 @@ class MuscleSpec(_Table):
     waypoints: tuple[Waypoint, ...] = ()
     approach: tuple[float, float] = (0.0, 0.0)
     thickness: Annotated[tuple[tuple[Fraction, Annotated[float, Field(gt=0.0)]], ...], Field(min_length=2)]
-    edge: Fraction = 0.3
+    edge: float | tuple[float, float] = 0.3
     clearance: Annotated[float, Field(ge=0.0)] = 0.8
     hug: tuple[Fraction, Fraction, float] | None = None
     over: tuple[str, ...] = ()
@@ -126,6 +126,8 @@ class MuscleSpec(_Table):
     sampling: Literal["angle", "axis"] = "angle"
     approach_from: Literal["path", "femur"] = "path"
     follow: tuple[Fraction, Fraction] = (0.3, 1.0)
+    origin_span: tuple[Fraction, Fraction] = (0.0, 1.0)
+    fill: tuple[Fraction, Fraction, Annotated[float, Field(ge=0.0)]] | None = None
     _name: str = PrivateAttr("")
 
     @property
@@ -140,6 +142,14 @@ class MuscleSpec(_Table):
         if covered[0][0] != 0.0 or covered[-1][1] != 1.0 or any(a[1] != b[0] for a, b in zip(covered, covered[1:])):
             raise ValueError(f"fibre ranges {[list(c) for c in covered]} must tile [0, 1] without gaps or overlaps")
         return targets
+
+    @field_validator("edge")
+    @classmethod
+    def _edge(cls, v: float | tuple[float, float]) -> float | tuple[float, float]:
+        values = v if isinstance(v, tuple) else (v,)
+        if not all(0.0 <= x <= 1.0 for x in values):
+            raise ValueError(f"edge {v!r} must lie between 0 and 1 (one factor, or [fibre 0's border, the last's])")
+        return v
 
     @field_validator("thickness")
     @classmethod

@@ -16,9 +16,18 @@ from glute3d.anatomy.muscles.fields import Beneath
 from glute3d.anatomy.muscles.grids import smooth_rows
 from glute3d.anatomy.muscles.prepare import PreparedMuscle
 from glute3d.anatomy.muscles.result import Muscle
-from glute3d.geometry.curves import catmull_rom_basis
+from glute3d.geometry.curves import catmull_rom_basis, smoothstep
 
-__all__ = ["clear_of_bone", "follow_femur", "generate", "initial_fibres", "settle", "skin_fibres", "wrap_fibres"]
+__all__ = [
+    "clear_of_bone",
+    "fill_gaps",
+    "follow_femur",
+    "generate",
+    "initial_fibres",
+    "settle",
+    "skin_fibres",
+    "wrap_fibres",
+]
 
 
 def generate(prep: PreparedMuscle, transform: np.ndarray, fld: Beneath, prior: np.ndarray | None = None) -> Muscle:
@@ -41,7 +50,7 @@ def generate(prep: PreparedMuscle, transform: np.ndarray, fld: Beneath, prior: n
         ins_n = prep.insertion_normal @ rot.T
         fib = initial_fibres(prep, fld, ins, ins_n, clear_fs)
     fib, away = wrap_fibres(prep, fld, fib, clear_fs, passes=2 if prior is not None else 3)
-    return skin_fibres(prep, fib, away, thick)
+    return skin_fibres(prep, fib, away, thick, fld)
 
 
 def initial_fibres(
@@ -144,15 +153,66 @@ def wrap_fibres(
     return fib, g.reshape(fib.shape)  # g: of the last push, away from what lies beneath
 
 
-def skin_fibres(prep: PreparedMuscle, fib: np.ndarray, away: np.ndarray, thick: np.ndarray) -> Muscle:
-    """The muscle built on its wrapped fibres: faces ``thick`` mm apart, stitched into a closed body."""
+def skin_fibres(
+    prep: PreparedMuscle, fib: np.ndarray, away: np.ndarray, thick: np.ndarray, fld: Beneath | None = None
+) -> Muscle:
+    """The muscle built on its wrapped fibres: faces ``thick`` mm apart, stitched into a closed body.
+
+    With ``fill`` in the specification (and ``fld``), the deep face is then lowered onto
+    the deeper muscles wherever it floats above them (see `fill_gaps`).
+    """
     spec = prep.spec
     centred = spec.body == "centred"
     normals = body_normals(fib, away, centred)
     deep = fib - normals * (0.5 * thick)[..., None] if centred else fib
     sup = relaxed_offset(deep, normals, thick)
+    if spec.fill is not None and fld is not None and fld.cover is not None and not centred:
+        drop = fill_gaps(fld, deep, normals, prep.s, spec.fill, spec.gap)
+        deep = deep - drop[..., None] * normals
+        # the belly sinks into the space by up to 60 % of its thickness and grows down into the rest
+        # (smoothed: the superficial face is what shows, and the space beneath varies from fibre to fibre)
+        sink = smooth_rows(smooth_rows(np.minimum(drop, 0.6 * thick), 0, times=8), 1, times=8)
+        sup = sup - np.minimum(sink, drop + 0.6 * thick)[..., None] * normals
+        thick = np.linalg.norm(sup - deep, axis=2)
     name = f"{spec.name}_{prep.side}"
     return Muscle(name, prep.side, fib, deep, sup, normals, thick, prep.weights, prep.parts, body_mesh(deep, sup))
+
+
+def fill_gaps(
+    fld: Beneath, deep: np.ndarray, normals: np.ndarray, s: np.ndarray, fill: tuple[float, float, float], gap: float
+) -> np.ndarray:
+    """How far (mm, ``(n_f, n_s)``) to lower the deep face onto the deeper muscles where it floats above them.
+
+    Only where it floats less than ``fill[2]`` mm above them, between fibre fractions
+    ``fill[0]`` and ``fill[1]``; the deep face stops ``gap`` mm above the muscle beneath (a
+    fascial plane) and never comes nearer a bone than 0.5 mm.  The fibres (lines of action)
+    do not move: the belly settles into the space, as a real muscle lies on the layer beneath.
+    """
+    assert fld.cover is not None
+    n_f, n_s = deep.shape[:2]
+    nrm = normals.reshape(-1, 3)
+    along = smoothstep(s, fill[0], fill[0] + 0.08) * (1.0 - smoothstep(s, fill[1] - 0.08, fill[1]))
+    out = deep.copy()
+    total = np.zeros((n_f, n_s))
+    for _ in range(3):  # later passes close what the slant of the first left open
+        d, g, _ = fld.cover(out.reshape(-1, 3))
+        cos = np.einsum("ij,ij->i", g, nrm)
+        beneath = cos > 0.5  # the muscle beneath lies on the deep side
+        drop = np.where(beneath & (d > gap) & (d + total.ravel() < fill[2]), (d - gap) / np.maximum(cos, 0.5), 0.0)
+        drop = drop.reshape(n_f, n_s) * along[None, :]
+        drop = np.minimum(drop, smooth_rows(smooth_rows(drop, 0, times=2), 1, times=2) + 1.0)  # no spikes
+        total += drop
+        out = deep - total[..., None] * normals
+    # last pass against the bodies themselves (the cover's balls overestimate a relaxed superficial face)
+    d = fld.cover.exact(out.reshape(-1, 3))
+    near = (beneath & (d + total.ravel() < fill[2] + 3.0)) | (total.ravel() > 0.0)
+    rest = np.where(near, (d - gap) / np.maximum(cos, 0.5), 0.0).reshape(n_f, n_s) * along[None, :]
+    total = np.clip(total + rest, 0.0, fill[2])  # down where a gap is left, back up where it went too far
+    out = deep - total[..., None] * normals
+    # never into a bone: where the lowered face comes nearer a bone than 0.5 mm, keep the old face
+    db, _ = fld.bones(out.reshape(-1, 3))
+    total[(db < 0.5).reshape(n_f, n_s)] = 0.0
+    return total
 
 
 def clear_of_bone(fld: Beneath, p: np.ndarray, below: float, target: float, *, passes: int = 6) -> np.ndarray:

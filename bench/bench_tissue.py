@@ -1,0 +1,51 @@
+"""How long all soft tissue takes from an empty cache (target: 5 s on the project's machine).
+
+Usage::
+
+    OMP_NUM_THREADS=1 /work/venv/bin/python bench/bench_tissue.py
+
+Measured in one run, with a baseline of fixed single-core work (``np.sort`` of 200 000 floats),
+so the ratios can be compared on a busy machine: the muscle rig (distance grids, origin fans,
+the neutral muscles of both sides), the nerves and arteries, the skin generated (not read from
+``skin.ply``) and the whole, each once (a fresh model each time).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import glute3d  # noqa: E402
+
+
+def main() -> None:
+    data = np.random.default_rng(0).random(200_000)
+    base = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        np.sort(data)
+        base.append(time.perf_counter() - t0)
+    b = min(base) * 1e3
+    from glute3d.anatomy.skin import generate_skin
+
+    model = glute3d.load_model()
+    t0 = time.perf_counter()
+    _ = model.muscles
+    t1 = time.perf_counter()
+    _ = model.paths
+    t2 = time.perf_counter()
+    generate_skin(model.skeleton, model.muscles)
+    t3 = time.perf_counter()
+    rows = [("muscles (rig and neutral pose)", t1 - t0), ("nerves and arteries", t2 - t1), ("skin generated", t3 - t2)]
+    rows.append(("all soft tissue", t3 - t0))
+    print(f"baseline np.sort: {b:.2f} ms")
+    for label, s in rows:
+        print(f"{label:34s} {s:6.2f} s  {s * 1e3 / b:8.0f} x baseline")
+
+
+if __name__ == "__main__":
+    main()

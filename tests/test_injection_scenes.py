@@ -1,0 +1,111 @@
+"""The injection scenes say what the model computes: each claim of a caption checked against needle reports.
+
+Every injection scene is listed here with the phrases of its caption that make a claim and the check
+of that claim on the model (a scene added without an entry fails the first test).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import glute3d
+from glute3d.scene import Scene
+from glute3d.teaching import injection
+from glute3d.teaching.injection import DANGER_MM
+
+SCENES = Path(__file__).resolve().parents[1] / "scenes"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return glute3d.load_model()
+
+
+_reports: dict = {}
+
+
+def report(model, habitus: str, site: str, length: float = injection.DEFAULT_NEEDLE_MM):
+    key = (habitus, site, length)
+    if key not in _reports:
+        m = model.with_habitus(habitus)
+        s = injection.sites(m, sides=("r",))[site]
+        _reports[key] = injection.needle(m, s, length)
+    return _reports[key]
+
+
+def fat(rep) -> float:
+    return dict(rep.crossed).get("subcutaneous", 0.0)
+
+
+def number(caption: str, before: str) -> float:
+    """The number just before ``before`` in the caption, e.g. ``about 17 mm of fat``."""
+    m = re.search(r"(\d+(?:\.\d+)?) mm " + re.escape(before), caption)
+    assert m, f"caption has no 'N mm {before}'"
+    return float(m.group(1))
+
+
+def check_19(model, caption):
+    long = report(model, "average", "dorsogluteal_r", 70.0)
+    assert "into gluteus medius in the upper outer quadrant" in caption
+    assert report(model, "average", "dorsogluteal_r").tissue == "gluteus_medius_r"
+    order = [t for t, _ in long.crossed[:3]]
+    assert order == ["subcutaneous", "gluteus_maximus_r", "gluteus_medius_r"], long.describe()
+    assert abs(number(caption, "of fat") - fat(long)) <= 3.0
+    assert abs(number(caption, "of gluteus maximus") - dict(long.crossed)["gluteus_maximus_r"]) <= 3.0
+
+
+def check_20(model, caption):
+    long = report(model, "average", "ventrogluteal_r", 70.0)
+    assert "into gluteus medius with minimus beneath" in caption
+    assert report(model, "average", "ventrogluteal_r").tissue == "gluteus_medius_r"
+    assert [t for t, _ in long.crossed[:3]] == ["subcutaneous", "gluteus_medius_r", "gluteus_minimus_r"]
+    assert abs(number(caption, "of fat") - fat(long)) <= 3.0
+    assert abs(number(caption, "of gluteus medius") - dict(long.crossed)["gluteus_medius_r"]) <= 3.0
+    assert report(model, "average", "ventrogluteal_r").distances["sciatic_nerve_r"] > 2 * DANGER_MM
+
+
+def check_21(model, caption):
+    assert "The dorsogluteal point in the upper outer quadrant lies well outside it" in caption
+    assert f"{DANGER_MM:g} mm teaching margin" in caption
+    dg = report(model, "average", "dorsogluteal_r")
+    vg = report(model, "average", "ventrogluteal_r")
+    assert dg.safe and dg.nearest[1] >= 1.5 * DANGER_MM, dg.nearest
+    assert vg.safe, vg.nearest  # the site the deck recommends is not marked dangerous
+
+
+def check_21a(model, caption):
+    rep = report(model, "lean", "dorsogluteal_r")
+    assert "ends in gluteus medius" in caption
+    assert rep.tissue == "gluteus_medius_r", rep.describe()
+    assert abs(number(caption, "of fat") - fat(report(model, "lean", "dorsogluteal_r", 70.0))) <= 3.0
+
+
+def check_21b(model, caption):
+    rep = report(model, "obese", "dorsogluteal_r")
+    assert "ends in the subcutaneous fat" in caption
+    assert rep.tissue == "subcutaneous", rep.describe()
+    deep = fat(report(model, "obese", "dorsogluteal_r", 70.0))
+    assert deep > rep.length and abs(number(caption, "deep here") - deep) <= 3.0
+
+
+CHECKS = {
+    "19_injection_dorsogluteal_quadrants": check_19,
+    "20_injection_ventrogluteal": check_20,
+    "21_injection_safety_map": check_21,
+    "21a_injection_dorsogluteal_lean": check_21a,
+    "21b_injection_dorsogluteal_obese": check_21b,
+}
+
+
+def test_every_injection_scene_has_its_claims_checked():
+    found = {p.stem for p in SCENES.glob("*.toml") if Scene.from_file(p).overlays.injection}
+    assert found == set(CHECKS), sorted(found ^ set(CHECKS))
+
+
+@pytest.mark.parametrize("stem", sorted(CHECKS))
+def test_caption_claims_agree_with_the_needle_reports(model, stem):
+    scene = Scene.from_file(SCENES / f"{stem}.toml")
+    CHECKS[stem](model, scene.caption)
