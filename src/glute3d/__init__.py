@@ -40,6 +40,7 @@ _EXPORTS = {
     "load_model": "glute3d.model.files",
     "render_to_file": "glute3d.render.core",
     "show": "glute3d.viewer.notebook",
+    "stance": "glute3d.teaching.stance",
 }
 # (``glute3d.render`` is the rendering subpackage: render a scene with ``glute3d.render_to_file``.)
 __all__ = ["__version__", *_EXPORTS]
