@@ -173,3 +173,19 @@ def test_scene_26_lean_is_computed(weak):
     np.testing.assert_allclose(start, weak.lumbosacral, atol=1.0)
     d = end - start
     assert math.degrees(math.atan2(d[2], d[1])) == pytest.approx(weak.trunk_lean_deg, abs=0.5)  # toward +z: right
+
+
+def test_drop_solver_finds_a_balance_when_one_exists(model, monkeypatch):
+    """With abductors whose lever arm grew fast enough with adduction, the drop would stop short of the limit."""
+    from glute3d.teaching import stance as mod
+
+    monkeypatch.setattr(mod, "_arm_ratio", lambda model, side, spec, drops: 1.0 + 0.05 * np.asarray(drops))
+    s = single_leg_stance(model, "r", abductor_strength=0.8)
+    assert not s.drop_limited and 0.0 < s.pelvic_drop_deg < PELVIS_RANGES["pelvis_list"][1]
+    # at that drop the available moment equals the weight's (upright trunk, swing leg hanging)
+    seg = stance_spec().segments
+    phi = math.radians(s.pelvic_drop_deg)
+    half, h = s.hip_center[2] - s.lumbosacral[2], s.lumbosacral[1] - s.hip_center[1]
+    m_w = seg.hat_mass * (half * math.cos(phi) + h * math.sin(phi)) + seg.leg_mass * 2 * half * math.cos(phi)
+    held = 0.8 * s.supported_weight_bw * s.weight_lever_arm_mm * (1.0 + 0.05 * s.pelvic_drop_deg)
+    assert held == pytest.approx(m_w, rel=0.01)  # linear interpolation between 0.5° samples
