@@ -208,19 +208,17 @@ def _check(side: Any, strength: Any) -> tuple[str, float]:
     return side, s
 
 
-def _abductors(model: Model, side: str, spec: StanceSpec) -> tuple[float, np.ndarray, np.ndarray, dict[str, float]]:
-    """Per unit of total abductor tension: the adduction-axis moment arm (mm, < 0 abducts), the
-    resultant pull on the femur ``(3,)``, a point of its line, and each muscle's force share."""
+def _abductors(model: Model, side: str, spec: StanceSpec) -> tuple[float, np.ndarray, np.ndarray]:
+    """Per unit of total abductor tension (shared by cross-section): the adduction-axis moment arm
+    (mm, < 0 abducts), the frontal-plane resultant pull on the femur ``(3,)`` and a point of its line."""
     neutral = model.neutral
     c = np.asarray(neutral.hip_centers[side], float)
     total = sum(a.pcsa for a in spec.abductors.values())
     arm, pull, moment_vec = 0.0, np.zeros(3), np.zeros(3)
-    shares: dict[str, float] = {}
     for base, entry in spec.abductors.items():
         name = f"{base}_{side}"
         muscle = neutral.muscles[name]
         share = entry.pcsa / total
-        shares[base] = share
         w = share * np.asarray(muscle.weights, float) / float(np.sum(muscle.weights))
         ins, u = lines_of_action(muscle.fibres, anchor=muscle_anchor(name), leave=muscle_leave(name))
         torque = np.cross(ins - c, u)
@@ -231,7 +229,7 @@ def _abductors(model: Model, side: str, spec: StanceSpec) -> tuple[float, np.nda
     # a point of the resultant line: p with (p - c) x pull = the fibres' frontal moment
     mx = float(moment_vec[0])
     perp = np.array([0.0, pull[2], -pull[1]]) / float(pull[1] ** 2 + pull[2] ** 2)
-    return arm, pull, c + mx * perp, shares
+    return arm, pull, c + mx * perp
 
 
 def _lumbosacral(model: Model) -> np.ndarray:
@@ -310,7 +308,7 @@ def single_leg_stance(
     d = lateral * float(c[2] - com[2])  # medial distance of the weight's line from the hip, mm
 
     # abductors: tension F along their resultant pull balances the weight's moment
-    arm, pull, point, _ = _abductors(model, side, spec)
+    arm, pull, point = _abductors(model, side, spec)
     tension = m_s * d / abs(arm)
     f_abd = tension * pull
     joint = -(weight - f_abd)  # the femoral head's push on the pelvis: W + (-F) + J = 0
