@@ -22,7 +22,9 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
     package : str
         The package's ``__name__``.
     exports : mapping of str to str
-        Public name to the module that defines it (``"name"`` or ``"module:attribute"``).
+        Public name to the module that defines it (``"name"`` or ``"module:attribute"``); a
+        name exported from a module of that same name with no attribute of it is the module
+        itself (``"stance": "glute3d.teaching.stance"``).
 
     Examples
     --------
@@ -36,7 +38,11 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
         if target is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module, _, attr = target.partition(":")
-        value = getattr(importlib.import_module(module), attr or name)
+        mod = importlib.import_module(module)
+        if not attr and not hasattr(mod, name) and module.rsplit(".", 1)[-1] == name:
+            value: Any = mod  # the module itself
+        else:
+            value = getattr(mod, attr or name)
         import sys
 
         if package in sys.modules:
