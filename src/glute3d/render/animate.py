@@ -181,8 +181,15 @@ def write_video(frames: Iterator[np.ndarray], path: str | Path, fps: int, n_fram
     try:
         if suffix == ".mp4":
             writer = imageio.get_writer(
-                tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=8, macro_block_size=2,
-                pixelformat="yuv420p", ffmpeg_log_level="error",
+                tmp,
+                format="FFMPEG",
+                mode="I",
+                fps=fps,
+                codec="libx264",
+                quality=8,
+                macro_block_size=2,
+                pixelformat="yuv420p",
+                ffmpeg_log_level="error",
             )
         else:
             writer = imageio.get_writer(tmp, format="GIF", mode="I", duration=1000.0 / fps, loop=0)

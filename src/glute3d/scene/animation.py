@@ -89,12 +89,14 @@ def pose_at(anim: Animation, t: float) -> Pose:
     else:
         b = _values(anim.keyframes[i + 1])
         v = a + (b - a) * float(ease((t - times[i]) / (times[i + 1] - times[i])))
-    hip = {name: {side: float(v[2 * j + s]) for s, side in enumerate(SIDES)} for j, name in enumerate(_HIP)}
-    pelvis = {name: float(v[6 + j]) for j, name in enumerate(_PELVIS)}
-    stance = anim.keyframes[0].stance
-    if stance is None:
-        pelvis.pop("pelvic_drop")
-    return Pose(**hip, **pelvis, stance=stance)
+    fields: dict[str, Any] = {
+        name: {side: float(v[2 * j + s]) for s, side in enumerate(SIDES)} for j, name in enumerate(_HIP)
+    }
+    fields.update({name: float(v[6 + j]) for j, name in enumerate(_PELVIS)})
+    fields["stance"] = anim.keyframes[0].stance
+    if fields["stance"] is None:
+        fields.pop("pelvic_drop")
+    return Pose.model_validate(fields)
 
 
 def frame_poses(anim: Animation) -> list[Pose]:
