@@ -23,13 +23,13 @@ import numpy as np
 from glute3d.render.cache import cached_model
 from glute3d.render.camera import orientation
 from glute3d.render.core import _composite, _render_3d
+from glute3d.render.fibrebar import fibre_bar
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import draw_overlay
 from glute3d.render.placement import place_labels
 from glute3d.render.polydata import cut, mark_geometry, overlay_geometry, poly
 from glute3d.scene import load_theme
-from glute3d.scene.animation import DIVERGING, fibre_marks, frame_poses, scene_at
-from glute3d.scene.resolve import apply_pose
+from glute3d.scene.animation import frame_poses, scene_at
 
 __all__ = ["VIDEO_SUFFIXES", "animate", "animation_frames", "write_video"]
 
@@ -74,43 +74,12 @@ def _fixed_points(scene: Any, source: Any, poses: list[Any]) -> np.ndarray:
     return np.vstack([_framed_points(scene_at(scene, poses[i]).resolve(source)) for i in chosen])
 
 
-def _colour_bar(image: np.ndarray, lay: Layout, vmax: float) -> None:
-    """A horizontal diverging colour bar in the top right of the 3D area, in place."""
-    from PIL import Image, ImageDraw
-
-    from glute3d.render.fonts import font
-
-    h, w = image.shape[:2]
-    _, y0, x1, _ = lay.rect
-    f = font(max(9, int(0.022 * h))).primary
-    size = f.size
-    title = "rotation moment arm (mm)"
-    ends = (f"\u2212{vmax:g} external", "0", f"internal +{vmax:g}")
-    bw = int(max(0.22 * w, f.getlength(title), sum(f.getlength(t) for t in ends) + 2 * size))
-    bh = max(6, int(0.6 * size))
-    left, top = int(x1 - bw - 0.02 * w), int(y0 + 0.02 * h + size * 1.3)
-    pil = Image.fromarray(image)
-    draw = ImageDraw.Draw(pil)
-    stops = np.array([s for s, _ in DIVERGING])
-    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in DIVERGING], float)
-    u = np.linspace(0.0, 1.0, bw)
-    bar = np.stack([np.interp(u, stops, rgb[:, k]) for k in range(3)], -1).round().astype(np.uint8)
-    pil.paste(Image.fromarray(np.repeat(bar[None], bh, 0)), (left, top))
-    draw.rectangle((left, top, left + bw - 1, top + bh - 1), outline=(60, 60, 60))
-    ink = (26, 26, 26)
-    draw.text((left + bw / 2, top - 0.25 * size), title, font=f, fill=ink, anchor="md")
-    below = top + bh + 0.25 * size
-    for text, x, anchor in zip(ends, (left, left + bw / 2, left + bw), ("la", "ma", "ra")):
-        draw.text((x, below), text, font=f, fill=ink, anchor=anchor)
-    image[...] = np.asarray(pil)[..., : image.shape[2]]
-
-
 def _render_frame(res: Any, lay: Layout, px: tuple[int, int], theme: dict, anti_aliasing: bool) -> np.ndarray:
     """One frame: the steps of :func:`glute3d.render.render` after the layout."""
     shot = _render_3d(res, lay, px, anti_aliasing=anti_aliasing, reuse=True)
     placements = place_labels(res, lay, shot.frame, shot.anchors, shot.options)
     overlay = draw_overlay(res, lay, shot.frame, placements, shot.visible, theme, 2, shot.zbuffer < 1.0, None)
-    return _composite(shot.image, overlay, res.scene.background == "transparent")
+    return fibre_bar(_composite(shot.image, overlay, res.scene.background == "transparent"), res.scene, lay)
 
 
 def animation_frames(
@@ -140,9 +109,6 @@ def animation_frames(
     for pose in poses:
         frame_scene = scene_at(scene, pose)
         res = frame_scene.resolve(source)
-        fibres = fibre_marks(frame_scene, apply_pose(frame_scene, source)) if scene.animation.fibres else None
-        if fibres is not None:
-            res.marks = [*res.marks, *fibres.marks]
         if lay is None:  # the first frame sets the layout (label margins) for all
             d, up = orientation(scene.camera)
             lay = plan_layout(res, px, theme, *predicted_label_x(res, d, up))
@@ -153,8 +119,6 @@ def animation_frames(
         else:
             res = dataclasses.replace(res, focus_points=fixed, focus_items=[])
         image = _render_frame(res, lay, px, theme, anti_aliasing)
-        if fibres is not None:
-            _colour_bar(image, lay, fibres.vmax)
         yield image
 
 
