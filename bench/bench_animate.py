@@ -21,6 +21,7 @@ load average is printed: other work on the machine slows every figure.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -86,6 +87,8 @@ def main() -> None:
         )
     load1 = os.getloadavg()
     print(f"load average at end: {load1[0]:.1f} {load1[1]:.1f} {load1[2]:.1f}")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(os.environ["GLUTE3D_CACHE"], ignore_errors=True)
 
 
 if __name__ == "__main__":
