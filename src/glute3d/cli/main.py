@@ -34,6 +34,7 @@ if not os.environ.get("DISPLAY"):
     # Off-screen EGL render window, chosen before any VTK rendering class loads (no X server).
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
+from glute3d.cli.animate_cmd import add_animate_parser  # noqa: E402
 from glute3d.cli.common import PROG, CliError, one_line, parse_size  # noqa: E402
 from glute3d.cli.deck import cmd_deck  # noqa: E402
 from glute3d.cli.export_cmd import cmd_export  # noqa: E402
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="override the scenes' resolution")
     r.add_argument("--no-aa", action="store_true", help="no anti-aliasing")
     r.set_defaults(func=cmd_render)
+
+    add_animate_parser(sub)
 
     d = sub.add_parser("deck", help="render every scene of a folder and an HTML contact sheet")
     d.add_argument("scenes_dir", metavar="SCENES_DIR", help="folder of scene files")

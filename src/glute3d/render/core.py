@@ -44,6 +44,7 @@ from glute3d.io.atomic import write_atomically
 from glute3d.render.anchors import choose_anchors, zbuffer
 from glute3d.render.cache import cached_model
 from glute3d.render.camera import CameraFrame, orientation
+from glute3d.render.fibrebar import fibre_bar
 from glute3d.render.labels import Pins, Placement, number_pins
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import composite_onto, draw_overlay
@@ -233,7 +234,8 @@ def render(
     overlay = draw_overlay(res, lay, shot.frame, placements, shot.visible, theme, ss, shot.zbuffer < 1.0, numbers)
     labels = _label_results(res, placements, shot.visible, numbers)
     notes = [*res.warnings, *label_warnings(res, placements, shot.visible, shot.why, px)]
-    return RenderResult(_composite(shot.image, overlay, scene.background == "transparent"), labels, notes + lay.notes)
+    image = fibre_bar(_composite(shot.image, overlay, scene.background == "transparent"), scene, lay)
+    return RenderResult(image, labels, notes + lay.notes)
 
 
 def write_png(image: np.ndarray, path: str | Path) -> Path:

@@ -32,8 +32,10 @@ from glute3d.scene.schema import (
     INJECTION_OVERLAY_VIEWS,
     MAX_COORD,
     SIDED_PRESETS,
+    Animation,
     Camera,
     CutAway,
+    Keyframe,
     Label,
     Layer,
     Overlays,
@@ -360,6 +362,42 @@ def _pose() -> list[str]:
     ]
 
 
+def _animation() -> list[str]:
+    own = [row for row in _table(Keyframe) if row.startswith("| `time`")]
+    return [
+        "## [animation]",
+        "",
+        _doc(Animation) + " Render it with `glute3d animate scene.toml -o out.mp4` (or `out.gif`); "
+        "`glute3d render` and `glute3d deck` show the first keyframe's pose, and `[pose]` must then be "
+        "left out. Between two keyframes every angle eases in and out (smoothstep), so the movement "
+        "starts and stops gently at each keyframe and stays between the two keyframes' angles. The camera "
+        "does not move during the animation.",
+        "",
+        *_table(Animation),
+        "",
+        "### [[animation.keyframes]]",
+        "",
+        _doc(Keyframe) + " Every field of [pose] (above) and:",
+        "",
+        *_table(Keyframe)[:2],
+        *own,
+        "",
+        "```toml",
+        "[animation]",
+        "fps = 24",
+        'fibres = ["gluteus_medius_r", "gluteus_minimus_r"]',
+        "",
+        "[[animation.keyframes]]",
+        "time = 0",
+        "",
+        "[[animation.keyframes]]",
+        "time = 3",
+        "flexion = { r = 90 }",
+        "```",
+        "",
+    ]
+
+
 def _overlays() -> list[str]:
     rows = [f"| `{base}_r`, `{base}_l` | {view} |" for base, view in INJECTION_OVERLAY_VIEWS.items()]
     return [
@@ -456,6 +494,7 @@ def scene_format_markdown() -> str:
         _layers(),
         _labels(),
         _pose(),
+        _animation(),
         _overlays(),
         _variants(),
         _problems(),

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glute3d.scene.animation import fibre_marks
 from glute3d.scene.centrelines import foramen_targets
 from glute3d.scene.context import Context, Targets
 from glute3d.scene.injection import resolve_injection
@@ -77,6 +78,8 @@ def _resolve(ctx: Context) -> ResolvedScene:
         for name, (points, radius) in foramen_targets(model).items():
             targets[name] = ("region", points, radius)
     _add_segments(ctx, out)
+    if scene.animation is not None and scene.animation.fibres:  # an animated scene's coloured fibres
+        out.marks.extend(fibre_marks(scene, model).marks)
     _add_focus(ctx, out, targets)
     resolve_labels(ctx, out, targets, shown_landmarks)
     return out

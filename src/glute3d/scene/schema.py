@@ -31,6 +31,7 @@ from glute3d.scene.theme import STYLES, StyleName, check_color
 from glute3d.sides import SIDES
 
 __all__ = [
+    "ANIMATION_COLOURINGS",
     "CAMERA_PRESETS",
     "CAMERA_PRESET_VIEWS",
     "COLOR_HELP",
@@ -38,6 +39,8 @@ __all__ = [
     "INJECTION_OVERLAY_VIEWS",
     "INJECTION_OVERLAYS",
     "MAX_CAPTION",
+    "MAX_DURATION",
+    "MAX_FRAMES",
     "MAX_COORD",
     "MAX_RESOLUTION",
     "MAX_TEXT",
@@ -45,8 +48,10 @@ __all__ = [
     "POSE_RANGES",
     "SIDED_PRESETS",
     "STYLES",
+    "Animation",
     "Camera",
     "CutAway",
+    "Keyframe",
     "Label",
     "Layer",
     "Overlays",
@@ -455,6 +460,92 @@ class Pose(_Table):
         return all(a == 0.0 for s in SIDES for a in self.angles(s)) and not any(self.pelvis)
 
 
+# =============================================================================== animation
+#: Longest animation (seconds) and most frames one may have.
+MAX_DURATION = 600.0
+MAX_FRAMES = 3600
+#: What ``animation.fibre_colour`` may colour the fibres by.
+ANIMATION_COLOURINGS: tuple[str, ...] = ("rotation_moment_arm",)
+
+
+class Keyframe(Pose):
+    """One pose of an animation at its time (a ``[[animation.keyframes]]`` table): the angles of ``[pose]``."""
+
+    time: float = Field(
+        ge=0.0,
+        le=MAX_DURATION,
+        description="Seconds from the start; the first keyframe is at 0 and times increase.",
+    )
+
+
+class Animation(_Table):
+    """A pose sequence (``glute3d animate``): keyframe poses, eased smoothly from one to the next."""
+
+    keyframes: list[Keyframe] = Field(
+        min_length=2,
+        description="The poses ([[animation.keyframes]] tables, at least two): time and the angles of [pose].",
+    )
+    fps: int = Field(default=24, ge=1, le=60, description="Frames per second of the video.")
+    duration: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=MAX_DURATION,
+        description="Seconds; the last pose is held after the last keyframe. Default: the last keyframe's time.",
+    )
+    framing: Literal["all", "first"] = Field(
+        default="all",
+        description="The camera, fixed for the whole animation, frames every keyframe's pose ('all') or the "
+        "first pose only ('first': the first frame is then the scene's still picture).",
+    )
+    fibres: list[str] = Field(
+        default_factory=list,
+        description="Muscles (sided names, e.g. 'gluteus_medius_r') whose fibres are drawn as lines coloured "
+        "by fibre_colour in every frame, with a colour bar.",
+    )
+    fibre_colour: Literal["rotation_moment_arm"] = Field(
+        default="rotation_moment_arm",
+        description="What colours the fibres: their moment arm about the hip's rotation axis in that frame's "
+        "pose (internal rotation red, external blue).",
+    )
+    fibre_range: float = Field(
+        default=30.0, gt=0.0, le=200.0, description="Moment arm (mm) at the ends of the colour bar."
+    )
+
+    @model_validator(mode="after")
+    def _times(self) -> Animation:
+        times = [k.time for k in self.keyframes]
+        if times[0] != 0.0:
+            raise ValueError(f"the first keyframe must be at time = 0, not {times[0]:g}")
+        for i in range(1, len(times)):
+            if times[i] <= times[i - 1]:
+                raise ValueError(
+                    f"keyframes[{i}].time = {times[i]:g} must be later than keyframes[{i - 1}].time = {times[i - 1]:g}"
+                )
+        stances = {k.stance for k in self.keyframes}
+        if len(stances) > 1:
+            raise ValueError("every keyframe must name the same stance leg (or none): the pose eases between them")
+        if self.duration is not None and self.duration < times[-1]:
+            raise ValueError(f"duration {self.duration:g} s ends before the last keyframe ({times[-1]:g} s)")
+        if self.n_frames > MAX_FRAMES:
+            raise ValueError(f"{self.n_frames} frames is too many; at most {MAX_FRAMES}: lower fps or duration")
+        return self
+
+    @property
+    def length(self) -> float:
+        """Seconds the animation lasts."""
+        return float(self.duration if self.duration is not None else self.keyframes[-1].time)
+
+    @property
+    def n_frames(self) -> int:
+        """Frames of the video (the first and the last pose both shown)."""
+        return max(2, int(round(self.length * self.fps)) + 1)
+
+    @property
+    def first_pose(self) -> Pose:
+        """The pose of the first keyframe (a still of the scene shows it)."""
+        return Pose(**self.keyframes[0].model_dump(exclude={"time"}))
+
+
 # =============================================================================== overlays
 class Segment(_Table):
     """A straight reference line between two points (one entry of ``overlays.segments``)."""
@@ -579,6 +670,11 @@ class SceneFields(_Table):
         default="auto",
         description="Whether label texts name the side (', right'); 'auto': only when both sides are labelled.",
     )
+    animation: Animation | None = Field(
+        default=None,
+        description="A pose sequence for `glute3d animate` ([animation] and its [[animation.keyframes]]); "
+        "a still picture shows the first keyframe's pose.",
+    )
     variants: dict[str, str] = Field(
         default_factory=dict,
         description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }; "
@@ -615,6 +711,17 @@ class SceneFields(_Table):
             if not lo <= value <= hi:
                 raise ValueError(f"{what} {value} is out of range; must be between {lo} and {hi} pixels")
         return tuple(v)
+
+    @model_validator(mode="after")
+    def _animation_pose(self) -> SceneFields:
+        """An animated scene's pose is its first keyframe's: a still shows the animation's first frame."""
+        if self.animation is None:
+            return self
+        first = self.animation.first_pose
+        if self.pose != Pose() and self.pose != first:
+            raise ValueError("an animated scene takes its poses from [[animation.keyframes]]; remove [pose]")
+        self.__dict__["pose"] = first  # not validate_assignment: the pose is already valid
+        return self
 
     @property
     def source(self) -> str | None:
