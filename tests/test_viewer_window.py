@@ -145,7 +145,11 @@ def test_the_real_window_answers_keys_and_clicks(tmp_path):
     image = np.asarray(Image.open(shot).convert("RGB"))
     assert image.shape == (640, 1024, 3) and report["size"] == [1024, 640]
     r, g, b = report["pixel"]
-    assert r > 200 and 60 < g < 170 and b < 80, f"the clicked muscle is not highlighted orange: {report['pixel']}"
+    # the highlight's hue, whatever the shading at that pixel: the theme's orange #ff7b1c has
+    # g/r 0.48 and b/r 0.11; plain muscle #9e3b2f (0.37, 0.30), bone, nerve and artery fall outside
+    lit = r > 100
+    orange = 0.40 < g / max(r, 1) < 0.58 and b / max(r, 1) < 0.18
+    assert lit and orange, f"the clicked muscle is not highlighted orange: {report['pixel']}"
 
 
 @needs_xvfb
