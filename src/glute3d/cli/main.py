@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_handout_parser(sub)
     add_view_parser(sub)
 
+    _add_info_parsers(sub)
+    return p
+
+
+def _add_info_parsers(sub: Any) -> None:
+    """``list``, ``doctor`` and ``cache``: what is installed and where."""
     ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
     ls.add_argument("what", choices=LISTS, help="what to list")
     ls.add_argument(
@@ -145,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="where the tissue cache is and how big; --clear empties it")
     c.add_argument("--clear", action="store_true", help="remove the cache's entries (and nothing else)")
     c.set_defaults(func=cmd_cache)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
