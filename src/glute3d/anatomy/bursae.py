@@ -229,7 +229,8 @@ def bursa_mesh(
     # where a thick muscle above lies on the bone with no room for that film (gluteus maximus
     # settled onto the trochanter), the sac ends: each column is drawn in towards the centre,
     # to the farthest of a few steps along its radius that leaves room
-    base, ceiling = _columns(floor, roof, centre, np.outer(x * half[0], e_long) + np.outer(y * half[1], e_wide), n, spec)
+    radial = np.outer(x * half[0], e_long) + np.outer(y * half[1], e_wide)
+    base, ceiling = _columns(floor, roof, centre, radial, n, spec)
     for scale in (0.85, 0.7, 0.55, 0.4, 0.25):
         short = ceiling < film
         if not short.any():
@@ -254,7 +255,12 @@ def bursa_mesh(
 
 
 def _columns(
-    floor: MeshDistance, roof: MeshDistance | None, centre: np.ndarray, radial: np.ndarray, n: np.ndarray, spec: BursaSpec
+    floor: MeshDistance,
+    roof: MeshDistance | None,
+    centre: np.ndarray,
+    radial: np.ndarray,
+    n: np.ndarray,
+    spec: BursaSpec,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each column's foot cast along ``-n`` onto what lies beneath (``centre + radial`` seen from
     above), and the room ``(k,)`` above it up to the muscles above (``inf`` with none; 0 inside one)."""
