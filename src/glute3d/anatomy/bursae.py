@@ -223,34 +223,58 @@ def bursa_mesh(
     sphere = unit_sphere(rings, segments)
     x, y, z = sphere.vertices.T
     # every column (x, y): cast down along -n onto what lies beneath
-    outline = centre + np.outer(x * half[0], e_long) + np.outer(y * half[1], e_wide)
-    high = 40.0
     floor = MeshDistance(beneath)
-    drop = march(floor, outline + n * high, np.broadcast_to(-n, outline.shape), spec.clearance, 2.0 * high)
-    base = outline + n * (high - drop)[:, None]
-    missed = drop >= 2.0 * high - 1e-6  # past the edge of the bone: snap onto it instead
-    if missed.any():
-        base[missed] = _snap(floor, outline[missed], spec.clearance)
+    roof = MeshDistance(above) if above is not None else None
+    film = 0.35 * np.sqrt(np.clip(1.0 - x**2 - y**2, 0.0, 1.0)) + 0.05  # the thinnest the sac gets
+    # where a thick muscle above lies on the bone with no room for that film (gluteus maximus
+    # settled onto the trochanter), the sac ends: each column is drawn in towards the centre,
+    # to the farthest of a few steps along its radius that leaves room
+    radial = np.outer(x * half[0], e_long) + np.outer(y * half[1], e_wide)
+    base, ceiling = _columns(floor, roof, centre, radial, n, spec)
+    for scale in (0.85, 0.7, 0.55, 0.4, 0.25):
+        short = ceiling < film
+        if not short.any():
+            break
+        radial = np.outer(scale * x[short] * half[0], e_long) + np.outer(scale * y[short] * half[1], e_wide)
+        base[short], ceiling[short] = _columns(floor, roof, centre, radial, n, spec)
     # the column's height: the ellipsoid's, cut where a tendon above comes closer
     column = np.sqrt(np.clip(1.0 - (x**2 + y**2), 0.0, 1.0)) * 2.0 * half[2]
-    ceiling = np.full(len(base), np.inf)
-    if above is not None:
-        roof = MeshDistance(above)
-        d0, _ = roof(base)
-        ceiling = np.where(d0 > 0.0, march(roof, base, np.broadcast_to(n, base.shape), spec.clearance, high), 0.0)
-    height = np.maximum(np.minimum(column, ceiling), 0.35 * np.sqrt(np.clip(1.0 - x**2 - y**2, 0.0, 1.0)) + 0.05)
+    height = np.maximum(np.minimum(column, ceiling), film)
     lift = height * (z + 1.0) / 2.0
     verts = base + n * lift[:, None]
     verts = _relax(verts, sphere.faces, fixed=np.zeros(len(verts), bool))
     for _ in range(3):  # smoothing may have lifted a point into a tendon or sunk one into bone
         d, g = floor(verts)
         verts += g * np.maximum(0.2 - d, 0.0)[:, None]
-        if above is not None:
+        if roof is not None:
             d, g = roof(verts)
             verts += g * np.maximum(spec.clearance - d, 0.0)[:, None]
     d, g = floor(verts)  # where the tendon presses the sac onto the bone, the bone has the last word
     verts += g * np.maximum(0.1 - d, 0.0)[:, None]
     return Mesh(verts, sphere.faces)
+
+
+def _columns(
+    floor: MeshDistance,
+    roof: MeshDistance | None,
+    centre: np.ndarray,
+    radial: np.ndarray,
+    n: np.ndarray,
+    spec: BursaSpec,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's foot cast along ``-n`` onto what lies beneath (``centre + radial`` seen from
+    above), and the room ``(k,)`` above it up to the muscles above (``inf`` with none; 0 inside one)."""
+    high = 40.0
+    outline = centre + radial
+    drop = march(floor, outline + n * high, np.broadcast_to(-n, outline.shape), spec.clearance, 2.0 * high)
+    base = outline + n * (high - drop)[:, None]
+    missed = drop >= 2.0 * high - 1e-6  # past the edge of the bone: snap onto it instead
+    if missed.any():
+        base[missed] = _snap(floor, outline[missed], spec.clearance)
+    if roof is None:
+        return base, np.full(len(base), np.inf)
+    d0, _ = roof(base)
+    return base, np.where(d0 > 0.0, march(roof, base, np.broadcast_to(n, base.shape), spec.clearance, high), 0.0)
 
 
 def _snap(dist: MeshDistance, p: np.ndarray, lift: float) -> np.ndarray:
