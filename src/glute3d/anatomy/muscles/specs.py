@@ -11,7 +11,7 @@ Examples
 >>> specs["gluteus_medius"].over
 ('gluteus_minimus', 'piriformis')
 >>> MUSCLE_NAMES[0], MUSCLE_NAMES[-1]
-('gluteus_minimus', 'quadratus_femoris')
+('gluteus_minimus', 'gluteus_maximus')
 """
 
 from __future__ import annotations
