@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ExportError"]
+from pathlib import Path
+
+__all__ = ["ExportError", "write_export"]
 
 
 class ExportError(ValueError):
@@ -16,3 +18,17 @@ class ExportError(ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(str(message).split()))
+
+
+def write_export(path: str | Path, data: bytes) -> Path:
+    """Write an export's bytes atomically; an ``OSError`` names ``path`` as its ``filename``.
+
+    Nothing is left behind when the write fails (e.g. a full disk or a folder that cannot be
+    written), and the error names the file the user asked for, not a temporary one.
+    """
+    from glute3d.io.atomic import write_atomically
+
+    try:
+        return write_atomically(Path(path), data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc

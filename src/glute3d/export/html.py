@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from glute3d.export.errors import write_export
 from glute3d.export.htmldata import PageData, page_data
 
 __all__ = ["THREE_VERSION", "HtmlResult", "html_page", "resolved_html", "web_asset", "write_html"]
@@ -151,15 +152,10 @@ def write_html(scene: Any, model: Any, path: str | Path) -> HtmlResult:
     OSError
         The file cannot be written (nothing is left behind); ``filename`` is ``path``.
     """
-    from glute3d.io.atomic import write_atomically
-
     res = scene.resolve(model)
     origin = getattr(scene, "_source", None)
     source = Path(origin).name if origin else ""
     data = page_data(res, source=source)
     page = html_page(data)
-    try:
-        out = write_atomically(Path(path), page)
-    except OSError as exc:  # e.g. a full disk: name the file
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    out = write_export(path, page)
     return HtmlResult(out, data.structures, len(page), list(getattr(res, "warnings", ())))

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from glute3d.export.errors import ExportError
+from glute3d.export.errors import ExportError, write_export
 from glute3d.export.extras import structure_extras
 from glute3d.export.gltf import GltfMaterial, GltfNode, glb_bytes, srgb_to_linear
 
@@ -218,14 +218,9 @@ def write_glb(scene: Any, model: Any, path: str | Path) -> GlbResult:
     OSError
         The file cannot be written (nothing is left behind); ``filename`` is ``path``.
     """
-    from glute3d.io.atomic import write_atomically
-
     res = scene.resolve(model)
     origin = getattr(scene, "_source", None)
     source = Path(origin).name if origin else ""
     data, names = _glb(res, source)
-    try:
-        out = write_atomically(Path(path), data)
-    except OSError as exc:  # e.g. a full disk: name the file
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    out = write_export(path, data)
     return GlbResult(out, names, len(data), list(getattr(res, "warnings", ())))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glute3d.export.errors import ExportError
+from glute3d.export.errors import ExportError, write_export
 
 __all__ = [
     "FIXED_TIME",
@@ -343,10 +343,5 @@ def write_pptx(slides: Sequence[Slide], path: str | Path, *, title: str = "glute
     OSError
         The file cannot be written (nothing is left behind); ``filename`` is ``path``.
     """
-    from glute3d.io.atomic import write_atomically
-
     data = pptx_bytes(slides, title=title)
-    try:
-        return write_atomically(Path(path), data)
-    except OSError as exc:  # e.g. a full disk: name the file
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    return write_export(path, data)
