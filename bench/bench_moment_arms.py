@@ -19,26 +19,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
 import glute3d  # noqa: E402
+from bench_muscles import timed  # noqa: E402  (the same timing loop: milliseconds of each repeat)
 from glute3d.anatomy.pose import Pose, hip_axes  # noqa: E402
 from glute3d.teaching.actions import moment_arm_sweep, moment_arms, muscle_anchor, muscle_leave  # noqa: E402
 
 BUDGET_MS = 100.0
-
-
-def timed(fn, repeats: int) -> np.ndarray:
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return np.array(out) * 1e3
 
 
 def main(repeats: int = 20) -> None:
