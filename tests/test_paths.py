@@ -400,3 +400,20 @@ def test_deterministic_and_fast(model, flexed):
         for b, branch in path.branches.items():
             np.testing.assert_array_equal(branch.centreline, again[name].branches[b].centreline)
     assert elapsed < 2.0, f"paths of a posed model took {elapsed:.2f} s"
+
+
+def test_gluteus_maximus_is_bedded_on_the_nerves_beneath_it(model):
+    """Maximus settles onto the lateral rotators but gives way to the sciatic nerve and the inferior
+    gluteal vessels: only its deep face moves, never above where it was before it settled."""
+    wrapped = model._wrapped_muscles()
+    for side in SIDES:
+        name = f"gluteus_maximus_{side}"
+        before, after = wrapped[name], model.muscles[name]
+        np.testing.assert_array_equal(after.superficial, before.superficial)
+        lift = np.einsum("fsk,fsk->fs", after.deep - before.deep, before.normals)
+        room = np.einsum("fsk,fsk->fs", before.fibres - before.deep, before.normals)
+        assert lift.min() >= -1e-9 and np.all(lift <= room + 1e-6)
+        assert lift.max() > 2.0  # it did give way somewhere
+        for path in ("sciatic_nerve", "inferior_gluteal_artery"):
+            c = model.paths[f"{path}_{side}"].branches["trunk"].centreline
+            assert (muscle_distance(model, name)(c) < 0).mean() < (ImplicitDistance(before.mesh)(c) < 0).mean()

@@ -181,7 +181,7 @@ class Model:
         neutral = self.neutral
         keep = (
             "muscle_rig",
-            "muscles",
+            "wrapped",
             "path_rig",
             "skin",
             "structure_index",
@@ -229,7 +229,7 @@ class Model:
 
         skin_spec().fat_factor(habitus)  # KeyError naming the known builds
         neutral = self.neutral
-        keep = ("muscle_rig", "muscles", "path_rig", "paths", "structure_index", "variants")
+        keep = ("muscle_rig", "wrapped", "muscles", "path_rig", "paths", "structure_index", "variants")
         shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["habitus"] = habitus
         if habitus == neutral.habitus and "skin" in neutral._cache:
@@ -252,8 +252,26 @@ class Model:
                 t = self._cache["room"]
                 self._cache["muscles"] = {k: m.transformed(t) for k, m in self._cache["frame"].muscles.items()}
             else:
-                self._cache["muscles"] = self._muscle_rig().build(self._femur_transforms(self.pose))
+                from glute3d.anatomy.paths.bedding import bed_muscles
+                from glute3d.anatomy.paths.specs import path_specs
+
+                wrapped = self._wrapped_muscles()
+                neutral = self.neutral
+                same: set[str] = set()
+                if neutral is not self:  # a hip left at neutral keeps its neutral muscles (objects)
+                    before = neutral._wrapped_muscles()
+                    same = {k for k, m in wrapped.items() if before.get(k) is m}
+                bedded = bed_muscles({k: m for k, m in wrapped.items() if k not in same}, self.paths, path_specs())
+                done = neutral.muscles if same else {}
+                self._cache["muscles"] = {k: done[k] if k in same else bedded[k] for k in wrapped}
         return self._cache["muscles"]
+
+    def _wrapped_muscles(self) -> dict[str, Muscle]:
+        """The muscles as wrapped over the bones and each other, before they bed on the nerves
+        and vessels beneath them (the paths run on these; see :mod:`glute3d.anatomy.paths.bedding`)."""
+        if "wrapped" not in self._cache:
+            self._cache["wrapped"] = self._muscle_rig().build(self._femur_transforms(self.pose))
+        return self._cache["wrapped"]
 
     def _muscle_rig(self) -> MuscleRig:
         from glute3d.anatomy.muscles.rig import MuscleRig
@@ -276,7 +294,9 @@ class Model:
             if "path_rig" not in base:
                 muscles = self._muscle_rig()
                 base["path_rig"] = PathRig(self.neutral.skeleton, pelvis=muscles.pelvis, femur=muscles.femur)
-            self._cache["paths"] = base["path_rig"].build(self.skeleton, self.muscles, variants=self.variants)
+            self._cache["paths"] = base["path_rig"].build(
+                self.skeleton, self._wrapped_muscles(), variants=self.variants
+            )
         return self._cache["paths"]
 
     @property

@@ -39,6 +39,7 @@ MAX_TURN_DEG = 12.0
 _FAIR_ITERATIONS = 40
 _FAIR_ROUNDS = 6
 _FAIR_CLEAR = 0.6  # mm a faired centreline keeps off the muscles it avoids
+_FINAL_CLEAR = 0.3  # mm the last push-back keeps (only what the last smoothing cut into a muscle)
 
 Plane = tuple[str, str, str]
 
@@ -304,10 +305,24 @@ def _fair(ctx: PathContext, spec: BranchSpec, pts: np.ndarray) -> np.ndarray:
     pts = _fair_against_bone(ctx, pts, r, limit)
     soft = _gaussian(pts, 1.0)
     pts[1:-1] = soft[1:-1]
+    # that smoothing cuts the inside of every bend a little: the bones and the avoided
+    # muscles push back once more, along the whole curve (a nerve in the plane between
+    # two muscles bends where it leaves the plane, right against the deeper muscle)
     db, gb = ctx.bones(pts)
+    push = np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb
+    for mname in avoid:
+        fld = ctx.field(mname)
+        near = np.all((pts > fld.lo - 2.0) & (pts < fld.hi + 2.0), axis=1)
+        if near.any():
+            dm, gm = fld(pts[near])
+            push[near] += np.maximum(_FINAL_CLEAR - dm, 0.0)[:, None] * gm
     inner = np.zeros(len(pts), bool)
     inner[1:-1] = True
-    return pts + _spread_push(np.maximum(0.5 * r + 0.5 - db, 0.0)[:, None] * gb * inner[:, None], inner)
+    # spread wide (no new bend): each push keeps its size over the samples around it
+    mag = np.linalg.norm(push, axis=1)
+    wide = _gaussian(push, 3.0)
+    scale = _running_max(mag, 4) / np.maximum(np.linalg.norm(wide, axis=1), 1e-9)
+    return pts + wide * np.clip(scale, 1.0, 3.0)[:, None] * inner[:, None]
 
 
 def _fair_against_bone(ctx: PathContext, pts: np.ndarray, r: float, limit: float) -> np.ndarray:

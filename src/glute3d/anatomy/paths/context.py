@@ -104,7 +104,7 @@ class PathContext:
         key = (name, which)
         if key not in self._faces:
             m = self.muscle(name)
-            pts = upsample(m.superficial if which == "superficial" else m.fibres, 3).reshape(-1, 3)
+            pts = upsample(m.superficial if which == "superficial" else m.deep, 3).reshape(-1, 3)
             nrm = upsample(m.normals, 3).reshape(-1, 3)
             nrm /= np.maximum(np.linalg.norm(nrm, axis=-1, keepdims=True), 1e-9)
             self._faces[key] = (cKDTree(pts), pts, nrm)
@@ -119,7 +119,7 @@ class PathContext:
         key = (name, "deep_footprint")
         if key not in self._faces:
             m = self.muscle(name)
-            grid = upsample(m.fibres, 3)
+            grid = upsample(m.deep, 3)
             nrm = upsample(m.normals, 3)
             nrm /= np.maximum(np.linalg.norm(nrm, axis=-1, keepdims=True), 1e-9)
             rim = np.zeros(grid.shape[:2], bool)

@@ -52,7 +52,7 @@ def _position(ctx: PathContext, wp: WaypointSpec, radius: float) -> np.ndarray:
         m = ctx.muscle(str(wp.muscle))
         q = wp.q
         s = _s_of(ctx, m, q, wp)
-        deep, _ = bilinear(m.fibres, q, s)
+        deep, _ = bilinear(m.deep, q, s)
         sup, _ = bilinear(m.superficial, q, s)
         nrm, _ = bilinear(m.normals, q, s)
         nrm /= np.linalg.norm(nrm)
