@@ -14,7 +14,7 @@ __all__ = ["FORAMEN_RUN_MM", "foramen_targets", "path_centrelines"]
 
 #: How much of each path beyond its exit from the pelvis marks a foramen (mm).
 FORAMEN_RUN_MM = 25.0
-_EXIT_TOLERANCE_MM = 3.0  # a branch passes the exit when it comes this near
+_EXIT_TOLERANCE_MM = 3.0  # a branch passes the exit when it comes this near (beyond its own radius)
 
 
 def path_centrelines(model: Any) -> dict[str, dict]:
@@ -51,20 +51,24 @@ def path_centrelines(model: Any) -> dict[str, dict]:
 def _run_beyond_exit(info: dict) -> tuple[np.ndarray, float] | None:
     """The first `FORAMEN_RUN_MM` of the first branch passing the path's exit, and that branch's radius."""
     for branch, c in info["branches"].items():
+        radius = float(info.get("radii", {}).get(branch, 0.0))
         d = np.linalg.norm(c - info["exit"], axis=1)
         k = int(np.argmin(d))
-        if d[k] < _EXIT_TOLERANCE_MM:
+        # the faired curve may pass its exit waypoint a few mm off: the thicker, the farther
+        if d[k] < _EXIT_TOLERANCE_MM + radius:
             run = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(c[k:], axis=0), axis=1))])
-            return c[k:][run <= FORAMEN_RUN_MM], float(info.get("radii", {}).get(branch, 0.0))
+            return c[k:][run <= FORAMEN_RUN_MM], radius
     return None
 
 
 def foramen_targets(model: Any) -> dict[str, tuple[np.ndarray, float]]:
     """Candidate anchor points of the supra- and infrapiriform foramina of each side, and their lift.
 
-    The points are the first `FORAMEN_RUN_MM` of each path beyond its exit, nearest the mean
-    of the exits first; the lift is the thinnest of those paths' radii.  A foramen no path of
-    the model passes is left out.
+    The points lie on the surfaces of the paths that pass the foramen, over the first
+    `FORAMEN_RUN_MM` of each beyond its exit (rings of points around each tube, so the
+    thick sciatic nerve does not hide the foramen's thinner vessels and nerves from every
+    view), nearest the mean of the exits first; their lift is 0.  A foramen no path of the
+    model passes is left out.
     """
     lines = path_centrelines(model)
     out = {}
@@ -78,8 +82,23 @@ def foramen_targets(model: Any) -> dict[str, tuple[np.ndarray, float]]:
                     if run is not None:
                         runs.append(run)
             if runs:
-                points = np.vstack([pts for pts, _ in runs])
+                points = np.vstack([_tube_surface(pts, radius) for pts, radius in runs])
                 centre = np.mean([pts[0] for pts, _ in runs], axis=0)
                 order = np.argsort(np.linalg.norm(points - centre, axis=1), kind="stable")
-                out[f"{base}_{side}"] = (points[order], min(r for _, r in runs))
+                out[f"{base}_{side}"] = (points[order], 0.0)
     return out
+
+
+def _tube_surface(c: np.ndarray, radius: float, n: int = 8) -> np.ndarray:
+    """``n`` points around the tube of ``radius`` at every sample of centreline ``c`` (just inside its surface)."""
+    if len(c) < 2 or radius <= 0.0:
+        return c
+    t = np.gradient(c, axis=0)
+    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+    ref = np.where(np.abs(t[:, :1]) < 0.9, np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]))
+    u = np.cross(t, ref)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = np.cross(t, u)
+    a = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    ring = np.cos(a)[None, :, None] * u[:, None, :] + np.sin(a)[None, :, None] * v[:, None, :]
+    return (c[:, None, :] + 0.95 * radius * ring).reshape(-1, 3)
