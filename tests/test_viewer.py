@@ -159,6 +159,15 @@ def test_dragging_carries_paths_and_letting_go_regenerates_them(viewer, bone_mod
     assert np.linalg.norm(lowest - exact[np.argsort(exact[:, 1])[:50]].mean(0)) < 40.0
 
 
+def test_letting_go_beds_gluteus_maximus_on_the_nerves_as_the_model_does(viewer, bone_model):
+    viewer.set_pose(flexion=20, side="r", dragging=True)
+    viewer.end_drag()
+    posed = bone_model.posed(Pose(flexion={"r": 20}))
+    assert np.allclose(points(viewer, "gluteus_maximus_r"), posed.muscles["gluteus_maximus_r"].mesh.vertices)
+    wrapped = posed._wrapped_muscles()["gluteus_maximus_r"].mesh.vertices
+    assert not np.allclose(points(viewer, "gluteus_maximus_r"), wrapped)  # the bedding is not a no-op here
+
+
 def test_hidden_layers_catch_up_with_the_pose_when_shown(viewer, bone_model):
     viewer.toggle_layer("gluteus_minimus", False)
     before = points(viewer, "gluteus_minimus_r")

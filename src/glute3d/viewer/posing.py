@@ -5,7 +5,8 @@ that side, regenerating only what is needed:
 
 * the femur: its neutral vertices moved by the hip transform (no regeneration);
 * the muscles shown on that side (and the deeper ones they are wrapped over), through the
-  model's muscle rig, which keeps the other hip's muscles;
+  model's muscle rig, which keeps the other hip's muscles; when the slider is let go they are
+  also bedded on the nerves and vessels beneath them, as the model's are;
 * the nerves and arteries: regenerated exactly (:class:`~glute3d.anatomy.paths.PathRig`,
   about a quarter of a second a side) when the slider is let go; *while it is dragged* they are
   carried along with the femur by the skin's blend weights (:func:`drag_weights`), from their
@@ -111,29 +112,43 @@ class HipPoser:
         t = self.transform(side)
         return self.model.bones[f"femur_{side}"].vertices @ t[:3, :3].T + t[:3, 3]
 
-    def muscles(self, side: str, names: Iterable[str] | None = None) -> dict[str, Any]:
-        """Sided name to Muscle for the muscles of ``side`` named (sided or sideless; default all)."""
+    def muscles(self, side: str, names: Iterable[str] | None = None, *, bedded: bool = False) -> dict[str, Any]:
+        """Sided name to Muscle for the muscles of ``side`` named (sided or sideless; default all).
+
+        ``bedded``: as the model gives them, bedded on the nerves and vessels beneath them
+        (:mod:`glute3d.anatomy.paths.bedding`; the paths are generated for that, so only when
+        the slider is let go).
+        """
         wanted = None if names is None else sorted({muscle_of_part(n) for n in names})
         with self._lock:
             rig = self.model._muscle_rig()  # the model's rig: kept per model, shared with every pose
-        return rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
+        built = rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
+        if not bedded:
+            return built
+        from glute3d.anatomy.paths.bedding import bed_muscles
+        from glute3d.anatomy.paths.specs import path_specs
+
+        specs = path_specs()
+        bases = {split_side(n)[0] for n in built}
+        under = sorted(p for p, spec in specs.items() if any(set(b.under or ()) & bases for b in spec.branches))
+        return bed_muscles(built, self._paths(side, under), specs) if under else built
 
     def paths(self, side: str, names: Iterable[str]) -> dict[str, Any]:
         """Exact meshes of the sided paths ``names`` of ``side`` in the current pose (their vertex count varies)."""
+        wanted = sorted({split_side(n)[0] for n in names})
+        return {name: path.mesh for name, path in self._paths(side, wanted).items()} if wanted else {}
+
+    def _paths(self, side: str, wanted: list[str]) -> dict[str, Any]:
+        """The sideless paths ``wanted`` of ``side`` in the current pose, generated on its muscles."""
         from glute3d.anatomy.paths import PathRig
 
-        wanted = sorted({split_side(n)[0] for n in names})
-        if not wanted:
-            return {}
         if self._path_rig is None:
             with self._lock:
                 rig = self.model._muscle_rig()
             self._path_rig = PathRig(self.model.skeleton, pelvis=rig.pelvis, femur=rig.femur)
-        muscles = self.muscles(side)
-        built = self._path_rig.build(
-            self.skeleton(), muscles, variants=self.model.variants, sides=(side,), names=wanted
+        return self._path_rig.build(
+            self.skeleton(), self.muscles(side), variants=self.model.variants, sides=(side,), names=wanted
         )
-        return {name: path.mesh for name, path in built.items()}
 
     def neutral_skin(self) -> Any:
         """The skin's mesh at neutral pose (the viewer bends it with :func:`drag_weights`, as

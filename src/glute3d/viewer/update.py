@@ -92,6 +92,7 @@ class PoseUpdater:
         self.faces = {name: np.asarray(it.mesh.faces) for name, it in viewer.items.items()}
         self.normals: dict[str, Normals] = {}
         self.blends: dict[tuple[str, str], Blend] = {}  # (structure, side): how it follows that femur
+        self.unbedded: set[tuple[str, str]] = set()  # (muscle, side) regenerated while dragging, not bedded
         self.scene_pose = {s: viewer.poser.transform(s) for s in SIDES}  # femur transforms the scene was drawn in
         self.made_at: dict[str, np.ndarray] = {}  # femur transform a structure's drawn geometry was made for
         self.moving = {side: self._moving(side) for side in SIDES}
@@ -114,9 +115,13 @@ class PoseUpdater:
     def pose_side(self, side: str, *, exact: bool, paths_only: bool = False) -> None:
         """Write hip ``side``'s pose into its shown structures (``exact``: paths regenerated)."""
         shown = self._shown()
-        names = [n for n in self.moving[side] if not paths_only or self.kinds[n] in _PATH_KINDS]
-        if paths_only:  # after a drag: only the paths that were blended need regenerating
-            names = [n for n in names if (n, side) in self.blends]
+        names = self.moving[side]
+        if paths_only:  # after a drag: the paths that were blended, the muscles not yet bedded on them
+            names = [
+                n
+                for n in names
+                if (self.kinds[n] in _PATH_KINDS and (n, side) in self.blends) or (n, side) in self.unbedded
+            ]
         todo = [n for n in names if n in shown]
         self.dirty.update(n for n in names if n not in shown)
         self._write(side, todo, exact)
@@ -139,7 +144,9 @@ class PoseUpdater:
                     self._blend(name, side, t)
         muscles = [n for n in names if self.kinds[n] in _MUSCLE_KINDS]
         if muscles:
-            built = self.viewer.poser.muscles(side, muscles)
+            built = self.viewer.poser.muscles(side, muscles, bedded=exact)
+            for name in muscles:  # while dragging, the muscles are not bedded on the nerves yet
+                (self.unbedded.discard if exact else self.unbedded.add)((name, side))
             for name in muscles:
                 if self.kinds[name] == "muscle":
                     mesh = built[name].mesh
