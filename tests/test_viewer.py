@@ -168,6 +168,20 @@ def test_letting_go_beds_gluteus_maximus_on_the_nerves_as_the_model_does(viewer,
     assert not np.allclose(points(viewer, "gluteus_maximus_r"), wrapped)  # the bedding is not a no-op here
 
 
+def test_dragging_carries_the_muscles_and_letting_go_regenerates_them(viewer, bone_model):
+    viewer.set_pose(flexion=30, side="r", dragging=True)
+    dragged = points(viewer, "gluteus_medius_r")
+    rig = bone_model._muscle_rig()
+    t = hip_transform(Pose(flexion={"r": 30}), "r", bone_model.hip_centers["r"])
+    carried = rig.carried({"r": t}, sides=("r",), names=["gluteus_medius"])["gluteus_medius_r"]
+    assert np.allclose(dragged, carried.mesh.vertices)
+    viewer.end_drag()
+    exact = bone_model.posed(Pose(flexion={"r": 30})).muscles["gluteus_medius_r"].mesh.vertices
+    assert np.allclose(points(viewer, "gluteus_medius_r"), exact)
+    # the carried muscle was near the exact one: the insertion goes with the femur
+    assert np.median(np.linalg.norm(dragged - exact, axis=1)) < 5.0
+
+
 def test_hidden_layers_catch_up_with_the_pose_when_shown(viewer, bone_model):
     viewer.toggle_layer("gluteus_minimus", False)
     before = points(viewer, "gluteus_minimus_r")

@@ -4,9 +4,11 @@ A pose slider moves one femur.  :class:`HipPoser` gives the new vertices of the 
 that side, regenerating only what is needed:
 
 * the femur: its neutral vertices moved by the hip transform (no regeneration);
-* the muscles shown on that side (and the deeper ones they are wrapped over), through the
-  model's muscle rig, which keeps the other hip's muscles; when the slider is let go they are
-  also bedded on the nerves and vessels beneath them, as the model's are;
+* the muscles shown on that side: *while the slider is dragged*, the neutral muscles carried
+  along by the femur (each sample by its share of the hip rotation, no wrapping: a millisecond);
+  when it is let go, regenerated exactly (with the deeper ones they are wrapped over) through the
+  model's muscle rig, which keeps the other hip's muscles, and bedded on the nerves and vessels
+  beneath them, as the model's are;
 * the nerves and arteries: regenerated exactly (:class:`~glute3d.anatomy.paths.PathRig`,
   about a quarter of a second a side) when the slider is let go; *while it is dragged* they are
   carried along with the femur by the skin's blend weights (:func:`drag_weights`), from their
@@ -112,16 +114,21 @@ class HipPoser:
         t = self.transform(side)
         return self.model.bones[f"femur_{side}"].vertices @ t[:3, :3].T + t[:3, 3]
 
-    def muscles(self, side: str, names: Iterable[str] | None = None, *, bedded: bool = False) -> dict[str, Any]:
+    def muscles(
+        self, side: str, names: Iterable[str] | None = None, *, bedded: bool = False, carried: bool = False
+    ) -> dict[str, Any]:
         """Sided name to Muscle for the muscles of ``side`` named (sided or sideless; default all).
 
         ``bedded``: as the model gives them, bedded on the nerves and vessels beneath them
         (:mod:`glute3d.anatomy.paths.bedding`; the paths are generated for that, so only when
-        the slider is let go).
+        the slider is let go).  ``carried``: the neutral muscles carried along by the femur,
+        not wrapped (:meth:`~glute3d.anatomy.muscles.rig.MuscleRig.carried`; while dragging).
         """
         wanted = None if names is None else sorted({muscle_of_part(n) for n in names})
         with self._lock:
             rig = self.model._muscle_rig()  # the model's rig: kept per model, shared with every pose
+        if carried:
+            return rig.carried({side: self.transform(side)}, sides=(side,), names=wanted)
         built = rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
         if not bedded:
             return built

@@ -4,7 +4,8 @@
 the structures of the moved side that are shown and writes it into their actors' points:
 
 * femur: moved rigidly from the geometry drawn (its cut-away, if the scene has one, goes with it);
-* muscles: regenerated; points and normals written in place (their triangles never change);
+* muscles: regenerated when ``exact``; while a slider is dragged, the neutral muscles carried
+  along by the femur; points and normals written in place (their triangles never change);
 * nerves and arteries: regenerated when ``exact`` (their vertex count changes: the actor's
   geometry is replaced in its own object); while a slider is dragged, blended (:class:`Blend`);
 * skin: blended with the femur near the moved hip only (:class:`Blend`), as the model bends it.
@@ -144,8 +145,8 @@ class PoseUpdater:
                     self._blend(name, side, t)
         muscles = [n for n in names if self.kinds[n] in _MUSCLE_KINDS]
         if muscles:
-            built = self.viewer.poser.muscles(side, muscles, bedded=exact)
-            for name in muscles:  # while dragging, the muscles are not bedded on the nerves yet
+            built = self.viewer.poser.muscles(side, muscles, bedded=exact, carried=not exact)
+            for name in muscles:  # while dragging, the muscles are carried: regenerated when let go
                 (self.unbedded.discard if exact else self.unbedded.add)((name, side))
             for name in muscles:
                 if self.kinds[name] == "muscle":
