@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from glute3d.export.gltf import GltfNode
-from glute3d.export.model3d import MM_TO_M, _nodes
+from glute3d.export.model3d import MM_TO_M, exported_nodes
 
 __all__ = ["PageData", "page_data", "quantise"]
 
@@ -267,7 +267,7 @@ def page_data(res: Any, *, source: str = "") -> PageData:
     from glute3d.scene import load_theme, parse_color
 
     theme = load_theme()
-    nodes, materials = _nodes(res, source)
+    nodes, materials = exported_nodes(res, source)
     blob = _Blob()
     structures = _structures(nodes, materials, theme, blob)
     aids = _aids(res, theme, blob)

@@ -28,7 +28,7 @@ from glute3d.export.errors import ExportError, write_export
 from glute3d.export.extras import structure_extras
 from glute3d.export.gltf import GltfMaterial, GltfNode, glb_bytes, srgb_to_linear
 
-__all__ = ["MM_TO_M", "GlbResult", "linear_rgb", "resolved_glb", "write_glb"]
+__all__ = ["MM_TO_M", "GlbResult", "exported_nodes", "linear_rgb", "resolved_glb", "write_glb"]
 
 #: glTF lengths are metres; the model's are millimetres.
 MM_TO_M = 0.001
@@ -131,8 +131,9 @@ def _nothing(source: str, res: Any) -> ExportError:
     )
 
 
-def _nodes(res: Any, source: str) -> tuple[list[GltfNode], list[GltfMaterial]]:
-    """The nodes of the drawn structures (those a cut-away leaves) and their materials."""
+def exported_nodes(res: Any, source: str) -> tuple[list[GltfNode], list[GltfMaterial]]:
+    """The nodes of the drawn structures (those a cut-away leaves) and their materials: what the
+    glTF file and the web page both export (``source`` names the scene in the error when none is left)."""
     from glute3d.scene import load_theme
 
     theme = load_theme()
@@ -156,7 +157,7 @@ def _nodes(res: Any, source: str) -> tuple[list[GltfNode], list[GltfMaterial]]:
 def _glb(res: Any, source: str) -> tuple[bytes, list[str]]:
     import glute3d
 
-    nodes, materials = _nodes(res, source)
+    nodes, materials = exported_nodes(res, source)
     scene = res.scene
     extras = {
         "title": scene.title,
