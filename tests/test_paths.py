@@ -404,15 +404,17 @@ def test_deterministic_and_fast(model, flexed):
 
 def test_gluteus_maximus_is_bedded_on_the_nerves_beneath_it(model):
     """Maximus settles onto the lateral rotators but gives way to the sciatic nerve and the inferior
-    gluteal vessels: only its deep face moves, never above where it was before it settled."""
+    gluteal vessels: only its deep face moves, up to where it was before it settled and a groove of
+    at most a third of the belly above that."""
     wrapped = model._wrapped_muscles()
     for side in SIDES:
         name = f"gluteus_maximus_{side}"
         before, after = wrapped[name], model.muscles[name]
         np.testing.assert_array_equal(after.superficial, before.superficial)
         lift = np.einsum("fsk,fsk->fs", after.deep - before.deep, before.normals)
-        room = np.einsum("fsk,fsk->fs", before.fibres - before.deep, before.normals)
-        assert lift.min() >= -1e-9 and np.all(lift <= room + 1e-6)
+        settled = np.einsum("fsk,fsk->fs", before.fibres - before.deep, before.normals)
+        assert lift.min() >= -1e-9 and np.all(lift <= settled + (before.thickness - settled) / 3.0 + 1e-6)
+        np.testing.assert_array_equal(after.fibres, before.fibres)
         assert lift.max() > 2.0  # it did give way somewhere
         for path in ("sciatic_nerve", "inferior_gluteal_artery"):
             c = model.paths[f"{path}_{side}"].branches["trunk"].centreline

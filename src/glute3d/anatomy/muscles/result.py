@@ -66,6 +66,20 @@ class Muscle:
             mesh=self.mesh.transformed(m),
         )
 
+    def mirrored(self, side: str) -> Muscle:
+        """The mirror image across the midsagittal plane, named for ``side`` (the other side's muscle)."""
+        m = np.array([1.0, 1.0, -1.0])
+        return replace(
+            self,
+            name=f"{self.base}_{side}",
+            side=side,
+            fibres=self.fibres * m,
+            deep=self.deep * m,
+            superficial=self.superficial * m,
+            normals=self.normals * m,
+            mesh=self.mesh.mirrored(),
+        )
+
     @property
     def volume_cm3(self) -> float:
         """Volume of the closed body, cm³ (the mesh is in mm)."""

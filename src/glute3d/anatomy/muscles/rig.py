@@ -183,7 +183,14 @@ class MuscleRig:
 
         Each muscle is wrapped over the bones and the muscles it lies on (built before it);
         with ``neutral``, its fibres start from the neutral ones carried along by the femur.
+        The left side is the mirror image of the right built in the mirrored pose (the left
+        bones mirror the right ones), so the two sides are exact mirror images in mirrored
+        poses, as the bones are.
         """
+        if side == "l":
+            flip = np.diag([1.0, 1.0, -1.0, 1.0])
+            right = self._build_side("r", flip @ t @ flip, wanted, neutral)
+            return {f"{m.base}_l": m.mirrored("l") for m in right.values()}
         done: dict[str, Muscle] = {}
         layers: dict[str, Layer] = {}
         for name, spec in self.specs.items():

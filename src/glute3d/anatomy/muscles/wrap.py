@@ -49,9 +49,7 @@ def generate(prep: PreparedMuscle, transform: np.ndarray, fld: Beneath, prior: n
         ins = prep.insertion @ rot.T + shift
         ins_n = prep.insertion_normal @ rot.T
         fib = initial_fibres(prep, fld, ins, ins_n, clear_fs)
-    # three passes from the carried-along prior too: with two, a posed hip (abducted and turned
-    # in) left piriformis up to 3.5 mm inside the posterior border of minimus
-    fib, away = wrap_fibres(prep, fld, fib, clear_fs, passes=3)
+    fib, away = wrap_fibres(prep, fld, fib, clear_fs, passes=2 if prior is not None else 3)
     return skin_fibres(prep, fib, away, thick, fld)
 
 

@@ -5,9 +5,9 @@ would otherwise lie on the sciatic nerve and the inferior gluteal vessels as if 
 were not there: they run on the lateral rotators, in the plane under gluteus maximus.
 In the body the deep surface of gluteus maximus is moulded over them.  So, once the
 paths are generated, the deep face of every muscle a branch runs ``under`` is lifted
-where it comes nearer that branch than its radius plus a fascial clearance; never
-higher than the face was before it settled (a sheet muscle's fibres), so the muscle
-only gives back space it filled, and its superficial face does not move.
+where it comes nearer that branch than its radius plus a fascial clearance: it gives back
+the space it filled when it settled, and where a thick nerve needs more, a groove of up to a
+third of the belly above; its superficial face and its fibres (the lines of action) do not move.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from glute3d.anatomy.muscles.result import Muscle
 from glute3d.anatomy.paths.result import NeurovascularPath
 from glute3d.anatomy.paths.specs import PathSpec
 
-__all__ = ["BED_CLEARANCE", "bed_muscles"]
+__all__ = ["BED_CLEARANCE", "bed_muscles", "unsettled_deep"]
 
 #: mm kept between a branch's surface and the deep face of a muscle it runs under (a fascial plane)
 BED_CLEARANCE = 1.0
+#: the share of the belly above its unsettled deep face that a groove over a path may take
+MAX_GROOVE = 1.0 / 3.0
 
 
 def bed_muscles(
@@ -70,6 +72,36 @@ def bed_muscles(
     return out
 
 
+def unsettled_deep(muscle: Muscle) -> np.ndarray:
+    """``(n_f, n_s, 3)`` the deep face of a sheet muscle before it settled onto the layer beneath
+    (its fibres): what a path running under it keeps beneath, since the muscle beds on the path."""
+    room = np.maximum(np.einsum("fsk,fsk->fs", muscle.fibres - muscle.deep, muscle.normals), 0.0)
+    return muscle.deep + room[..., None] * muscle.normals
+
+
+def _deep_corners(cells: np.ndarray, n_f: int, n_s: int) -> np.ndarray:
+    """For faces of :func:`~glute3d.anatomy.muscles.body.body_mesh` on ``(n_f, n_s)`` grids, the
+    flat indices of their deep-face corners, ``(n, 4)`` (-1 where a face has fewer: a wall or an
+    end has two; a superficial face none)."""
+    out = np.full((len(cells), 4), -1, dtype=np.int64)
+    half = 2 * n_f * (n_s - 1)
+    tube = cells < 2 * half
+    i, j = np.divmod(cells % half, n_s - 1)
+    deep = tube & (i < n_f - 1)
+    f0 = np.where(deep, i, np.where(i == n_f - 1, n_f - 1, 0))
+    f1 = np.where(deep, i + 1, f0)
+    side = tube & ((i == n_f - 1) | (i == 2 * n_f - 1))
+    use = deep | side
+    out[use] = np.column_stack([f0 * n_s + j, f1 * n_s + j, f0 * n_s + j + 1, f1 * n_s + j + 1])[use]
+    ends = ~tube  # the caps at the origin and the insertion: two triangles per fibre gap
+    k = cells - 2 * half
+    per = 2 * (n_f - 1)
+    f = k % per % (n_f - 1)
+    s = np.where(k < per, 0, n_s - 1)
+    out[ends] = np.column_stack([f * n_s + s, (f + 1) * n_s + s, f * n_s + s, (f + 1) * n_s + s])[ends]
+    return out
+
+
 def _dense(centreline: np.ndarray, step: float = 1.0) -> np.ndarray:
     """The centreline resampled about every ``step`` mm (its vertices kept)."""
     seg = np.diff(centreline, axis=0)
@@ -83,11 +115,10 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
     """One muscle's deep face lifted clear of ``tubes`` (centreline, radius).
 
     Each centreline sample nearer the body than its radius plus ``clearance`` (or inside it)
-    lifts every deep-face vertex within one grid cell of it by the shortfall, so that the
-    face under the sample (an interpolation of those vertices) rises by at least as much;
-    repeated until the samples are clear or the face is back where it was before it settled.
+    lifts the deep-face corners of the body's face nearest it (a cell of the deep face, or the
+    deep edge of a side wall or an end) by the shortfall, so that the face over it rises by at
+    least as much; repeated until the samples are clear or the face has risen as far as it may.
     """
-    from scipy.spatial import cKDTree
 
     from glute3d.geometry.distance import ImplicitDistance
 
@@ -96,14 +127,12 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
     reach = np.concatenate([np.full(len(p), r + clearance) for p, (_, r) in zip(dense, tubes, strict=True)])
     nrm = muscle.normals
     # the face before it settled: a sheet muscle's fibres (a centred one never settles)
-    room = np.maximum(np.einsum("fsk,fsk->fs", muscle.fibres - muscle.deep, nrm), 0.0)
-    if not room.any():
+    settled = np.einsum("fsk,fsk->fs", unsettled_deep(muscle) - muscle.deep, nrm)
+    if not settled.any():
         return muscle
-    # one grid cell: the longer of the spacings across and along the fibres
-    cell = max(
-        float(np.median(np.linalg.norm(np.diff(muscle.deep, axis=0), axis=2))),
-        float(np.median(np.linalg.norm(np.diff(muscle.deep, axis=1), axis=2))),
-    )
+    # what it gave up settling, and a third of the belly above that: a path runs beneath the
+    # unsettled face, and its tube (up to 8 mm) may reach above it, into a groove in the belly
+    room = settled + MAX_GROOVE * np.maximum(muscle.thickness - settled, 0.0)
     lift = np.zeros(room.shape)
     deep = muscle.deep
     for _ in range(6):
@@ -113,20 +142,22 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
         bad = short > 0.05
         if not bad.any():
             break
-        tree = cKDTree(deep.reshape(-1, 3))
+        body = body_mesh(deep, muscle.superficial)
+        cells = np.atleast_1d(body.to_pyvista().find_closest_cell(centre[bad]))
+        corners = _deep_corners(cells, *lift.shape)  # (n, 4) flat deep-face indices, -1: none
         step = np.zeros(lift.size)
-        for k, idx in zip(np.flatnonzero(bad), tree.query_ball_point(centre[bad], cell + reach[bad]), strict=True):
-            if idx:
-                step[idx] = np.maximum(step[idx], short[k] + 0.2)
+        ok = corners >= 0
+        np.maximum.at(step, corners[ok], np.repeat(short[bad] + 0.2, 4).reshape(-1, 4)[ok])
         new = np.minimum(lift + step.reshape(lift.shape), room)
         if np.allclose(new, lift):
             break
         lift = new
     if not lift.any():
         return muscle
-    # a smooth groove: the lift spread over the neighbouring samples, never less than needed
+    # a smoother groove: where the face was lifted, at least its neighbours' mean (the groove's
+    # floor evened out, no wider than it has to be: beside it the muscle stays settled)
     soft = smooth_rows(smooth_rows(lift, 0, times=2), 1, times=2)
-    lift = np.minimum(np.maximum(lift, soft), room)
+    lift = np.where(lift > 0.0, np.minimum(np.maximum(lift, soft), room), 0.0)
     deep = muscle.deep + lift[..., None] * nrm
     thick = np.linalg.norm(muscle.superficial - deep, axis=2)
     return replace(muscle, deep=deep, thickness=thick, mesh=body_mesh(deep, muscle.superficial))

@@ -113,13 +113,19 @@ class PathContext:
     def height_under(self, name: str, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Height of points above a muscle's deep face, along its normal.
 
+        The face is the muscle's before it settled onto the layer beneath
+        (:func:`~glute3d.anatomy.paths.bedding.unsettled_deep`): a path running under it is
+        kept beneath that, and the muscle then beds on the path.
+
         Returns the height ``(n,)`` (negative: beneath the muscle), the normal
         ``(n, 3)`` and whether each point lies within the muscle's footprint.
         """
+        from glute3d.anatomy.paths.bedding import unsettled_deep
+
         key = (name, "deep_footprint")
         if key not in self._faces:
             m = self.muscle(name)
-            grid = upsample(m.deep, 3)
+            grid = upsample(unsettled_deep(m), 3)
             nrm = upsample(m.normals, 3)
             nrm /= np.maximum(np.linalg.norm(nrm, axis=-1, keepdims=True), 1e-9)
             rim = np.zeros(grid.shape[:2], bool)
