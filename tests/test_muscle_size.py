@@ -65,12 +65,13 @@ def _gaps(upper, lower) -> tuple[np.ndarray, int]:
     return d, int(core.sum())
 
 
+@pytest.mark.parametrize("side", ["r", "l"])
 @pytest.mark.parametrize(
     ("upper", "lower"),
     [("gluteus_medius", "gluteus_minimus"), ("gluteus_maximus", "gluteus_medius")],
 )
-def test_layers_touch_along_many_rays(model, upper, lower):
-    d, n = _gaps(model.muscles[f"{upper}_r"], model.muscles[f"{lower}_r"])
+def test_layers_touch_along_many_rays(model, upper, lower, side):
+    d, n = _gaps(model.muscles[f"{upper}_{side}"], model.muscles[f"{lower}_{side}"])
     assert n >= 40, f"only {n} rays over the overlap of {upper} on {lower}"
     assert d.max() <= 3.0, f"{upper} floats {d.max():.1f} mm above {lower} (fascial plane at most 3 mm)"
     assert d.min() >= -1.5, f"{upper} passes {-d.min():.1f} mm into {lower}"
