@@ -45,7 +45,7 @@ from scipy.spatial import cKDTree
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
 from glute3d.geometry.curves import smoothstep
-from glute3d.geometry.distance import ImplicitDistance
+from glute3d.geometry.distance import ImplicitDistance, inside_distance
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import occupancy
 from glute3d.geometry.transforms import rigid_fit
@@ -183,7 +183,26 @@ def _cut_levels(model: Skeleton, spec: SkinSpec) -> tuple[float, float]:
     return float(t), float(b)
 
 
+#: A bump adds nothing where ``|delta| * exp(-(d / sigma)^2)`` is below this, mm: far below half
+#: a unit in the last place of any thickness that is not clamped to the 2 mm floor, so leaving
+#: those points out gives the same numbers, bit for bit, in a fraction of the time.
+_NEGLIGIBLE_MM = 1e-18
+
+
+def _reach(delta: float, sigma: float) -> float:
+    """Distance beyond which a Gaussian bump of ``delta`` and ``sigma`` adds less than `_NEGLIGIBLE_MM`."""
+    return sigma * float(np.sqrt(max(np.log(abs(delta) / _NEGLIGIBLE_MM), 0.0))) if delta else 0.0
+
+
+def _within(pts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Indices of the points inside the box ``lo``..``hi``."""
+    return np.flatnonzero(((pts >= lo) & (pts <= hi)).all(axis=1))
+
+
 def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
+    """Subcutaneous thickness at ``pts``: the base plus every bump, a bump around a point evaluated
+    only where it adds something (see `_NEGLIGIBLE_MM`), a curve's nearest-point query only within
+    4 sigma of the curve's box (farther counts as 4 sigma, as before)."""
     th = spec.thickness
     out = np.full(len(pts), float(th.base))
     for bump in th.bumps:
@@ -192,8 +211,10 @@ def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
             b = bump.behind
             assert b is not None  # a midline bump has it (see Bump)
             x0 = max(_landmark(model, b.landmark, s)[0] for s in SIDES) + float(b.offset)
-            fade = np.clip((x0 - pts[:, 0]) / 30.0, 0.0, 1.0)
-            out += delta * fade * np.exp(-((pts[:, 2] / sigma) ** 2))
+            i = np.flatnonzero(np.abs(pts[:, 2]) < _reach(delta, sigma))
+            p = pts[i]
+            fade = np.clip((x0 - p[:, 0]) / 30.0, 0.0, 1.0)
+            out[i] += delta * fade * np.exp(-((p[:, 2] / sigma) ** 2))
             continue
         sides = SIDES if bump.sided else ("r",)
         for side in sides:
@@ -201,16 +222,21 @@ def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
                 curve = _landmark(model, bump.curve, side)
                 seg = np.linalg.norm(np.diff(curve, axis=0), axis=1).sum()
                 dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
-                d, _ = cKDTree(dense).query(pts, distance_upper_bound=4 * sigma)
-                d = np.where(np.isfinite(d), d, 4 * sigma)
+                i = _within(pts, dense.min(0) - 4 * sigma, dense.max(0) + 4 * sigma)
+                d = np.full(len(pts), 4 * sigma)  # farther than 4 sigma: 4 sigma, as the query says
+                near, _ = cKDTree(dense).query(pts[i], distance_upper_bound=4 * sigma)
+                d[i] = np.where(np.isfinite(near), near, 4 * sigma)
+                out += delta * np.exp(-((d / sigma) ** 2))
             else:
                 weights = bump.at or {}
                 total = sum(weights.values())
                 c = sum(w * _landmark(model, n, side) for n, w in weights.items()) / total
                 off = np.asarray(bump.offset, float)
                 c = c + off * mirror_for(side)
-                d = np.linalg.norm(pts - c, axis=1)
-            out += delta * np.exp(-((d / sigma) ** 2))
+                r = _reach(delta, sigma)
+                i = _within(pts, c - r, c + r)
+                d = np.linalg.norm(pts[i] - c, axis=1)
+                out[i] += delta * np.exp(-((d / sigma) ** 2))
     return out
 
 
@@ -310,7 +336,7 @@ def _envelope(
     for b in bodies:
         inside |= occupancy(b, lo, h, dims)
     out_d = ndimage.distance_transform_edt(~inside) * h
-    in_d = ndimage.distance_transform_edt(inside) * h
+    in_d = inside_distance(inside) * h
     dist = np.where(inside, -in_d, out_d)
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
