@@ -194,27 +194,32 @@ def _reach(delta: float, sigma: float) -> float:
     return sigma * float(np.sqrt(max(np.log(abs(delta) / _NEGLIGIBLE_MM), 0.0))) if delta else 0.0
 
 
-def _within(pts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Indices of the points inside the box ``lo``..``hi``."""
-    return np.flatnonzero(((pts >= lo) & (pts <= hi)).all(axis=1))
+def _span(axis: np.ndarray, lo: float, hi: float) -> slice:
+    """The nodes of a sorted grid ``axis`` between ``lo`` and ``hi`` (inclusive), as a slice."""
+    return slice(int(np.searchsorted(axis, lo, "left")), int(np.searchsorted(axis, hi, "right")))
 
 
-def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
-    """Subcutaneous thickness at ``pts``: the base plus every bump, a bump around a point evaluated
-    only where it adds something (see `_NEGLIGIBLE_MM`), a curve's nearest-point query only within
-    4 sigma of the curve's box (farther counts as 4 sigma, as before)."""
+def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.ndarray:
+    """Subcutaneous thickness at the nodes of the grid with ``axes`` (x, y, z), flattened x-major.
+
+    A bump around a point is evaluated only in the box where it adds something (see
+    `_NEGLIGIBLE_MM`), a curve's nearest-point query only within 4 sigma of the curve's box
+    (farther counts as 4 sigma); the grid's separable coordinates give the same numbers as
+    evaluating every node, in a fraction of the time.
+    """
     th = spec.thickness
-    out = np.full(len(pts), float(th.base))
+    ax, ay, az = axes
+    out = np.full((len(ax), len(ay), len(az)), float(th.base))
     for bump in th.bumps:
         delta, sigma = float(bump.delta), float(bump.sigma)
         if bump.midline:
             b = bump.behind
             assert b is not None  # a midline bump has it (see Bump)
             x0 = max(_landmark(model, b.landmark, s)[0] for s in SIDES) + float(b.offset)
-            i = np.flatnonzero(np.abs(pts[:, 2]) < _reach(delta, sigma))
-            p = pts[i]
-            fade = np.clip((x0 - p[:, 0]) / 30.0, 0.0, 1.0)
-            out[i] += delta * fade * np.exp(-((p[:, 2] / sigma) ** 2))
+            r = _reach(delta, sigma)
+            kz = (az > -r) & (az < r)
+            fade = np.clip((x0 - ax) / 30.0, 0.0, 1.0)
+            out[:, :, kz] += delta * fade[:, None, None] * np.exp(-((az[kz] / sigma) ** 2))[None, None, :]
             continue
         sides = SIDES if bump.sided else ("r",)
         for side in sides:
@@ -222,10 +227,12 @@ def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
                 curve = _landmark(model, bump.curve, side)
                 seg = np.linalg.norm(np.diff(curve, axis=0), axis=1).sum()
                 dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
-                i = _within(pts, dense.min(0) - 4 * sigma, dense.max(0) + 4 * sigma)
-                d = np.full(len(pts), 4 * sigma)  # farther than 4 sigma: 4 sigma, as the query says
-                near, _ = cKDTree(dense).query(pts[i], distance_upper_bound=4 * sigma)
-                d[i] = np.where(np.isfinite(near), near, 4 * sigma)
+                lo, hi = dense.min(0) - 4 * sigma, dense.max(0) + 4 * sigma
+                box = tuple(_span(a, lo[k], hi[k]) for k, a in enumerate(axes))
+                d = np.full(out.shape, 4 * sigma)  # farther than 4 sigma: 4 sigma, as the query says
+                sub = np.stack(np.meshgrid(ax[box[0]], ay[box[1]], az[box[2]], indexing="ij"), axis=-1)
+                near, _ = cKDTree(dense).query(sub.reshape(-1, 3), distance_upper_bound=4 * sigma)
+                d[box] = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
                 out += delta * np.exp(-((d / sigma) ** 2))
             else:
                 weights = bump.at or {}
@@ -234,10 +241,11 @@ def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
                 off = np.asarray(bump.offset, float)
                 c = c + off * mirror_for(side)
                 r = _reach(delta, sigma)
-                i = _within(pts, c - r, c + r)
-                d = np.linalg.norm(pts[i] - c, axis=1)
-                out[i] += delta * np.exp(-((d / sigma) ** 2))
-    return out
+                box = tuple(_span(a, c[k] - r, c[k] + r) for k, a in enumerate(axes))
+                dx, dy, dz = ((a[sl] - c[k]) ** 2 for k, (a, sl) in enumerate(zip(axes, box, strict=True)))
+                d = np.sqrt((dx[:, None, None] + dy[None, :, None]) + dz[None, None, :])
+                out[box] += delta * np.exp(-((d / sigma) ** 2))
+    return out.ravel()
 
 
 def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
@@ -341,7 +349,7 @@ def _envelope(
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, pts), 2.0)
+    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, axes), 2.0)
     k = float(g.blend)
     field_ = _smooth_min(field_, _trunk(model, spec, pts) - extra, k)
     for side in SIDES:
