@@ -141,11 +141,11 @@ class Skin:
 
 def _cap(edges: Any, y: float) -> Mesh | None:
     """Triangulate the boundary loops lying in the plane ``y`` (VTK contour triangulator)."""
-    import vtk
+    from vtkmodules.vtkFiltersGeneral import vtkContourTriangulator
 
     from glute3d.geometry.mesh import Mesh as _Mesh
 
-    tri = vtk.vtkContourTriangulator()
+    tri = vtkContourTriangulator()
     tri.SetInputData(edges)
     tri.Update()
     out = tri.GetOutput()
@@ -229,11 +229,14 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
                 dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
                 lo, hi = dense.min(0) - 4 * sigma, dense.max(0) + 4 * sigma
                 box = tuple(_span(a, lo[k], hi[k]) for k, a in enumerate(axes))
-                d = np.full(out.shape, 4 * sigma)  # farther than 4 sigma: 4 sigma, as the query says
+                # farther than 4 sigma counts as 4 sigma (as the query says): the bump's floor
+                floor = delta * np.exp(-((np.full(8, 4 * sigma) / sigma) ** 2))
+                add = np.full(out.shape, floor[0])
                 sub = np.stack(np.meshgrid(ax[box[0]], ay[box[1]], az[box[2]], indexing="ij"), axis=-1)
                 near, _ = cKDTree(dense).query(sub.reshape(-1, 3), distance_upper_bound=4 * sigma)
-                d[box] = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
-                out += delta * np.exp(-((d / sigma) ** 2))
+                d = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
+                add[box] = delta * np.exp(-((d / sigma) ** 2))
+                out += add
             else:
                 weights = bump.at or {}
                 total = sum(weights.values())

@@ -158,7 +158,8 @@ def distance_grid(
     band = np.abs(sdf) < 3.0 * spacing
     idx = np.argwhere(band)
     if len(idx):
-        dist, _ = cKDTree(_surface_samples(mesh, 0.5 * spacing)).query(
+        tree = cKDTree(_surface_samples(mesh, 0.5 * spacing), balanced_tree=False, compact_nodes=False)
+        dist, _ = tree.query(  # exact nearest distances: the tree's layout only changes the speed
             lo + idx * spacing, distance_upper_bound=4.0 * spacing
         )
         dist = np.where(np.isfinite(dist), dist, np.abs(sdf[band]))
@@ -213,26 +214,27 @@ class ImplicitDistance:
     """
 
     def __init__(self, mesh: Mesh):
-        import vtk
+        from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance
+        from vtkmodules.vtkFiltersModeling import vtkSelectEnclosedPoints
 
         poly = mesh.to_pyvista()
-        self._fn = vtk.vtkImplicitPolyDataDistance()
+        self._fn = vtkImplicitPolyDataDistance()
         self._fn.SetInput(poly)
-        self._sel = vtk.vtkSelectEnclosedPoints()
+        self._sel = vtkSelectEnclosedPoints()
         self._sel.CheckSurfaceOff()
         self._sel.SetTolerance(1e-7)
         self._sel.Initialize(poly)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
-        import vtk
-        from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+        from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+        from vtkmodules.vtkCommonCore import vtkDoubleArray
 
         shape = np.shape(points)[:-1]
         pts = np.ascontiguousarray(np.asarray(points, float).reshape(-1, 3))
         if not len(pts):
             return np.zeros(shape)
         arr = numpy_to_vtk(pts, deep=True)
-        out = vtk.vtkDoubleArray()
+        out = vtkDoubleArray()
         self._fn.FunctionValue(arr, out)
         dist = np.abs(vtk_to_numpy(out).astype(float))
         test = self._sel.IsInsideSurface
@@ -256,9 +258,9 @@ class MeshDistance:
     """
 
     def __init__(self, mesh: Mesh, *, candidates: int = 10):
-        import vtk
+        from vtkmodules.vtkFiltersModeling import vtkSelectEnclosedPoints
 
-        self._sel = vtk.vtkSelectEnclosedPoints()
+        self._sel = vtkSelectEnclosedPoints()
         self._sel.CheckSurfaceOff()
         self._sel.SetTolerance(1e-7)
         self._sel.Initialize(mesh.to_pyvista())

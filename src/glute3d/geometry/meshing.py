@@ -148,8 +148,10 @@ def occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) 
     numpy.ndarray
         ``(nx, ny, nz)`` bool, x-major like :func:`sample_grid`.
     """
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+    from vtkmodules.vtkImagingStencil import vtkImageStencil, vtkPolyDataToImageStencil
 
     dims = np.asarray(dims, int)
     out = np.zeros(tuple(int(x) for x in dims), bool)
@@ -162,18 +164,18 @@ def occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) 
     if (i1 < i0).any():
         return out
     extent = (int(i0[0]), int(i1[0]), int(i0[1]), int(i1[1]), int(i0[2]), int(i1[2]))
-    img = vtk.vtkImageData()
+    img = vtkImageData()
     img.SetOrigin(*origin)
     img.SetSpacing(spacing, spacing, spacing)
     img.SetExtent(*extent)
-    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    img.AllocateScalars(VTK_UNSIGNED_CHAR, 1)
     vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
-    sten = vtk.vtkPolyDataToImageStencil()
+    sten = vtkPolyDataToImageStencil()
     sten.SetInputData(mesh.to_pyvista())
     sten.SetOutputOrigin(*origin)
     sten.SetOutputSpacing(spacing, spacing, spacing)
     sten.SetOutputWholeExtent(*extent)
-    cut = vtk.vtkImageStencil()
+    cut = vtkImageStencil()
     cut.SetInputData(img)
     cut.SetStencilConnection(sten.GetOutputPort())
     cut.ReverseStencilOff()
