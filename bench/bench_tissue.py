@@ -7,12 +7,15 @@ Usage::
 Measured in one run, with a baseline of fixed single-core work (``np.sort`` of 200 000 floats),
 so the ratios can be compared on a busy machine: the muscle rig (distance grids, origin fans,
 the neutral muscles of both sides), the nerves and arteries, the skin generated (not read from
-``skin.ply``) and the whole, each once (a fresh model each time).
+``skin.ply``) and the whole, each once; then what a second fresh model does (muscles and paths
+generated, the average body's skin read from ``skin.ply``).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -42,6 +45,14 @@ def main() -> None:
     t3 = time.perf_counter()
     rows = [("muscles (rig and neutral pose)", t1 - t0), ("nerves and arteries", t2 - t1), ("skin generated", t3 - t2)]
     rows.append(("all soft tissue", t3 - t0))
+    # what a fresh model in a new process does: the average body's skin is read from the packaged
+    # skin.ply (after its fingerprint, which needs the muscles, is checked); imports included
+    code = (
+        "import time; t = time.perf_counter(); import glute3d; m = glute3d.load_model(); "
+        "_ = m.muscles, m.paths, m.skin; print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rows.append(("new process: muscles, paths, skin.ply", float(out.stdout.split()[-1])))
     print(f"baseline np.sort: {b:.2f} ms")
     for label, s in rows:
         print(f"{label:34s} {s:6.2f} s  {s * 1e3 / b:8.0f} x baseline")

@@ -13,7 +13,7 @@ import pytest
 
 import glute3d
 from glute3d.scene import Scene
-from glute3d.teaching import injection
+from glute3d.teaching import injection, safety
 from glute3d.teaching.injection import DANGER_MM
 
 SCENES = Path(__file__).resolve().parents[1] / "scenes"
@@ -67,13 +67,53 @@ def check_20(model, caption):
     assert report(model, "average", "ventrogluteal_r").distances["sciatic_nerve_r"] > 2 * DANGER_MM
 
 
+def number_in(caption: str, pattern: str) -> float:
+    """The number matched by the group ``(N)`` of ``pattern`` in the caption."""
+    m = re.search(pattern.replace("(N)", r"(\d+(?:\.\d+)?)"), caption)
+    assert m, f"caption has no {pattern!r}"
+    return float(m.group(1))
+
+
+_fields: dict = {}
+
+
+def field(model, names):
+    key = tuple(names)
+    if key not in _fields:
+        _fields[key] = safety.safety_field(model, names=list(names))
+    return _fields[key]
+
+
 def check_21(model, caption):
-    assert "The dorsogluteal point in the upper outer quadrant lies well outside it" in caption
-    assert f"{DANGER_MM:g} mm teaching margin" in caption
-    dg = report(model, "average", "dorsogluteal_r")
-    vg = report(model, "average", "ventrogluteal_r")
-    assert dg.safe and dg.nearest[1] >= 1.5 * DANGER_MM, dg.nearest
-    assert vg.safe, vg.nearest  # the site the deck recommends is not marked dangerous
+    """The safety map: ventrogluteal safe and dorsogluteal riskier, with the computed reasons; where the
+    model differs from the teaching (the deep plane), the numbers."""
+    s = injection.sites(model, sides=("r",))
+    vg, dg = (safety.assess(model, s[f"{k}_r"]) for k in ("ventrogluteal", "dorsogluteal"))
+    assert vg.safe and dg.safe, (vg.margin, dg.margin)
+    assert f"within {DANGER_MM:g} mm of a nerve or artery" in caption
+    assert "reaching the plane between gluteus medius and minimus" in caption
+    # the sciatic nerve: farther from the ventrogluteal needle
+    sci_vg, sci_dg = (r.report.distances["sciatic_nerve_r"] for r in (vg, dg))
+    assert sci_vg > sci_dg + 30.0
+    assert abs(number_in(caption, r"sciatic nerve lies (N) mm from the ventrogluteal") - sci_vg) <= 2.0
+    assert abs(number_in(caption, r"and (N) mm from the dorsogluteal one") - sci_dg) <= 2.0
+    # how badly each point may be missed before a needle comes within the clearance of a nerve or artery
+    f = field(model, [n for n in model.paths if n.endswith("_r")])
+    tol = {
+        k: safety.tolerance(f, s[f"{k}_r"].point, s[f"{k}_r"].normal, plane=False)
+        for k in ("ventrogluteal", "dorsogluteal")
+    }
+    assert tol["ventrogluteal"] > tol["dorsogluteal"] + 5.0, tol
+    assert abs(number_in(caption, r"ventrogluteal point may be missed by (N) mm") - tol["ventrogluteal"]) <= 3.0
+    assert abs(number_in(caption, r"the dorsogluteal point by only (N) mm") - tol["dorsogluteal"]) <= 3.0
+    # where the model differs: the ventrogluteal needle stops just short of the deep plane
+    assert "Where this model differs from the teaching" in caption
+    assert vg.limit == "deep plane" and vg.plane_margin < dg.plane_margin
+    assert abs(number_in(caption, r"stops only (N) mm short of the deep plane") - vg.plane_margin) <= 1.5
+    assert abs(number_in(caption, r"\((N) mm deep there") - vg.plane) <= 1.5
+    assert abs(number_in(caption, r"(N) mm at the dorsogluteal point") - dg.plane) <= 1.5
+    missed = safety.tolerance(f, s["ventrogluteal_r"].point, s["ventrogluteal_r"].normal)
+    assert abs(number_in(caption, r"ventrogluteal point missed by (N) mm already") - missed) <= 3.0
 
 
 def check_21a(model, caption):

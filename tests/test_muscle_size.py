@@ -65,12 +65,13 @@ def _gaps(upper, lower) -> tuple[np.ndarray, int]:
     return d, int(core.sum())
 
 
+@pytest.mark.parametrize("side", ["r", "l"])
 @pytest.mark.parametrize(
     ("upper", "lower"),
     [("gluteus_medius", "gluteus_minimus"), ("gluteus_maximus", "gluteus_medius")],
 )
-def test_layers_touch_along_many_rays(model, upper, lower):
-    d, n = _gaps(model.muscles[f"{upper}_r"], model.muscles[f"{lower}_r"])
+def test_layers_touch_along_many_rays(model, upper, lower, side):
+    d, n = _gaps(model.muscles[f"{upper}_{side}"], model.muscles[f"{lower}_{side}"])
     assert n >= 40, f"only {n} rays over the overlap of {upper} on {lower}"
     assert d.max() <= 3.0, f"{upper} floats {d.max():.1f} mm above {lower} (fascial plane at most 3 mm)"
     assert d.min() >= -1.5, f"{upper} passes {-d.min():.1f} mm into {lower}"
@@ -141,3 +142,46 @@ def test_cli_lists_muscle_volumes(capsys):
     lo, hi = RANGES["gluteus_medius"]
     assert lo <= vols["gluteus_medius_r"] <= hi
     assert set(vols) >= {f"{n}_{s}" for n in RANGES for s in ("r", "l")}
+
+
+#: Muscles whose volume must follow the bones' ``scale`` as a volume does (scale s: volume times
+#: s cubed).  The small rotators (2-15 cm³, bodies a few grid nodes thick) are left out: their
+#: volume moves by up to 20 % with how their thin bodies fall on the 2 mm distance grids.
+SCALED = ("gluteus_maximus", "gluteus_medius", "gluteus_minimus", "piriformis")
+
+
+@pytest.fixture(scope="module")
+def scaled_volumes(tmp_path_factory):
+    from glute3d.anatomy.bones import BoneParameters
+    from glute3d.model.files import build_mesh_files, load_model
+
+    out = {}
+    for s in (0.8, 1.2):
+        folder = tmp_path_factory.mktemp(f"scale{s}")
+        build_mesh_files(folder, BoneParameters(scale=s), skin=False)
+        m = load_model(folder)
+        out[s] = {n: m.muscles[f"{n}_r"].volume_cm3 for n in (*SCALED, "tensor_fasciae_latae")}
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("s", [0.8, 1.2])
+def test_scale_scales_muscle_volumes_as_volume(model, scaled_volumes, s):
+    """A body of bone scale ``s`` has the default body's muscles scaled: volume times s³ (within 5 %)."""
+    for name in SCALED:
+        base = model.muscles[f"{name}_r"].volume_cm3
+        ratio = scaled_volumes[s][name] / (base * s**3)
+        assert abs(ratio - 1.0) <= 0.05, f"{name}: scale {s} gives {ratio:.3f} x s³ times the default volume"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="tensor fasciae latae comes out 1.35-1.4 x s³ at scale 0.8 and 1.2: its thickness scales "
+    "(mean 8.6 -> 10.3 mm at 1.2) but its fan spreads in the belly (mid-belly width 25 -> 46 mm at 1.2, "
+    "origin 30 -> 37 mm); cause not found yet",
+)
+def test_scale_scales_tensor_fasciae_latae_volume(model, scaled_volumes):
+    base = model.muscles["tensor_fasciae_latae_r"].volume_cm3
+    for s in (0.8, 1.2):
+        assert abs(scaled_volumes[s]["tensor_fasciae_latae"] / (base * s**3) - 1.0) <= 0.05

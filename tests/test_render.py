@@ -354,7 +354,7 @@ def test_safety_map_scene_shows_danger_and_safety(lecture_renders):
     dark_red = color_mask(img, theme["colormap"][1][1], tol=60)
     blue = color_mask(img, theme["colormap"][-2][1], tol=50)
     assert dark_red.mean() > 0.003 and blue.mean() > 0.003
-    bar = img[560:620]  # the colour bar sits in the band above the legend and caption
+    bar = img[460:620]  # the colour bar sits in the band above the legend and the (long) caption
     assert color_mask(bar, theme["colormap"][0][1], tol=40).any()
     assert color_mask(bar, theme["colormap"][-1][1], tol=40).any()
 

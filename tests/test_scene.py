@@ -265,7 +265,8 @@ def test_injection_overlays_resolve(tissue_model):
     assert not any(m.name.startswith("upper_outer_quadrant_r") and m.kind == "fill" for m in res.marks), (
         "no filled quadrant over the safety map's colours"
     )
-    assert res.safety is not None and res.safety.threshold == 20.0 and res.safety.needle_mm == 38.0
+    assert res.safety is not None and res.safety.threshold == 0.0 and res.safety.needle_mm == 38.0
+    assert res.safety.vmin < 0.0 < res.safety.vmax  # a margin: negative is danger
     skin = next(it for it in res.items if it.name == "skin")
     assert skin.vertex_colors is not None and skin.vertex_colors.shape == (len(skin.mesh.vertices), 3)
     # the left half keeps the skin colour, the right half is mapped

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glute3d.anatomy.bones import BoneSet, IliumSheet
+from glute3d.anatomy.bones import BoneSet, IliumSheet, _transform_pelvis
 from glute3d.anatomy.landmark_defs import (
     Capsule,
     IliumPolygon,
@@ -363,21 +363,25 @@ def _ilium_polygon_field(sheet: IliumSheet, polygon: list, curves_uv: dict, pts:
 
 
 def _capsule_field(bones: BoneSet, part: Capsule, pts: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    """Within ``radius`` of the segment, normal within ``max_angle``: min of two fields in mm."""
+    """Within ``radius`` of the segment, normal within ``max_angle``: min of two fields in mm.
+
+    The segment and radius are given for the default adult (``scale`` 1, ``pelvis_width`` 1) and
+    scale with the bones, as the bones' own designs do."""
+    s = bones.params.scale
     if part.bone == "femur":
-        a = _femur_local_to_pelvis(bones, part.a)
+        a = _femur_local_to_pelvis(bones, part.a)  # femur-local mm, scaled by the femur
         b = _femur_local_to_pelvis(bones, part.b)
         e = np.column_stack([bones.femur.e_a, bones.femur.e_u, bones.femur.e_l])
         normal = e @ np.asarray(part.normal, float)
     else:
-        a, b = np.asarray(part.a, float), np.asarray(part.b, float)
+        a, b = (_transform_pelvis(x, bones.params) for x in (part.a, part.b))
         normal = np.asarray(part.normal, float)
     normal = normal / np.linalg.norm(normal)
     ab = b - a
     t = np.clip(((pts - a) @ ab) / max(ab @ ab, 1e-9), 0, 1)
     dist = np.linalg.norm(pts - (a + t[:, None] * ab), axis=1)
     facing = _NORMAL_MM * (normals @ normal - np.cos(np.radians(part.max_angle)))
-    return np.minimum(part.radius - dist, facing)
+    return np.minimum(part.radius * s - dist, facing)
 
 
 def _sacrum_field(bones: BoneSet, part: SacrumSurface, pts: np.ndarray, normals: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from scipy.spatial import cKDTree
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
 from glute3d.geometry.curves import smoothstep
-from glute3d.geometry.distance import ImplicitDistance
+from glute3d.geometry.distance import ImplicitDistance, inside_distance
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import occupancy
 from glute3d.geometry.transforms import rigid_fit
@@ -141,11 +141,11 @@ class Skin:
 
 def _cap(edges: Any, y: float) -> Mesh | None:
     """Triangulate the boundary loops lying in the plane ``y`` (VTK contour triangulator)."""
-    import vtk
+    from vtkmodules.vtkFiltersGeneral import vtkContourTriangulator
 
     from glute3d.geometry.mesh import Mesh as _Mesh
 
-    tri = vtk.vtkContourTriangulator()
+    tri = vtkContourTriangulator()
     tri.SetInputData(edges)
     tri.Update()
     out = tri.GetOutput()
@@ -183,17 +183,43 @@ def _cut_levels(model: Skeleton, spec: SkinSpec) -> tuple[float, float]:
     return float(t), float(b)
 
 
-def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
+#: A bump adds nothing where ``|delta| * exp(-(d / sigma)^2)`` is below this, mm: far below half
+#: a unit in the last place of any thickness that is not clamped to the 2 mm floor, so leaving
+#: those points out gives the same numbers, bit for bit, in a fraction of the time.
+_NEGLIGIBLE_MM = 1e-18
+
+
+def _reach(delta: float, sigma: float) -> float:
+    """Distance beyond which a Gaussian bump of ``delta`` and ``sigma`` adds less than `_NEGLIGIBLE_MM`."""
+    return sigma * float(np.sqrt(max(np.log(abs(delta) / _NEGLIGIBLE_MM), 0.0))) if delta else 0.0
+
+
+def _span(axis: np.ndarray, lo: float, hi: float) -> slice:
+    """The nodes of a sorted grid ``axis`` between ``lo`` and ``hi`` (inclusive), as a slice."""
+    return slice(int(np.searchsorted(axis, lo, "left")), int(np.searchsorted(axis, hi, "right")))
+
+
+def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.ndarray:
+    """Subcutaneous thickness at the nodes of the grid with ``axes`` (x, y, z), flattened x-major.
+
+    A bump around a point is evaluated only in the box where it adds something (see
+    `_NEGLIGIBLE_MM`), a curve's nearest-point query only within 4 sigma of the curve's box
+    (farther counts as 4 sigma); the grid's separable coordinates give the same numbers as
+    evaluating every node, in a fraction of the time.
+    """
     th = spec.thickness
-    out = np.full(len(pts), float(th.base))
+    ax, ay, az = axes
+    out = np.full((len(ax), len(ay), len(az)), float(th.base))
     for bump in th.bumps:
         delta, sigma = float(bump.delta), float(bump.sigma)
         if bump.midline:
             b = bump.behind
             assert b is not None  # a midline bump has it (see Bump)
             x0 = max(_landmark(model, b.landmark, s)[0] for s in SIDES) + float(b.offset)
-            fade = np.clip((x0 - pts[:, 0]) / 30.0, 0.0, 1.0)
-            out += delta * fade * np.exp(-((pts[:, 2] / sigma) ** 2))
+            r = _reach(delta, sigma)
+            kz = (az > -r) & (az < r)
+            fade = np.clip((x0 - ax) / 30.0, 0.0, 1.0)
+            out[:, :, kz] += delta * fade[:, None, None] * np.exp(-((az[kz] / sigma) ** 2))[None, None, :]
             continue
         sides = SIDES if bump.sided else ("r",)
         for side in sides:
@@ -201,17 +227,28 @@ def _thickness(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
                 curve = _landmark(model, bump.curve, side)
                 seg = np.linalg.norm(np.diff(curve, axis=0), axis=1).sum()
                 dense = _dense_polyline(curve, max(2, int(seg / 1.0)))
-                d, _ = cKDTree(dense).query(pts, distance_upper_bound=4 * sigma)
-                d = np.where(np.isfinite(d), d, 4 * sigma)
+                lo, hi = dense.min(0) - 4 * sigma, dense.max(0) + 4 * sigma
+                box = tuple(_span(a, lo[k], hi[k]) for k, a in enumerate(axes))
+                # farther than 4 sigma counts as 4 sigma (as the query says): the bump's floor
+                floor = delta * np.exp(-((np.full(8, 4 * sigma) / sigma) ** 2))
+                add = np.full(out.shape, floor[0])
+                sub = np.stack(np.meshgrid(ax[box[0]], ay[box[1]], az[box[2]], indexing="ij"), axis=-1)
+                near, _ = cKDTree(dense).query(sub.reshape(-1, 3), distance_upper_bound=4 * sigma)
+                d = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
+                add[box] = delta * np.exp(-((d / sigma) ** 2))
+                out += add
             else:
                 weights = bump.at or {}
                 total = sum(weights.values())
                 c = sum(w * _landmark(model, n, side) for n, w in weights.items()) / total
                 off = np.asarray(bump.offset, float)
                 c = c + off * mirror_for(side)
-                d = np.linalg.norm(pts - c, axis=1)
-            out += delta * np.exp(-((d / sigma) ** 2))
-    return out
+                r = _reach(delta, sigma)
+                box = tuple(_span(a, c[k] - r, c[k] + r) for k, a in enumerate(axes))
+                dx, dy, dz = ((a[sl] - c[k]) ** 2 for k, (a, sl) in enumerate(zip(axes, box, strict=True)))
+                d = np.sqrt((dx[:, None, None] + dy[None, :, None]) + dz[None, None, :])
+                out[box] += delta * np.exp(-((d / sigma) ** 2))
+    return out.ravel()
 
 
 def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
@@ -310,12 +347,12 @@ def _envelope(
     for b in bodies:
         inside |= occupancy(b, lo, h, dims)
     out_d = ndimage.distance_transform_edt(~inside) * h
-    in_d = ndimage.distance_transform_edt(inside) * h
+    in_d = inside_distance(inside) * h
     dist = np.where(inside, -in_d, out_d)
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, pts), 2.0)
+    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, axes), 2.0)
     k = float(g.blend)
     field_ = _smooth_min(field_, _trunk(model, spec, pts) - extra, k)
     for side in SIDES:

@@ -241,16 +241,18 @@ def _safety(res: Any, theme: dict) -> dict[str, Any] | None:
     sm = res.safety
     if sm is None:
         return None
-    values = np.linspace(0.0, float(sm.vmax), 25)
-    rgb = safety_colors(values, float(sm.threshold), float(sm.vmax), theme["injection"])
-    step = 10.0 if sm.vmax <= 80 else 20.0
+    vmin, vmax = float(sm.vmin), float(sm.vmax)
+    values = np.linspace(vmin, vmax, 25)
+    rgb = safety_colors(values, float(sm.threshold), vmax, theme["injection"], vmin=vmin)
+    step = 10.0 if vmax - vmin <= 80 else 20.0
     return {
-        "title": f"Closest approach of a {float(sm.needle_mm):g} mm needle, inserted perpendicular to the skin, "
-        "to a nerve or artery",
+        "title": f"Safety margin of a {float(sm.needle_mm):g} mm needle inserted perpendicular to the skin "
+        "(nerves and arteries, deep plane)",
         "stops": [_hex(c) for c in rgb],
         "threshold": float(sm.threshold),
-        "vmax": float(sm.vmax),
-        "ticks": [float(v) for v in np.arange(0.0, float(sm.vmax) + 1e-6, step)],
+        "vmin": vmin,
+        "vmax": vmax,
+        "ticks": [float(v) for v in np.arange(vmin, vmax + 1e-6, step)],
         "thresholdColor": theme["injection"]["threshold_color"],
     }
 

@@ -140,30 +140,50 @@ def check_closed_manifold(mesh: Mesh) -> list[str]:
 def occupancy(mesh: Mesh, origin: np.ndarray, spacing: float, dims: np.ndarray) -> np.ndarray:
     """Which nodes of a regular grid lie inside the closed ``mesh`` (VTK scan conversion).
 
+    Only the nodes within the mesh's bounding box are scan-converted (a sub-extent of the same
+    grid: the same node positions, so the same answer as converting the whole grid, faster).
+
     Returns
     -------
     numpy.ndarray
         ``(nx, ny, nz)`` bool, x-major like :func:`sample_grid`.
     """
-    import vtk
-    from vtk.util.numpy_support import vtk_to_numpy
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+    from vtkmodules.vtkImagingStencil import vtkImageStencil, vtkPolyDataToImageStencil
 
-    img = vtk.vtkImageData()
+    dims = np.asarray(dims, int)
+    out = np.zeros(tuple(int(x) for x in dims), bool)
+    v = np.asarray(mesh.vertices, float)
+    if not len(v):
+        return out
+    origin = np.asarray(origin, float)
+    i0 = np.maximum(np.floor((v.min(0) - origin) / spacing).astype(int) - 1, 0)
+    i1 = np.minimum(np.ceil((v.max(0) - origin) / spacing).astype(int) + 1, dims - 1)
+    if (i1 < i0).any():
+        return out
+    extent = (int(i0[0]), int(i1[0]), int(i0[1]), int(i1[1]), int(i0[2]), int(i1[2]))
+    img = vtkImageData()
     img.SetOrigin(*origin)
     img.SetSpacing(spacing, spacing, spacing)
-    img.SetDimensions(*(int(x) for x in dims))
-    img.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+    img.SetExtent(*extent)
+    img.AllocateScalars(VTK_UNSIGNED_CHAR, 1)
     vtk_to_numpy(img.GetPointData().GetScalars())[:] = 1
-    sten = vtk.vtkPolyDataToImageStencil()
+    sten = vtkPolyDataToImageStencil()
     sten.SetInputData(mesh.to_pyvista())
     sten.SetOutputOrigin(*origin)
     sten.SetOutputSpacing(spacing, spacing, spacing)
-    sten.SetOutputWholeExtent(img.GetExtent())
-    cut = vtk.vtkImageStencil()
+    sten.SetOutputWholeExtent(*extent)
+    cut = vtkImageStencil()
     cut.SetInputData(img)
     cut.SetStencilConnection(sten.GetOutputPort())
     cut.ReverseStencilOff()
     cut.SetBackgroundValue(0)
     cut.Update()
+    n = i1 - i0 + 1
     flat = vtk_to_numpy(cut.GetOutput().GetPointData().GetScalars())
-    return flat.reshape(int(dims[2]), int(dims[1]), int(dims[0])).transpose(2, 1, 0).astype(bool)
+    out[i0[0] : i1[0] + 1, i0[1] : i1[1] + 1, i0[2] : i1[2] + 1] = (
+        flat.reshape(int(n[2]), int(n[1]), int(n[0])).transpose(2, 1, 0).astype(bool)
+    )
+    return out

@@ -272,9 +272,10 @@ def _draw_scale_bar(canvas: _Canvas, frame: CameraFrame) -> None:
 
 def _colorbar_title(needle_mm: float, fnt: Font, width: float) -> str:
     titles = (
-        f"Closest approach of a {needle_mm:g} mm needle, inserted perpendicular to the skin, to a nerve or artery",
-        f"Closest approach of a {needle_mm:g} mm needle to a nerve or artery",
-        "Needle to nerve or artery",
+        f"Safety margin of a {needle_mm:g} mm needle inserted perpendicular to the skin "
+        "(nerves and arteries, deep plane)",
+        f"Safety margin of a {needle_mm:g} mm needle (nerves and arteries, deep plane)",
+        f"Safety margin of a {needle_mm:g} mm needle",
     )
     return next((t for t in titles if fnt.getlength(t) <= 0.94 * width), titles[-1])
 
@@ -296,20 +297,21 @@ def _draw_colorbar(canvas: _Canvas, res: ResolvedScene, theme: dict) -> None:
     x0 = (w - bar_w) / 2.0
     canvas.text((w / 2, top), title, f, fg, "ma")
     by0, bh, n = top + cp * 1.3, cp * 0.75, max(2, int(bar_w))
-    rgb = safety_colors(np.linspace(0.0, sm.vmax, n), sm.threshold, sm.vmax, theme["injection"])
+    span = sm.vmax - sm.vmin
+    rgb = safety_colors(np.linspace(sm.vmin, sm.vmax, n), sm.threshold, sm.vmax, theme["injection"], vmin=sm.vmin)
     strip = (np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)[None, :, :]).repeat(max(1, int(round(bh))), 0)
     bar = Image.fromarray(strip, "RGB").convert("RGBA")
     canvas.img.alpha_composite(bar, dest=(int(round(x0)), int(round(by0))))
     canvas.dr.rectangle(
         [int(round(x0)), int(round(by0)), int(round(x0)) + n - 1, int(round(by0)) + bar.height - 1], outline=fg, width=1
     )
-    ticks = np.arange(0.0, sm.vmax + 1e-6, 10.0 if sm.vmax <= 80 else 20.0)
+    ticks = np.arange(sm.vmin, sm.vmax + 1e-6, 10.0 if span <= 80 else 20.0)
     for v in ticks:
-        x = x0 + v / sm.vmax * (n - 1)
+        x = x0 + (v - sm.vmin) / span * (n - 1)
         canvas.dr.line([x, by0 + bh, x, by0 + bh + cp * 0.25], fill=fg, width=1)
-        text = f"{v:g}" + ("+" if v >= sm.vmax else "") + (" mm" if v == ticks[0] else "")
+        text = f"{v:g}" + ("+" if v >= sm.vmax else "") + (" mm" if v == ticks[-1] else "")
         canvas.text((x, by0 + bh + cp * 0.3), text, fs, fg, "ma")
-    xt = x0 + sm.threshold / sm.vmax * (n - 1)  # the danger threshold
+    xt = x0 + (sm.threshold - sm.vmin) / span * (n - 1)  # the danger threshold
     canvas.dr.line(
         [xt, by0 - cp * 0.2, xt, by0 + bh + cp * 0.2],
         fill=theme["injection"]["threshold_color"],

@@ -82,8 +82,10 @@ def injection_data(model: Any, needle_mm: float) -> dict:
         ``lines`` and ``marks`` (see :class:`glute3d.teaching.injection.Site`); ``inside``:
         quadrant name to a ``(n_vertices,)`` bool mask of the skin; ``needles``: site name to a
         dict of ``entry``, ``tip``, ``tissue``, ``nearest`` (name, mm) and ``layers``;
-        ``safety``: side to ``(n_vertices,)`` distances (mm) from that side's nerves and
-        arteries; ``threshold`` (mm); ``normals_along``: the skin normals under each drawn
+        ``safety``: side to ``(n_vertices,)`` safety margins (mm) of a perpendicular needle
+        against that side's nerves and arteries and the deep plane (:mod:`glute3d.teaching.safety`);
+        ``threshold`` (mm, the margin of 0 that divides danger from safety); ``normals_along``: the
+        skin normals under each drawn
         line, mark and outline (``"<site>|lines|<key>"``, ``"<site>|marks|<key>"``,
         ``"<site>|outline|"``).
     """
@@ -100,18 +102,19 @@ def injection_data(model: Any, needle_mm: float) -> dict:
         for n, s in sites.items()
         if s.box is not None and "quadrant" in n
     }
+    from glute3d.teaching import safety as criterion
+
     safety = {}
     for side in SIDES:
         names = [n for n in model.paths if n.endswith(f"_{side}")]
-        _, d = injection.safety_map(model, needle_mm, names=names)
-        safety[side] = np.asarray(d, float)
+        safety[side] = np.asarray(criterion.safety_field(model, needle_mm, names=names).margin, float)
     return {
         "skin": skin,
         "sites": plain,
         "inside": inside,
         "needles": _needle_reports(model, sites, needle_mm),
         "safety": safety,
-        "threshold": float(injection.DANGER_MM),
+        "threshold": 0.0,
         "normals_along": _normals_along(skin, normals, plain),
     }
 
@@ -322,13 +325,14 @@ class _SkinMarks:
         d[self.skin.vertices[:, 2] * SIDE_SIGN[side] < -_OTHER_SIDE_MM] = np.nan  # the other side keeps its colour
         if self.out.safety is not None:
             d = np.fmin(self.out.safety.distances, d)
-        self.out.safety = SafetyMap(d, float(self.data["threshold"]), float(self.needle_mm), float(self.theme["vmax"]))
+        vmin, vmax = float(self.theme["vmin"]), float(self.theme["vmax"])
+        self.out.safety = SafetyMap(d, float(self.data["threshold"]), float(self.needle_mm), vmax, vmin)
 
     def colour_skin(self, safety: SafetyMap) -> None:
         """Colour the skin by ``safety`` (adding the skin when the layers do not draw it), draw the
         danger threshold on it, and drop the skin's plain colour from the legend."""
         out = self.out
-        colors = safety_colors(safety.distances, safety.threshold, safety.vmax, self.theme)
+        colors = safety_colors(safety.distances, safety.threshold, safety.vmax, self.theme, vmin=safety.vmin)
         for k, it in enumerate(out.items):
             if it.name == "skin":
                 opacity = it.opacity if it.opacity is not None else 1.0
@@ -347,7 +351,7 @@ class _SkinMarks:
                     line + nrm * self.lift,
                     self.theme["threshold_color"],
                     radius=self.r_line * 0.8,
-                    legend=f"Danger threshold ({safety.threshold:g} mm)",
+                    legend="Danger limit (no margin left)",
                 )
             )
 
@@ -382,11 +386,13 @@ def resolve_injection(scene: SceneFields, model: Any, out: ResolvedScene, target
         marks.colour_skin(out.safety)
 
 
-def safety_colors(d: np.ndarray, threshold: float, vmax: float, theme: dict | None = None) -> np.ndarray:
+def safety_colors(
+    d: np.ndarray, threshold: float, vmax: float, theme: dict | None = None, *, vmin: float = 0.0
+) -> np.ndarray:
     """RGB in [0, 1] per value of the diverging danger colour map (NaN: the skin colour).
 
-    Below ``threshold`` the colours run from dark red (touching a nerve or artery) to a pale
-    tint at the threshold; above it, through pale blue to dark blue at ``vmax`` and beyond.
+    Below ``threshold`` the colours run from dark red (at ``vmin`` and below) to a pale tint at
+    the threshold; above it, through pale blue to dark blue at ``vmax`` and beyond.
 
     Parameters
     ----------
@@ -394,6 +400,8 @@ def safety_colors(d: np.ndarray, threshold: float, vmax: float, theme: dict | No
         Distances in mm.
     threshold, vmax : float
         The danger threshold and the end of the colour bar (mm).
+    vmin : float
+        The start of the colour bar (mm), below the threshold.
     theme : dict, optional
         The theme's ``[injection]`` table (default: the packaged theme's).
 
@@ -407,10 +415,10 @@ def safety_colors(d: np.ndarray, threshold: float, vmax: float, theme: dict | No
     stops = np.array([s[0] for s in theme["colormap"]], float)  # fractions of threshold .. vmax
     cols = np.array([parse_color(s[1]) for s in theme["colormap"]], float)
     d = np.asarray(d, float)
-    # position on the map: 0 .. 0.5 for 0 .. threshold, 0.5 .. 1 for threshold .. vmax
+    # position on the map: 0 .. 0.5 for vmin .. threshold, 0.5 .. 1 for threshold .. vmax
     t = np.where(
         d <= threshold,
-        0.5 * np.clip(d, 0.0, None) / threshold,
+        0.5 * np.clip(d - vmin, 0.0, None) / max(threshold - vmin, 1e-9),
         0.5 + 0.5 * np.clip((d - threshold) / max(vmax - threshold, 1e-9), 0.0, 1.0),
     )
     rgb = np.column_stack([np.interp(t, stops, cols[:, k]) for k in range(3)])

@@ -88,12 +88,14 @@ class Mark:
 
 @dataclass(frozen=True)
 class SafetyMap:
-    """The skin coloured by needle-track distance: values, threshold and needle for the colour bar."""
+    """The skin coloured by a needle's safety margin: values, threshold and needle for the colour bar
+    (see :mod:`glute3d.teaching.safety`)."""
 
-    distances: np.ndarray  # (n_vertices,) mm, NaN where not mapped
+    distances: np.ndarray  # (n_vertices,) margin, mm, NaN where not mapped
     threshold: float
     needle_mm: float
     vmax: float
+    vmin: float = 0.0
 
 
 @dataclass

@@ -80,8 +80,9 @@ CAMERA_PRESET_VIEWS: dict[str, str] = {
 #: and what each draws.
 INJECTION_OVERLAY_VIEWS: dict[str, str] = {
     "quadrants": "the four dorsogluteal quadrants on the skin, the upper outer one filled and outlined",
-    "safety_map": "the skin coloured by how near a perpendicular needle comes to a nerve or artery, the danger "
-    "threshold drawn on it and a colour bar in mm",
+    "safety_map": "the skin coloured by the safety margin of a perpendicular needle (mm it keeps from coming "
+    "within 20 mm of a nerve or artery and from reaching the plane between gluteus medius and minimus; "
+    "glute3d.teaching.safety), the danger limit drawn on it and a colour bar in mm",
     "ventrogluteal_site": "von Hochstetter's V (index and middle finger), the palpated bony points, the injection "
     "point and its needle track",
     "dorsogluteal_site": "the injection point in the upper outer quadrant and its needle track",

@@ -175,6 +175,7 @@ class InjectionTheme(_Table):
     v_color: Color
     v_opacity: Unit
     threshold_color: Color
+    vmin: Annotated[float, Field(lt=0.0)] = -20.0  # mm, the colour bar's start (a margin below 0: danger)
     vmax: Positive
     colormap: list[tuple[Unit, Color]] = Field(min_length=2)
 

@@ -37,11 +37,11 @@ Needles go in perpendicular to the skin (`DEFAULT_NEEDLE_MM` = 38 mm, the
 usual 1.5 inch needle).  Distances to nerves and arteries are from the needle
 track (a segment) to each centreline, minus the vessel's or nerve's radius.
 
-`DANGER_MM` = 20 mm is a teaching margin, not a clinical standard: finding the
-site by palpation is uncertain by one to two centimetres, a needle tilted 15
-degrees moves its 38 mm tip about 10 mm sideways, and nerves vary in position
-between people; a track closer than 20 mm to a nerve or artery in this model is
-shown as dangerous.
+`DANGER_MM` = 20 mm is the clearance from a nerve or artery of ``data/injection.toml``: two
+standard deviations of the between-person spread of the sciatic nerve's position relative to the
+palpable landmarks (the file cites the CT study).  Whether a needle is in danger also depends
+on its depth: :mod:`glute3d.teaching.safety` adds the plane between gluteus medius and minimus,
+where the superior gluteal vessels and nerve branch, and draws the safety map from both.
 
 Examples
 --------
@@ -84,7 +84,8 @@ __all__ = [
 
 #: Needle length used when none is given, mm (a 1.5 inch intramuscular needle).
 DEFAULT_NEEDLE_MM = 38.0
-#: Tracks closer than this to a nerve or artery (surface to surface) count as dangerous, mm.
+#: Tracks closer than this to a nerve or artery (surface to surface) count as dangerous, mm: the
+#: ``criterion.clearance_mm`` of data/injection.toml (a test holds the two equal).
 DANGER_MM = 20.0
 #: Where the V of the ventrogluteal hand position has its vertex: this fraction of the way from
 #: the greater trochanter to the midpoint of the two fingertips (the finger bases).

@@ -48,7 +48,10 @@ class MuscleRig:
 
     def __init__(self, skeleton: Skeleton, specs: Mapping[str, MuscleSpec] | None = None, *, spacing: float = 2.0):
         model = skeleton
-        self.specs = dict(specs) if specs is not None else muscle_specs()
+        # the specs are written for the default adult: a body of bone `scale` s gets every length
+        # of them times s, so its muscles are the default ones scaled (volumes times s cubed)
+        scale = float(skeleton.parameters.get("scale", 1.0))
+        self.specs = {n: sp.scaled(scale) for n, sp in (dict(specs) if specs is not None else muscle_specs()).items()}
         self.hip_centers = {s: np.asarray(model.hip_centers[s], float) for s in SIDES}
         self.pelvis = distance_grid(model.pelvis_meshes(), spacing=spacing)
         self.femur: dict[str, DistanceGrid] = {}

@@ -135,6 +135,52 @@ class MuscleSpec(_Table):
         """The sideless muscle name (the table's key)."""
         return self._name
 
+    def scaled(self, factor: float) -> MuscleSpec:
+        """This spec for bones ``factor`` times the default adult's size: every length (mm) times
+        ``factor`` (thicknesses, lifts, offsets, clearances, gaps, tract bands), so that the
+        muscle's volume scales with ``factor`` cubed as the bones' lengths scale with ``factor``.
+
+        Examples
+        --------
+        >>> spec = muscle_specs()["gluteus_medius"]
+        >>> spec.scaled(1.2).thickness[1][1] == 1.2 * spec.thickness[1][1], spec.scaled(1.2).name
+        (True, 'gluteus_medius')
+        """
+        if factor == 1.0:
+            return self
+        f = float(factor)
+
+        def vec(v: Vec3) -> Vec3:
+            return (v[0] * f, v[1] * f, v[2] * f)
+
+        def band(b: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+            return None if b is None else (b[0], b[1], b[2] * f)
+
+        targets = tuple(
+            t.model_copy(
+                update={"below_gt": (t.below_gt[0] * f, t.below_gt[1] * f), "lateral": t.lateral * f,
+                        "anterior": t.anterior * f}
+            )
+            for t in self.insertion
+        )  # fmt: skip
+        out = self.model_copy(
+            update={
+                "insertion": targets,
+                "via": tuple(v.model_copy(update={"lift": v.lift * f, "offset": vec(v.offset)}) for v in self.via),
+                "waypoints": tuple(
+                    w.model_copy(update={"offset": vec(w.offset), "spread": w.spread * f}) for w in self.waypoints
+                ),
+                "approach": (self.approach[0] * f, self.approach[1] * f),
+                "thickness": tuple((k, mm * f) for k, mm in self.thickness),
+                "clearance": self.clearance * f,
+                "hug": band(self.hug),
+                "gap": self.gap * f,
+                "fill": band(self.fill),
+            }
+        )
+        out._name = self._name
+        return out
+
     @field_validator("insertion")
     @classmethod
     def _tile(cls, targets: tuple[Target, ...]) -> tuple[Target, ...]:

@@ -481,15 +481,17 @@ function safetyBar() {
   $('g3-safety-title').textContent = S.title;
   $('g3-safety-bar').style.background = `linear-gradient(90deg,${S.stops.join(',')})`;
   const mark = $('g3-safety-threshold');
-  mark.style.left = `${(100 * S.threshold) / S.vmax}%`;
+  const vmin = S.vmin || 0;
+  const at = (v) => `${(100 * (v - vmin)) / (S.vmax - vmin)}%`;
+  mark.style.left = at(S.threshold);
   mark.style.background = S.thresholdColor;
   mark.title = `${S.threshold} mm`;
   for (const v of S.ticks) {
     const t = document.createElement('span');
-    t.style.left = `${(100 * v) / S.vmax}%`;
+    t.style.left = at(v);
     if (v === S.ticks[0]) t.style.transform = 'none';  // the ends stay inside the panel
     if (v === S.ticks[S.ticks.length - 1]) t.style.transform = 'translateX(-100%)';
-    t.textContent = `${v}${v >= S.vmax ? '+' : ''}${v === 0 ? ' mm' : ''}`;
+    t.textContent = `${v}${v >= S.vmax ? '+' : ''}${v === S.ticks[S.ticks.length - 1] ? ' mm' : ''}`;
     $('g3-safety-ticks').append(t);
   }
 }
