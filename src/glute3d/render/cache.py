@@ -42,6 +42,7 @@ TISSUE_SOURCES = (
     "data/bursae.toml",
     "data/fascia.toml",
     "data/slips.toml",
+    "data/gtps.toml",
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,11 @@ joint capsule.  The landmark-guided technique taught here:
 :func:`glute3d.teaching.injection.needle`, and reports what the model can check: the depth of
 the bursa, whether the needle's tip (of ``needle_mm``, default the depth of the bursa's
 centre) lies in the bursa, whether the track crosses the iliotibial tract, and how far the
-bone and every nerve and artery are.
+bone and every nerve and artery are.  The site is also one of
+:func:`glute3d.teaching.injection.sites` (``gtps_bursa_<side>``, ``kind`` bursal), so its
+needle report names the bursa and the fascia it crosses.  The technique's names and its
+sources (landmark-guided against ultrasound-guided injection, which bursa) are in
+``data/gtps.toml``.
 
 Examples
 --------
@@ -30,11 +34,17 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, model_validator
 
+from glute3d.errors import DataFileError, did_you_mean
 from glute3d.geometry.distance import ImplicitDistance
+from glute3d.io.datafiles import read_data
+from glute3d.io.validation import Problem
 from glute3d.sides import SIDES
 from glute3d.teaching.injection import DANGER_MM, NeedleReport, Site, needle
 from glute3d.teaching.skin_surface import skin_surface
@@ -42,14 +52,87 @@ from glute3d.teaching.skin_surface import skin_surface
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
 
-__all__ = ["FILM_MM", "GTPS_BURSA", "GTPS_SITE", "BursaInjection", "bursa_injection", "gtps_site"]
+__all__ = [
+    "FILM_MM",
+    "GTPS_BURSA",
+    "GTPS_SITE",
+    "BursaInjection",
+    "GtpsDataError",
+    "InjectionSpec",
+    "bursa_injection",
+    "gtps_site",
+    "injection_spec",
+]
 
-#: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77).
-GTPS_BURSA = "subgluteus_medius_bursa"
+
+class GtpsDataError(DataFileError):
+    """``gtps.toml`` is wrong: one line naming the file, the field, the line and the fix."""
+
+    placeholder = "gtps.toml"
+
+
+class InjectionSpec(BaseModel):
+    """The landmark-guided bursal injection (the table of ``gtps.toml``; see the comments there)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bursa: str
+    tract: str
+    palpate: str
+    film_mm: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+
+
+class GtpsFile(RootModel[dict[str, InjectionSpec]]):
+    """The whole file, its names checked against the bursae, the fascia and the landmarks."""
+
+    @model_validator(mode="after")
+    def _names(self, info: ValidationInfo) -> GtpsFile:
+        ctx = info.context or {}
+        for name, spec in self.root.items():
+            for field, known, where in (
+                ("bursa", ctx.get("bursae"), "bursae.toml"),
+                ("tract", ctx.get("fascia"), "fascia.toml"),
+                ("palpate", ctx.get("points"), "landmarks.toml (a point)"),
+            ):
+                value = getattr(spec, field)
+                if known is not None and value not in known:
+                    raise Problem(f"unknown name {value!r}{did_you_mean(value, list(known))} (define it in {where})",
+                                  name, field, value=value)  # fmt: skip
+        if "subgluteus_medius_bursa_injection" not in self.root:
+            raise Problem("the table [subgluteus_medius_bursa_injection] is missing; add it back")
+        return self
+
+
+def injection_spec(path: str | Path | None = None) -> InjectionSpec:
+    """The GTPS injection of ``path`` (default: the packaged ``data/gtps.toml``).
+
+    Raises
+    ------
+    GtpsDataError
+        One line naming the file, the field, its line and the fix.
+    """
+    return _spec(None if path is None else str(path))
+
+
+@cache
+def _spec(path: str | None) -> InjectionSpec:
+    from glute3d.anatomy.bursae import BURSA_NAMES
+    from glute3d.anatomy.fascia import FASCIA_NAMES
+    from glute3d.anatomy.landmark_defs import landmark_names
+
+    points = [n for n, kind in landmark_names().items() if kind == "point"]
+    context = {"bursae": BURSA_NAMES, "fascia": FASCIA_NAMES, "points": points}
+    return read_data(GtpsFile, "gtps.toml", path, GtpsDataError, context=context).root[
+        "subgluteus_medius_bursa_injection"
+    ]
+
+
+#: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77; ``gtps.toml``).
+GTPS_BURSA = injection_spec().bursa
 #: The site's sideless name (``gtps_bursa_r`` / ``gtps_bursa_l``).
 GTPS_SITE = "gtps_bursa"
 #: A needle tip this close to the bursa is in it: undistended, the sac is a film under the tendon, mm.
-FILM_MM = 0.5
+FILM_MM = injection_spec().film_mm
 
 
 @dataclass(frozen=True)
@@ -89,10 +172,16 @@ class BursaInjection:
 
 
 def gtps_site(model: Model, side: str) -> tuple[Site, float]:
-    """The skin point straight lateral to the subgluteus medius bursa, and the bursa's depth (mm)."""
+    """The skin point straight lateral to the subgluteus medius bursa, and the bursa's depth (mm).
+
+    The site is of kind ``"bursal"`` with the bursa as its target and the bursa's depth as its
+    needle length; its marks are the bursa's centre (``bursa``) and the palpated greater
+    trochanter on the skin (``greater_trochanter``).
+    """
     if side not in SIDES:
         raise ValueError(f"side {side!r} is not one of {SIDES}")
-    bursa = model.structure(f"{GTPS_BURSA}_{side}")
+    spec = injection_spec()
+    bursa = model.structure(f"{spec.bursa}_{side}")
     v = bursa.vertices
     mean = v.mean(0)
     out = np.linalg.svd(v - mean, full_matrices=False)[2][2]  # the sac's thin axis
@@ -107,7 +196,17 @@ def gtps_site(model: Model, side: str) -> tuple[Site, float]:
     entry = tools.on_skin(centre[None], out)[0]
     direction = centre - entry
     depth = float(np.linalg.norm(direction))
-    site = Site(f"{GTPS_SITE}_{side}", entry, -direction / depth, None, marks={"bursa": centre})
+    palpated = tools.closest(np.asarray(model.landmark(f"{spec.palpate}_{side}"), float))
+    site = Site(
+        f"{GTPS_SITE}_{side}",
+        entry,
+        -direction / depth,
+        None,
+        marks={"bursa": centre, "greater_trochanter": palpated},
+        kind="bursal",
+        target=f"{spec.bursa}_{side}",
+        needle_mm=depth,
+    )
     return site, depth
 
 
@@ -130,9 +229,10 @@ def bursa_injection(model: Model, side: str, needle_mm: float | None = None) -> 
     length = depth if needle_mm is None else float(needle_mm)
     report = needle(model, site, length)
     bursa = f"{GTPS_BURSA}_{side}"
+    spec = injection_spec()
     # the collapsed bursa is a film under the tendon: the tip counts if it lies within FILM_MM of it
-    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= FILM_MM
-    tract = ImplicitDistance(model.structure(f"iliotibial_tract_{side}"))
+    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= spec.film_mm
+    tract = ImplicitDistance(model.structure(f"{spec.tract}_{side}"))
     depths = np.linspace(0.0, length, max(2, int(length / 0.25) + 1))
     crosses = bool((tract(site.point + depths[:, None] * report.direction) <= 0.0).any())
     bone = ImplicitDistance(model.bones[f"femur_{side}"])
