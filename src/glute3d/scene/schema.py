@@ -86,6 +86,8 @@ INJECTION_OVERLAY_VIEWS: dict[str, str] = {
     "point and its needle track",
     "dorsogluteal_site": "the injection point in the upper outer quadrant and its needle track",
     "psis_gt_line": "the line from the posterior superior iliac spine to the greater trochanter",
+    "gtps_site": "the landmark-guided injection of the subgluteus medius bursa (a bursal, not an intramuscular, "
+    "injection): the injection point over the greater trochanter and its needle track to the bursa",
 }
 INJECTION_BASES: tuple[str, ...] = tuple(INJECTION_OVERLAY_VIEWS)
 #: Every injection overlay name: ``<base>_r`` and ``<base>_l``.
