@@ -34,20 +34,13 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, model_validator
 
-from glute3d.errors import DataFileError, did_you_mean
 from glute3d.geometry.distance import ImplicitDistance
-from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
-from glute3d.sides import SIDES
-from glute3d.teaching.injection import DANGER_MM, NeedleReport, Site, needle
-from glute3d.teaching.skin_surface import skin_surface
+from glute3d.teaching.bursal import GTPS_SITE, GtpsDataError, InjectionSpec, injection_spec
+from glute3d.teaching.injection import DANGER_MM, NeedleReport, Site, bursal_site, needle
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
@@ -65,72 +58,8 @@ __all__ = [
 ]
 
 
-class GtpsDataError(DataFileError):
-    """``gtps.toml`` is wrong: one line naming the file, the field, the line and the fix."""
-
-    placeholder = "gtps.toml"
-
-
-class InjectionSpec(BaseModel):
-    """The landmark-guided bursal injection (the table of ``gtps.toml``; see the comments there)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    bursa: str
-    tract: str
-    palpate: str
-    film_mm: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
-
-
-class GtpsFile(RootModel[dict[str, InjectionSpec]]):
-    """The whole file, its names checked against the bursae, the fascia and the landmarks."""
-
-    @model_validator(mode="after")
-    def _names(self, info: ValidationInfo) -> GtpsFile:
-        ctx = info.context or {}
-        for name, spec in self.root.items():
-            for field, known, where in (
-                ("bursa", ctx.get("bursae"), "bursae.toml"),
-                ("tract", ctx.get("fascia"), "fascia.toml"),
-                ("palpate", ctx.get("points"), "landmarks.toml (a point)"),
-            ):
-                value = getattr(spec, field)
-                if known is not None and value not in known:
-                    raise Problem(f"unknown name {value!r}{did_you_mean(value, list(known))} (define it in {where})",
-                                  name, field, value=value)  # fmt: skip
-        if "subgluteus_medius_bursa_injection" not in self.root:
-            raise Problem("the table [subgluteus_medius_bursa_injection] is missing; add it back")
-        return self
-
-
-def injection_spec(path: str | Path | None = None) -> InjectionSpec:
-    """The GTPS injection of ``path`` (default: the packaged ``data/gtps.toml``).
-
-    Raises
-    ------
-    GtpsDataError
-        One line naming the file, the field, its line and the fix.
-    """
-    return _spec(None if path is None else str(path))
-
-
-@cache
-def _spec(path: str | None) -> InjectionSpec:
-    from glute3d.anatomy.bursae import BURSA_NAMES
-    from glute3d.anatomy.fascia import FASCIA_NAMES
-    from glute3d.anatomy.landmark_defs import landmark_names
-
-    points = [n for n, kind in landmark_names().items() if kind == "point"]
-    context = {"bursae": BURSA_NAMES, "fascia": FASCIA_NAMES, "points": points}
-    return read_data(GtpsFile, "gtps.toml", path, GtpsDataError, context=context).root[
-        "subgluteus_medius_bursa_injection"
-    ]
-
-
 #: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77; ``gtps.toml``).
 GTPS_BURSA = injection_spec().bursa
-#: The site's sideless name (``gtps_bursa_r`` / ``gtps_bursa_l``).
-GTPS_SITE = "gtps_bursa"
 #: A needle tip this close to the bursa is in it: undistended, the sac is a film under the tendon, mm.
 FILM_MM = injection_spec().film_mm
 
@@ -174,40 +103,12 @@ class BursaInjection:
 def gtps_site(model: Model, side: str) -> tuple[Site, float]:
     """The skin point straight lateral to the subgluteus medius bursa, and the bursa's depth (mm).
 
-    The site is of kind ``"bursal"`` with the bursa as its target and the bursa's depth as its
-    needle length; its marks are the bursa's centre (``bursa``) and the palpated greater
-    trochanter on the skin (``greater_trochanter``).
+    The site (``injection.sites(model)["gtps_bursa_<side>"]``) is of kind ``"bursal"`` with the
+    bursa as its target and the bursa's depth as its needle length; its marks are the bursa's
+    centre (``bursa``) and the palpated greater trochanter on the skin (``greater_trochanter``).
     """
-    if side not in SIDES:
-        raise ValueError(f"side {side!r} is not one of {SIDES}")
-    spec = injection_spec()
-    bursa = model.structure(f"{spec.bursa}_{side}")
-    v = bursa.vertices
-    mean = v.mean(0)
-    out = np.linalg.svd(v - mean, full_matrices=False)[2][2]  # the sac's thin axis
-    femur = model.bones[f"femur_{side}"]
-    near = femur.vertices[np.argsort(np.linalg.norm(femur.vertices - mean, axis=1))[:40]].mean(0)
-    if out @ (mean - near) < 0.0:
-        out = -out  # away from the bone
-    # aim at the point of the sac's middle column deepest inside it
-    probe = mean + np.outer(np.linspace(-6.0, 6.0, 49), out)
-    centre = probe[np.argmin(ImplicitDistance(bursa)(probe))]
-    tools = skin_surface(model)
-    entry = tools.on_skin(centre[None], out)[0]
-    direction = centre - entry
-    depth = float(np.linalg.norm(direction))
-    palpated = tools.closest(np.asarray(model.landmark(f"{spec.palpate}_{side}"), float))
-    site = Site(
-        f"{GTPS_SITE}_{side}",
-        entry,
-        -direction / depth,
-        None,
-        marks={"bursa": centre, "greater_trochanter": palpated},
-        kind="bursal",
-        target=f"{spec.bursa}_{side}",
-        needle_mm=depth,
-    )
-    return site, depth
+    site = bursal_site(model, side)
+    return site, float(site.needle_mm or 0.0)
 
 
 def bursa_injection(model: Model, side: str, needle_mm: float | None = None) -> BursaInjection:

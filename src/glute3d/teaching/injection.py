@@ -73,6 +73,7 @@ import numpy as np
 from glute3d.geometry.distance import ImplicitDistance, segment_segment_distance
 from glute3d.geometry.mesh import Mesh
 from glute3d.sides import SIDES
+from glute3d.teaching.bursal import bursal_point
 from glute3d.teaching.skin_surface import SkinSurface, skin_surface
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,6 +87,7 @@ __all__ = [
     "SITE_KINDS",
     "Site",
     "VENTROGLUTEAL_APEX",
+    "bursal_site",
     "needle",
     "safety_map",
     "sites",
@@ -452,6 +454,13 @@ def _ventrogluteal(model: Model, tools: SkinSurface, side: str) -> Site:
     )
 
 
+def bursal_site(model: Model, side: str) -> Site:
+    """The landmark-guided GTPS injection of ``side``: a bursal site whose target is the
+    subgluteus medius bursa and whose needle goes to it (:mod:`glute3d.teaching.bursal`)."""
+    p = bursal_point(model, side)
+    return Site(p.name, p.entry, p.normal, None, marks=p.marks, kind="bursal", target=p.target, needle_mm=p.depth)
+
+
 def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
     """The injection sites and the quadrants of the buttock, on the model's skin.
 
@@ -468,10 +477,8 @@ def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
         ``horizontal``, ``vertical`` and ``psis_gt``) and the four quadrants
         ``upper_outer_quadrant_<side>``, ... (with their boxes), all ``kind`` intramuscular or
         region; and ``gtps_bursa_<side>``, ``kind`` bursal: the landmark-guided injection of the
-        subgluteus medius bursa (:func:`glute3d.teaching.gtps.gtps_site`).
+        subgluteus medius bursa (:func:`bursal_site`).
     """
-    from glute3d.teaching.gtps import gtps_site  # it builds on this module
-
     tools = skin_surface(model)
     key = ("sites", tuple(sides))
     if key in tools.skin._cache:
@@ -482,7 +489,7 @@ def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
             raise ValueError(f"side {side!r} is not one of {SIDES}")
         out[f"ventrogluteal_{side}"] = _ventrogluteal(model, tools, side)
         out.update(_dorsogluteal(model, tools, side))
-        bursal = gtps_site(model, side)[0]
+        bursal = bursal_site(model, side)
         out[bursal.name] = bursal
     tools.skin._cache[key] = out
     return dict(out)
