@@ -34,8 +34,9 @@ of the two fingertips; the injection point is the centre of the triangle of
 the V, in gluteus medius (and minimus beneath it).
 
 A third kind of site is not intramuscular: the landmark-guided injection of the
-subgluteus medius bursa in greater trochanteric pain syndrome (``gtps_bursa_<side>``, built by
-:mod:`glute3d.teaching.gtps`), over the greater trochanter from the side.  Every
+subgluteus medius bursa in greater trochanteric pain syndrome (``gtps_bursa_<side>``, found by
+:mod:`glute3d.teaching.bursal`, its needle followed by :mod:`glute3d.teaching.gtps`), over the
+greater trochanter from the side.  Every
 :class:`Site` says what it is (``kind``: `SITE_KINDS`) and what the needle aims at
 (``target``), so code about intramuscular injection (the danger criterion, the quadrants)
 can leave the bursal site out, and code that lists sites can show every one.
