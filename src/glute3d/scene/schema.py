@@ -594,7 +594,11 @@ class Overlays(_Table):
         json_schema_extra=_allowed(", ".join(f"'{n}'" for n in INJECTION_OVERLAYS)),
     )
     needle_mm: float = Field(
-        default=38.0, ge=5.0, le=120.0, description="Length of the needles of the injection overlays (mm)."
+        default=38.0,
+        ge=5.0,
+        le=120.0,
+        description="Length of the intramuscular needles of the injection overlays (mm); the GTPS needle "
+        "(gtps_site) goes to the depth of its bursa.",
     )
     segments: list[Segment] = Field(
         default_factory=list,
