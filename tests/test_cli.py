@@ -382,6 +382,20 @@ def test_list_landmarks_presets_and_scenes(capsys):
     assert any("Superior gluteal nerve" in line for line in out)
 
 
+def test_list_injection_sites_with_their_kind_and_target(capsys):
+    assert main(["list", "sites"]) == 0
+    rows = {
+        name: (kind, target) for name, kind, target in (ln.split("\t") for ln in capsys.readouterr().out.splitlines())
+    }
+    assert rows["gtps_bursa_r"] == ("bursal", "subgluteus_medius_bursa_r")
+    assert rows["ventrogluteal_l"] == ("intramuscular", "gluteus_medius_l")
+    assert rows["upper_outer_quadrant_r"] == ("region", "-")
+    assert main(["list", "sites", "--kind", "bursal"]) == 0
+    assert [ln.split("\t")[0] for ln in capsys.readouterr().out.splitlines()] == ["gtps_bursa_r", "gtps_bursa_l"]
+    assert main(["list", "sites", "--kind", "bursa"]) == 1
+    assert "intramuscular, bursal, region" in one_error_line(capsys.readouterr().err)
+
+
 def test_list_scenes_of_a_missing_folder(tmp_path, capsys):
     assert main(["list", "scenes", str(tmp_path / "none")]) == 1
     assert "list scenes DIR" in one_error_line(capsys.readouterr().err)

@@ -36,7 +36,7 @@ def skin_normals(model):
 
 
 def test_sites_lie_on_the_skin_with_outward_normals(model, all_sites):
-    expected = {f"{n}_{s}" for n in ("ventrogluteal", "dorsogluteal", *QUADRANTS) for s in SIDES}
+    expected = {f"{n}_{s}" for n in ("ventrogluteal", "dorsogluteal", "gtps_bursa", *QUADRANTS) for s in SIDES}
     assert set(all_sites) == expected
     skin = model.skin
     for name, site in all_sites.items():
@@ -48,6 +48,28 @@ def test_sites_lie_on_the_skin_with_outward_normals(model, all_sites):
     for base in ("dorsogluteal", "ventrogluteal"):  # the sides mirror each other (mirrored anatomy)
         right, left = all_sites[f"{base}_r"], all_sites[f"{base}_l"]
         assert np.linalg.norm(right.point - left.point * [1, 1, -1]) < 6.0, base
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_every_site_says_what_it_is_and_what_it_aims_at(model, all_sites, side):
+    kinds = {n: s.kind for n, s in all_sites.items() if n.endswith(f"_{side}")}
+    assert set(kinds.values()) <= set(injection.SITE_KINDS)
+    assert {n for n, k in kinds.items() if k == "region"} == {f"{q}_{side}" for q in QUADRANTS}
+    for base in ("dorsogluteal", "ventrogluteal"):
+        site = all_sites[f"{base}_{side}"]
+        assert site.kind == "intramuscular" and site.target == f"gluteus_medius_{side}"
+        assert site.needle_mm is None and needle(model, site).length == injection.DEFAULT_NEEDLE_MM
+        assert needle(model, site).sheets == ()  # an intramuscular report names muscles only
+    # the GTPS site: a bursal injection, its needle (of the site's own length) ends in the bursa
+    gtps = all_sites[f"gtps_bursa_{side}"]
+    assert gtps.kind == "bursal" and gtps.target == f"subgluteus_medius_bursa_{side}"
+    report = needle(model, gtps)
+    assert report.length == pytest.approx(gtps.needle_mm) and report.tissue == gtps.target
+    assert report.muscle == f"gluteus_medius_{side}"  # the bursa is not a muscle: the tendon over it is
+    assert {f"iliotibial_tract_{side}", gtps.target} <= set(report.sheets)
+    layers = [t for t, _ in report.crossed]
+    assert layers[0] == "subcutaneous" and layers.index(f"iliotibial_tract_{side}") < layers.index(gtps.target)
+    assert report.safe, report.nearest
 
 
 @pytest.mark.parametrize("side", SIDES)

@@ -131,12 +131,35 @@ def check_21b(model, caption):
     assert deep > rep.length and abs(number(caption, "deep here") - deep) <= 3.0
 
 
+def check_24a(model, caption):
+    site = injection.sites(model, sides=("r",))["gtps_bursa_r"]
+    assert "A bursal, not an intramuscular, injection" in caption
+    assert site.kind == "bursal" and site.target == "subgluteus_medius_bursa_r"
+    rep = report(model, "average", "gtps_bursa_r", site.needle_mm)
+    assert rep.tissue == "subgluteus_medius_bursa_r", rep.describe()
+    layers = [t for t, _ in rep.crossed]
+    # fat, then the tract with the maximus fibres inserting into it, loose tissue, the medius tendon
+    assert layers[0] == "subcutaneous" and layers[-2:] == ["gluteus_medius_r", "subgluteus_medius_bursa_r"]
+    k = layers.index("intermuscular")
+    assert "iliotibial_tract_r" in layers[1:k] and set(layers[1:k]) <= {"iliotibial_tract_r", "gluteus_maximus_r"}
+    tract = sum(mm for t, mm in rep.crossed[1:k])
+    assert abs(number(caption, "of fat") - fat(rep)) <= 3.0
+    assert abs(number(caption, "of the iliotibial tract") - tract) <= 1.5
+    assert abs(number(caption, "of the gluteus medius tendon") - dict(rep.crossed)["gluteus_medius_r"]) <= 1.5
+    assert abs(number(caption, "deep") - site.needle_mm) <= 1.0
+    bone = report(model, "average", "gtps_bursa_r", site.needle_mm + 10.0)
+    bone_at = next(a for t, a, _ in bone.layers if t == "bone")
+    assert 0.0 < bone_at - site.needle_mm < number(caption, "beyond it")  # "less than 1 mm beyond it"
+    assert rep.safe, rep.nearest  # no nerve or artery near the lateral trochanter
+
+
 CHECKS = {
     "19_injection_dorsogluteal_quadrants": check_19,
     "20_injection_ventrogluteal": check_20,
     "21_injection_safety_map": check_21,
     "21a_injection_dorsogluteal_lean": check_21a,
     "21b_injection_dorsogluteal_obese": check_21b,
+    "24a_injection_gtps_subgluteus_medius_bursa": check_24a,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -301,6 +303,22 @@ def test_gtps_injection_reaches_the_subgluteus_medius_bursa(model):
         assert report.bone_depth - report.bursa_depth < 10.0
         deep = gtps.bursa_injection(model, side, needle_mm=report.bone_depth + 5.0)
         assert not deep.safe  # a needle pushed through the bursa ends in bone
+
+
+def test_gtps_data_errors_are_one_line_naming_the_field(tmp_path):
+    from glute3d.teaching import gtps
+
+    text = (Path(gtps.__file__).parents[1] / "data" / "gtps.toml").read_text()
+    bad = tmp_path / "gtps.toml"
+    bad.write_text(text.replace('bursa = "subgluteus_medius_bursa"', 'bursa = "subgluteus_medius_bursae"'))
+    with pytest.raises(gtps.GtpsDataError) as err:
+        gtps.injection_spec(bad)
+    line = str(err.value)
+    assert "\n" not in line and "bursa" in line and "did you mean 'subgluteus_medius_bursa'" in line, line
+    bad.write_text(text.replace("film_mm = 0.5", "film_mm = -1"))
+    with pytest.raises(gtps.GtpsDataError, match="film_mm"):
+        gtps.injection_spec(bad)
+    assert gtps.injection_spec().bursa == gtps.GTPS_BURSA == "subgluteus_medius_bursa"
 
 
 # =============================================================================== variant

@@ -408,6 +408,11 @@ SCENE_REGRESSION = (
     "11_gluteus_minimus_origin_insertion",
     "13_superior_gluteal_nerve_and_artery",
     "21_injection_safety_map",
+    "22_minimus_and_small_lateral_rotators_posterior",
+    "23_deep_lateral_rotators_and_sciatic_nerve",
+    "24_gtps_lateral_hip",
+    "24a_injection_gtps_subgluteus_medius_bursa",
+    "25_variant_minimus_slip_to_piriformis",
 )
 SCENE_TEST = {"size": (640, 360), "anti_aliasing": False, "supersample_text": 1}
 

@@ -93,7 +93,7 @@ def test_listed_camera_presets_are_exactly_the_accepted_ones():
 def test_listed_injection_overlays_and_styles_are_accepted():
     text = scene_format_markdown()
     overlays = [n.strip("`") for row in section_rows(text, "### Injection overlays") for n in row[0].split(", ")]
-    assert len(overlays) == 10
+    assert len(overlays) == 12
     assert Scene(overlays={"injection": overlays}).overlays.injection == overlays
     styles = [row[0].strip("`") for row in section_rows(text, "### Styles")]
     assert Scene(layers=[{"structures": ["femur_r"], "style": s} for s in styles]).layers[-1].style == styles[-1]

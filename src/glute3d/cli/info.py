@@ -12,7 +12,7 @@ from glute3d.cli.common import CliError
 __all__ = ["LISTS", "cmd_cache", "cmd_doctor", "cmd_list"]
 
 #: What ``glute3d list`` can list.
-LISTS = ("structures", "landmarks", "presets", "scenes")
+LISTS = ("structures", "landmarks", "presets", "scenes", "sites")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -35,6 +35,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         lm = load_model(args.meshes).landmarks
         for name in lm.names():
             print(f"{name}\t{lm.kind(name)}")
+    elif what == "sites":
+        _list_sites(args)
     elif what == "presets":
         from glute3d.scene import CAMERA_PRESETS
 
@@ -43,6 +45,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     else:
         _list_scenes(Path(args.folder or "scenes"))
     return 0
+
+
+def _list_sites(args: argparse.Namespace) -> None:
+    """The injection sites with their kind and target (``-`` for a region of the skin)."""
+    from glute3d.model.files import load_model
+    from glute3d.teaching.injection import SITE_KINDS, sites
+
+    if args.kind is not None and args.kind not in SITE_KINDS:
+        raise CliError(f"--kind {args.kind!r}: injection sites are of kind {', '.join(SITE_KINDS)}; choose one")
+    for name, site in sites(load_model(args.meshes)).items():
+        if args.kind in (None, site.kind):
+            print(f"{name}\t{site.kind}\t{site.target or '-'}")
 
 
 def _list_scenes(folder: Path) -> None:

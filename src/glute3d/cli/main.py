@@ -132,12 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_info_parsers(sub: Any) -> None:
     """``list``, ``doctor`` and ``cache``: what is installed and where."""
-    ls = sub.add_parser("list", help="list structures, landmarks, camera presets or scenes")
+    ls = sub.add_parser("list", help="list structures, landmarks, camera presets, scenes or injection sites")
     ls.add_argument("what", choices=LISTS, help="what to list")
     ls.add_argument(
         "folder", nargs="?", default=None, metavar="DIR", help="with `scenes`: the folder (default: scenes/)"
     )
-    ls.add_argument("--kind", default=None, help="with `structures`: only this kind (bone, muscle, nerve, ...)")
+    ls.add_argument(
+        "--kind",
+        default=None,
+        help="with `structures`: only this kind (bone, muscle, nerve, ...); with `sites`: intramuscular, bursal "
+        "or region",
+    )
     ls.add_argument(
         "--volumes",
         action="store_true",

@@ -43,6 +43,7 @@ TISSUE_SOURCES = (
     "data/fascia.toml",
     "data/slips.toml",
     "data/injection.toml",
+    "data/gtps.toml",
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 

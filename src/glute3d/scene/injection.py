@@ -30,6 +30,8 @@ _OTHER_SIDE_MM = 5.0  # skin this far across the midline keeps its colour on a o
 def _plain_sites(sites: dict) -> dict[str, dict]:
     return {
         n: {
+            "kind": s.kind,
+            "target": s.target,
             "point": np.asarray(s.point, float),
             "normal": np.asarray(s.normal, float),
             "outline": None if s.outline is None else np.asarray(s.outline, float),
@@ -45,15 +47,18 @@ def _needle_reports(model: Any, sites: dict, needle_mm: float) -> dict[str, dict
 
     out = {}
     for n, s in sites.items():
-        if n.startswith(("dorsogluteal_", "ventrogluteal_")):
-            rep = injection.needle(model, s, needle_mm)
-            out[n] = {
-                "entry": np.asarray(rep.entry, float),
-                "tip": np.asarray(rep.tip, float),
-                "tissue": rep.tissue,
-                "nearest": rep.nearest,
-                "layers": list(rep.layers),
-            }
+        if s.kind == "region":
+            continue
+        # an intramuscular needle has the scene's length; a bursal one its site's (to the bursa)
+        rep = injection.needle(model, s, needle_mm if s.kind == "intramuscular" else None)
+        out[n] = {
+            "entry": np.asarray(rep.entry, float),
+            "tip": np.asarray(rep.tip, float),
+            "length": float(rep.length),
+            "tissue": rep.tissue,
+            "nearest": rep.nearest,
+            "layers": list(rep.layers),
+        }
     return out
 
 
@@ -78,14 +83,15 @@ def injection_data(model: Any, needle_mm: float) -> dict:
     Returns
     -------
     dict
-        ``skin`` (Mesh); ``sites``: site name to a dict of ``point``, ``normal``, ``outline``,
+        ``skin`` (Mesh); ``sites``: site name to a dict of ``kind``, ``target``, ``point``, ``normal``, ``outline``,
         ``lines`` and ``marks`` (see :class:`glute3d.teaching.injection.Site`); ``inside``:
-        quadrant name to a ``(n_vertices,)`` bool mask of the skin; ``needles``: site name to a
-        dict of ``entry``, ``tip``, ``tissue``, ``nearest`` (name, mm) and ``layers``;
-        ``safety``: side to ``(n_vertices,)`` safety margins (mm) of a perpendicular needle
-        against that side's nerves and arteries and the deep plane (:mod:`glute3d.teaching.safety`);
-        ``threshold`` (mm, the margin of 0 that divides danger from safety); ``normals_along``: the
-        skin normals under each drawn
+        quadrant name to a ``(n_vertices,)`` bool mask of the skin; ``needles``: site name (every
+        site but the regions) to a dict of ``entry``, ``tip``, ``length`` (``needle_mm`` for an
+        intramuscular site, the site's own for a bursal one), ``tissue``, ``nearest`` (name, mm)
+        and ``layers``; ``safety``: side to ``(n_vertices,)`` safety margins (mm) of a
+        perpendicular needle against that side's nerves and arteries and the deep plane
+        (:mod:`glute3d.teaching.safety`); ``threshold`` (mm, the margin of 0 that divides danger
+        from safety); ``normals_along``: the skin normals under each drawn
         line, mark and outline (``"<site>|lines|<key>"``, ``"<site>|marks|<key>"``,
         ``"<site>|outline|"``).
     """
@@ -146,6 +152,7 @@ class _SkinMarks:
             "psis_gt_line": self.psis_gt_line,
             "ventrogluteal_site": self.ventrogluteal_site,
             "safety_map": self.safety_map,
+            "gtps_site": self.gtps_site,
         }
         steps[base](side)
 
@@ -183,12 +190,13 @@ class _SkinMarks:
         entry, tip = np.asarray(rep["entry"], float), np.asarray(rep["tip"], float)
         hub = entry - (tip - entry) / np.linalg.norm(tip - entry) * float(self.theme["hub_mm"])
         radius = float(self.theme["needle_radius"])
+        length = float(rep.get("length", self.needle_mm))
         mark = Mark(
             f"{key}_needle_{side}",
             "needle",
             np.vstack([hub, tip]),
             self.theme["needle_color"],
-            legend=f"Needle track ({self.needle_mm:g} mm)",
+            legend=f"Needle track ({round(length, 1):g} mm)",
             radius=radius,
         )
         along = np.vstack([entry + (tip - entry) * t for t in (0.5, 0.35, 0.65)])
@@ -318,6 +326,11 @@ class _SkinMarks:
                     ("point", mark, r),
                 )
         self.injection_point("ventrogluteal", side)
+
+    def gtps_site(self, side: str) -> None:
+        """The bursal injection of greater trochanteric pain: the injection point straight lateral to
+        the subgluteus medius bursa, over the palpated greater trochanter, and the needle to the bursa."""
+        self.injection_point("gtps_bursa", side)
 
     def safety_map(self, side: str) -> None:
         """The distances of one side's skin; with both sides, the nearer structure of either counts."""

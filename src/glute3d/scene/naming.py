@@ -58,6 +58,8 @@ INJECTION_TARGETS: dict[str, tuple[str, str]] = {
     "lower_outer_quadrant": ("Lower outer quadrant", "quadrants"),
     "lower_inner_quadrant": ("Lower inner quadrant", "quadrants"),
     "psis_gt_line": ("Line from posterior superior iliac spine to greater trochanter", "psis_gt_line"),
+    "gtps_bursa": ("Injection point of the subgluteus medius bursa", "gtps_site"),
+    "gtps_bursa_needle": ("Needle track to the bursa", "gtps_site"),
 }
 
 #: The two parts of the greater sciatic foramen, as label targets: where the paths leave the

@@ -87,6 +87,8 @@ INJECTION_OVERLAY_VIEWS: dict[str, str] = {
     "point and its needle track",
     "dorsogluteal_site": "the injection point in the upper outer quadrant and its needle track",
     "psis_gt_line": "the line from the posterior superior iliac spine to the greater trochanter",
+    "gtps_site": "the landmark-guided injection of the subgluteus medius bursa (a bursal, not an intramuscular, "
+    "injection): the injection point over the greater trochanter and its needle track to the bursa",
 }
 INJECTION_BASES: tuple[str, ...] = tuple(INJECTION_OVERLAY_VIEWS)
 #: Every injection overlay name: ``<base>_r`` and ``<base>_l``.
@@ -593,7 +595,11 @@ class Overlays(_Table):
         json_schema_extra=_allowed(", ".join(f"'{n}'" for n in INJECTION_OVERLAYS)),
     )
     needle_mm: float = Field(
-        default=38.0, ge=5.0, le=120.0, description="Length of the needles of the injection overlays (mm)."
+        default=38.0,
+        ge=5.0,
+        le=120.0,
+        description="Length of the intramuscular needles of the injection overlays (mm); the GTPS needle "
+        "(gtps_site) goes to the depth of its bursa.",
     )
     segments: list[Segment] = Field(
         default_factory=list,

@@ -16,7 +16,11 @@ joint capsule.  The landmark-guided technique taught here:
 :func:`glute3d.teaching.injection.needle`, and reports what the model can check: the depth of
 the bursa, whether the needle's tip (of ``needle_mm``, default the depth of the bursa's
 centre) lies in the bursa, whether the track crosses the iliotibial tract, and how far the
-bone and every nerve and artery are.
+bone and every nerve and artery are.  The site is also one of
+:func:`glute3d.teaching.injection.sites` (``gtps_bursa_<side>``, ``kind`` bursal), so its
+needle report names the bursa and the fascia it crosses.  The technique's names and its
+sources (landmark-guided against ultrasound-guided injection, which bursa) are in
+``data/gtps.toml``.
 
 Examples
 --------
@@ -35,21 +39,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glute3d.geometry.distance import ImplicitDistance
-from glute3d.sides import SIDES
-from glute3d.teaching.injection import DANGER_MM, NeedleReport, Site, needle
-from glute3d.teaching.skin_surface import skin_surface
+from glute3d.teaching.bursal import GTPS_SITE, GtpsDataError, InjectionSpec, injection_spec
+from glute3d.teaching.injection import DANGER_MM, NeedleReport, Site, bursal_site, needle
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
 
-__all__ = ["FILM_MM", "GTPS_BURSA", "GTPS_SITE", "BursaInjection", "bursa_injection", "gtps_site"]
+__all__ = [
+    "FILM_MM",
+    "GTPS_BURSA",
+    "GTPS_SITE",
+    "BursaInjection",
+    "GtpsDataError",
+    "InjectionSpec",
+    "bursa_injection",
+    "gtps_site",
+    "injection_spec",
+]
 
-#: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77).
-GTPS_BURSA = "subgluteus_medius_bursa"
-#: The site's sideless name (``gtps_bursa_r`` / ``gtps_bursa_l``).
-GTPS_SITE = "gtps_bursa"
+
+#: The bursa the landmark-guided GTPS injection aims at (seed 004_edda6e1099886d77; ``gtps.toml``).
+GTPS_BURSA = injection_spec().bursa
 #: A needle tip this close to the bursa is in it: undistended, the sac is a film under the tendon, mm.
-FILM_MM = 0.5
+FILM_MM = injection_spec().film_mm
 
 
 @dataclass(frozen=True)
@@ -89,26 +101,14 @@ class BursaInjection:
 
 
 def gtps_site(model: Model, side: str) -> tuple[Site, float]:
-    """The skin point straight lateral to the subgluteus medius bursa, and the bursa's depth (mm)."""
-    if side not in SIDES:
-        raise ValueError(f"side {side!r} is not one of {SIDES}")
-    bursa = model.structure(f"{GTPS_BURSA}_{side}")
-    v = bursa.vertices
-    mean = v.mean(0)
-    out = np.linalg.svd(v - mean, full_matrices=False)[2][2]  # the sac's thin axis
-    femur = model.bones[f"femur_{side}"]
-    near = femur.vertices[np.argsort(np.linalg.norm(femur.vertices - mean, axis=1))[:40]].mean(0)
-    if out @ (mean - near) < 0.0:
-        out = -out  # away from the bone
-    # aim at the point of the sac's middle column deepest inside it
-    probe = mean + np.outer(np.linspace(-6.0, 6.0, 49), out)
-    centre = probe[np.argmin(ImplicitDistance(bursa)(probe))]
-    tools = skin_surface(model)
-    entry = tools.on_skin(centre[None], out)[0]
-    direction = centre - entry
-    depth = float(np.linalg.norm(direction))
-    site = Site(f"{GTPS_SITE}_{side}", entry, -direction / depth, None, marks={"bursa": centre})
-    return site, depth
+    """The skin point straight lateral to the subgluteus medius bursa, and the bursa's depth (mm).
+
+    The site (``injection.sites(model)["gtps_bursa_<side>"]``) is of kind ``"bursal"`` with the
+    bursa as its target and the bursa's depth as its needle length; its marks are the bursa's
+    centre (``bursa``) and the palpated greater trochanter on the skin (``greater_trochanter``).
+    """
+    site = bursal_site(model, side)
+    return site, float(site.needle_mm or 0.0)
 
 
 def bursa_injection(model: Model, side: str, needle_mm: float | None = None) -> BursaInjection:
@@ -130,9 +130,10 @@ def bursa_injection(model: Model, side: str, needle_mm: float | None = None) -> 
     length = depth if needle_mm is None else float(needle_mm)
     report = needle(model, site, length)
     bursa = f"{GTPS_BURSA}_{side}"
+    spec = injection_spec()
     # the collapsed bursa is a film under the tendon: the tip counts if it lies within FILM_MM of it
-    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= FILM_MM
-    tract = ImplicitDistance(model.structure(f"iliotibial_tract_{side}"))
+    inside = ImplicitDistance(model.structure(bursa))(report.tip[None])[0] <= spec.film_mm
+    tract = ImplicitDistance(model.structure(f"{spec.tract}_{side}"))
     depths = np.linspace(0.0, length, max(2, int(length / 0.25) + 1))
     crosses = bool((tract(site.point + depths[:, None] * report.direction) <= 0.0).any())
     bone = ImplicitDistance(model.bones[f"femur_{side}"])

@@ -33,8 +33,17 @@ The fingers form a V whose vertex is at the finger bases, taken
 of the two fingertips; the injection point is the centre of the triangle of
 the V, in gluteus medius (and minimus beneath it).
 
+A third kind of site is not intramuscular: the landmark-guided injection of the
+subgluteus medius bursa in greater trochanteric pain syndrome (``gtps_bursa_<side>``, found by
+:mod:`glute3d.teaching.bursal`, its needle followed by :mod:`glute3d.teaching.gtps`), over the
+greater trochanter from the side.  Every
+:class:`Site` says what it is (``kind``: `SITE_KINDS`) and what the needle aims at
+(``target``), so code about intramuscular injection (the danger criterion, the quadrants)
+can leave the bursal site out, and code that lists sites can show every one.
+
 Needles go in perpendicular to the skin (`DEFAULT_NEEDLE_MM` = 38 mm, the
-usual 1.5 inch needle).  Distances to nerves and arteries are from the needle
+usual 1.5 inch needle; a site may carry its own length, ``Site.needle_mm``: the bursal
+needle goes to the depth of the bursa).  Distances to nerves and arteries are from the needle
 track (a segment) to each centreline, minus the vessel's or nerve's radius.
 
 `DANGER_MM` = 20 mm is the clearance from a nerve or artery of ``data/injection.toml``: two
@@ -65,6 +74,7 @@ import numpy as np
 from glute3d.geometry.distance import ImplicitDistance, segment_segment_distance
 from glute3d.geometry.mesh import Mesh
 from glute3d.sides import SIDES
+from glute3d.teaching.bursal import bursal_point
 from glute3d.teaching.skin_surface import SkinSurface, skin_surface
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,8 +85,10 @@ __all__ = [
     "DANGER_MM",
     "DEFAULT_NEEDLE_MM",
     "NeedleReport",
+    "SITE_KINDS",
     "Site",
     "VENTROGLUTEAL_APEX",
+    "bursal_site",
     "needle",
     "safety_map",
     "sites",
@@ -99,6 +111,9 @@ DORSOGLUTEAL_BELOW_CREST = 60.0
 FASCIA_MM = 1.5
 #: Quadrant names, in the order upper outer, upper inner, lower outer, lower inner.
 QUADRANTS = ("upper_outer_quadrant", "upper_inner_quadrant", "lower_outer_quadrant", "lower_inner_quadrant")
+#: What a site is: an intramuscular injection point, a bursal injection point (the target is a
+#: bursa, not a muscle), or a region of the skin used to find a point (the quadrants).
+SITE_KINDS = ("intramuscular", "bursal", "region")
 
 
 # ============================================================================ results
@@ -126,6 +141,14 @@ class Site:
     ceiling : numpy.ndarray or None
         For the upper quadrants: ``(k, 2)`` points ``(z, y)`` of the iliac crest seen from
         behind, the upper limit (same side convention as ``box``).
+    kind : str
+        One of `SITE_KINDS`: ``"intramuscular"``, ``"bursal"`` or ``"region"``.
+    target : str or None
+        The sided structure the needle aims at (``"gluteus_medius_r"``,
+        ``"subgluteus_medius_bursa_r"``); None for a region.
+    needle_mm : float or None
+        The needle length the technique uses, mm, when the site has its own (the bursal site:
+        the depth of the bursa); None: `DEFAULT_NEEDLE_MM`.
     """
 
     name: str
@@ -136,6 +159,9 @@ class Site:
     marks: dict[str, np.ndarray] = field(default_factory=dict)
     box: tuple[float, float, float, float] | None = None
     ceiling: np.ndarray | None = None
+    kind: str = "intramuscular"
+    target: str | None = None
+    needle_mm: float | None = None
 
     @property
     def side(self) -> str:
@@ -188,6 +214,9 @@ class NeedleReport:
         surface (centreline distance minus radius), mm; negative: the track pierces it.  The
         small muscular twigs inside gluteus maximus, which every injection there crosses,
         do not count (``Branch.risk``).
+    sheets : tuple of str
+        The bursae and fascia among the layers (only a bursal site's report names them);
+        ``tissue`` may be one of them.
     """
 
     entry: np.ndarray
@@ -197,11 +226,12 @@ class NeedleReport:
     tissue: str
     layers: list[tuple[str, float, float]]
     distances: dict[str, float]
+    sheets: tuple[str, ...] = ()
 
     @property
     def muscle(self) -> str | None:
         """The deepest muscle reached (see the class docstring)."""
-        muscles = [t for t, _, _ in self.layers if t not in ("subcutaneous", "intermuscular", "bone")]
+        muscles = [t for t, _, _ in self.layers if t not in ("subcutaneous", "intermuscular", "bone", *self.sheets)]
         return muscles[-1] if muscles else None
 
     @property
@@ -332,6 +362,8 @@ class _QuadrantFrame:
             self.outline(y0, y1, z0, z1, upper),
             box=(y0, y1, z0, z1),
             ceiling=self.ceiling if upper else None,
+            kind="region",
+            target=None,
         )
 
     def quadrants(self) -> dict[str, Site]:
@@ -394,6 +426,7 @@ def _dorsogluteal(model: Model, tools: SkinSurface, side: str) -> dict[str, Site
         marks=marks,
         box=uoq.box,
         ceiling=f.ceiling,
+        target=f"gluteus_medius_{side}",
     )
     return out
 
@@ -419,7 +452,15 @@ def _ventrogluteal(model: Model, tools: SkinSurface, side: str) -> Site:
         outline,
         lines={"index_finger": index, "middle_finger": middle},
         marks={"greater_trochanter": gt, "asis": asis, "iliac_tubercle": tub, "apex": apex_s},
+        target=f"gluteus_medius_{side}",
     )
+
+
+def bursal_site(model: Model, side: str) -> Site:
+    """The landmark-guided GTPS injection of ``side``: a bursal site whose target is the
+    subgluteus medius bursa and whose needle goes to it (:mod:`glute3d.teaching.bursal`)."""
+    p = bursal_point(model, side)
+    return Site(p.name, p.entry, p.normal, None, marks=p.marks, kind="bursal", target=p.target, needle_mm=p.depth)
 
 
 def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
@@ -436,7 +477,9 @@ def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
     dict of str to Site
         ``ventrogluteal_<side>``, ``dorsogluteal_<side>`` (with the construction lines
         ``horizontal``, ``vertical`` and ``psis_gt``) and the four quadrants
-        ``upper_outer_quadrant_<side>``, ... (with their boxes).
+        ``upper_outer_quadrant_<side>``, ... (with their boxes), all ``kind`` intramuscular or
+        region; and ``gtps_bursa_<side>``, ``kind`` bursal: the landmark-guided injection of the
+        subgluteus medius bursa (:func:`bursal_site`).
     """
     tools = skin_surface(model)
     key = ("sites", tuple(sides))
@@ -448,6 +491,8 @@ def sites(model: Model, *, sides: Sequence[str] = SIDES) -> dict[str, Site]:
             raise ValueError(f"side {side!r} is not one of {SIDES}")
         out[f"ventrogluteal_{side}"] = _ventrogluteal(model, tools, side)
         out.update(_dorsogluteal(model, tools, side))
+        bursal = bursal_site(model, side)
+        out[bursal.name] = bursal
     tools.skin._cache[key] = out
     return dict(out)
 
@@ -491,20 +536,37 @@ def _tissue_fields(model: Model) -> dict[str, ImplicitDistance]:
     return cache["injection_fields"]
 
 
-def tissue_at(model: Model, points: np.ndarray) -> list[str]:
+def _sheet_fields(model: Model, names: Sequence[str]) -> dict[str, ImplicitDistance]:
+    cache = model._cache.setdefault("injection_sheet_fields", {})
+    for name in names:
+        if name not in cache:
+            cache[name] = ImplicitDistance(model.structure(name))
+    return {name: cache[name] for name in names}
+
+
+def tissue_at(model: Model, points: np.ndarray, sheets: Sequence[str] = ()) -> list[str]:
     """What each point lies in: a sided muscle name, ``"bone"`` or ``"subcutaneous"``.
 
     Where muscle bodies overlap, the one the point is deepest inside wins.  A point in
     no body but within `FASCIA_MM` of a muscle belongs to that muscle (the generated
     muscles keep a small gap from bone and from each other; in the body it is fascia).
+    ``sheets``: sided names of thin structures (bursae, fascia) that a point inside them
+    lies in first, wherever they overlap a muscle (a bursa under a tendon, the iliotibial
+    tract with the gluteus maximus fibres inserting into it).
     """
     pts = np.atleast_2d(np.asarray(points, float))
     fields = _tissue_fields(model)
     names = list(fields)
     d = np.column_stack([fields[n](pts) for n in names])
     muscle = np.array([n != "bone" for n in names])
+    extra = _sheet_fields(model, sheets)
+    inside = {n: f(pts) <= 0.0 for n, f in extra.items()}
     out = []
-    for row in d:
+    for i, row in enumerate(d):
+        sheet = next((n for n in extra if inside[n][i]), None)
+        if sheet is not None:
+            out.append(sheet)
+            continue
         k = int(np.argmin(row))
         if row[k] < 0.0:
             out.append(names[k])
@@ -514,16 +576,30 @@ def tissue_at(model: Model, points: np.ndarray) -> list[str]:
     return out
 
 
-def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_NEEDLE_MM) -> NeedleReport:
+def _sheets_of(model: Model, site: Site) -> tuple[str, ...]:
+    """The thin structures a needle report names besides muscles: for a bursal site, the bursae
+    and fascia of its side (the target is one of them); none for an intramuscular site."""
+    if site.kind != "bursal":
+        return ()
+    side = site.side
+    return tuple(n for n in (*model.bursae, *model.fascia) if n.endswith(f"_{side}"))
+
+
+def needle(model: Model, site_or_point: Site | Any, needle_mm: float | None = None) -> NeedleReport:
     """Follow a needle inserted perpendicular to the skin.
+
+    For a bursal site (``site.kind == "bursal"``) the report names the bursae and fascia
+    the track crosses besides the muscles (``NeedleReport.sheets``); an intramuscular
+    report names muscles only.
 
     Parameters
     ----------
     model : Model
     site_or_point : Site or array_like
         A :class:`Site`, or a point (snapped to the nearest skin point).
-    needle_mm : float
-        Needle length, mm (positive).
+    needle_mm : float, optional
+        Needle length, mm (positive); default the site's own (``Site.needle_mm``), else
+        `DEFAULT_NEEDLE_MM`.
 
     Returns
     -------
@@ -534,24 +610,27 @@ def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_N
     ValueError
         A non-positive needle length.
     """
-    length = float(needle_mm)
+    own = site_or_point.needle_mm if isinstance(site_or_point, Site) else None
+    length = float(needle_mm if needle_mm is not None else own if own is not None else DEFAULT_NEEDLE_MM)
     if not np.isfinite(length) or length <= 0.0:
         raise ValueError(f"needle_mm must be a positive length in mm, got {needle_mm!r}")
     tools = skin_surface(model)
+    sheets: tuple[str, ...] = ()
     if isinstance(site_or_point, Site):
         entry, normal = np.asarray(site_or_point.point, float), np.asarray(site_or_point.normal, float)
+        sheets = _sheets_of(model, site_or_point)
     else:
         entry = tools.closest(np.asarray(site_or_point, float))
         normal = tools.normal_at(entry)
     direction = -normal / np.linalg.norm(normal)
     tip = entry + length * direction
     depth = np.linspace(0.0, length, max(2, int(length / 0.5) + 1))
-    along = tissue_at(model, entry + depth[:, None] * direction)
+    along = tissue_at(model, entry + depth[:, None] * direction, sheets)
     seen_muscle = False
     for i, t in enumerate(along):
         if t == "subcutaneous" and seen_muscle:
             along[i] = "intermuscular"
-        seen_muscle |= t not in ("subcutaneous", "bone")
+        seen_muscle |= t not in ("subcutaneous", "bone")  # a fascia sheet too: deep to it is not fat
     layers: list[tuple[str, float, float]] = []
     for i, t in enumerate(along):
         if layers and layers[-1][0] == t:
@@ -561,7 +640,7 @@ def needle(model: Model, site_or_point: Site | Any, needle_mm: float = DEFAULT_N
     a, b, r, who, names = _segments(model)
     d = segment_segment_distance(entry[None], tip[None], a, b) - r
     dist = {n: float(d[who == k].min()) for k, n in enumerate(names)}
-    return NeedleReport(entry, direction, length, tip, along[-1], layers, dist)
+    return NeedleReport(entry, direction, length, tip, along[-1], layers, dist, tuple(sorted(set(along) & set(sheets))))
 
 
 def safety_map(
