@@ -262,7 +262,7 @@ def test_lever_overlay_needs_the_neutral_stance(model, tmp_path):
 
     path = tmp_path / "posed.toml"
     path.write_text("[pose]\nflexion = 20\n[overlays]\nabductor_lever = ['r']\n", encoding="utf-8")
-    with pytest.raises(SceneError, match=r"overlays\.abductor_lever: the abductor lever is drawn on the neutral stance"):
+    with pytest.raises(SceneError, match=r"overlays\.abductor_lever: the abductor lever is drawn on the neutral"):
         Scene.from_file(path).resolve(model)
 
 
