@@ -280,3 +280,15 @@ def test_cached_model_keys_the_shape(tissue_model):
     assert vara is tissue_model.with_femur(neck_shaft_angle=118)  # one wrapper per shape
     assert vara.key("meshes") != tissue_model.key("meshes")
     assert vara.abductor_lever("r")["lever_arm_mm"] > tissue_model.abductor_lever("r")["lever_arm_mm"] + 3.0
+
+
+def test_pose_variants_and_habitus_are_kept(model):
+    from glute3d.anatomy.pose import Pose
+
+    pose = Pose(flexion=30)
+    posed = model.with_variant(sciatic="fibular_pierces_piriformis").posed(pose).with_femur(neck_shaft_angle=120)
+    assert posed.pose == pose and posed.variants["sciatic"] == "fibular_pierces_piriformis"
+    assert posed.neutral.femur_shape.neck_shaft_angle == 120.0
+    assert posed.with_habitus("lean").neutral.femur_shape.neck_shaft_angle == 120.0
+    assert posed.with_variant(sciatic="normal").neutral.femur_shape.neck_shaft_angle == 120.0
+    assert posed.source is None  # built in memory: the packaged skin is not read for it

@@ -15,8 +15,7 @@ published numbers it is compared with (``FIDELITY.md``, "Bone shape").
 Examples
 --------
 >>> import glute3d
->>> from glute3d.teaching.boneshape import neck_shaft_sweep
->>> vara, valga = neck_shaft_sweep(glute3d.load_model(), [118.0, 142.0])
+>>> vara, valga = glute3d.boneshape.neck_shaft_sweep(glute3d.load_model(), [118.0, 142.0])
 >>> vara.abductor_moment_arm_mm > valga.abductor_moment_arm_mm
 True
 >>> vara.joint_force_bw < valga.joint_force_bw
