@@ -292,3 +292,21 @@ def test_pose_variants_and_habitus_are_kept(model):
     assert posed.with_habitus("lean").neutral.femur_shape.neck_shaft_angle == 120.0
     assert posed.with_variant(sciatic="normal").neutral.femur_shape.neck_shaft_angle == 120.0
     assert posed.source is None  # built in memory: the packaged skin is not read for it
+
+
+def test_a_lever_label_without_its_overlay_says_what_to_add(model, tmp_path):
+    from glute3d.scene import Scene, SceneError
+
+    path = tmp_path / "label.toml"
+    path.write_text("[[labels]]\ntarget = 'abductor_moment_arm_r'\n", encoding="utf-8")
+    with pytest.raises(SceneError, match=r"add 'r' to overlays\.abductor_lever"):
+        Scene.from_file(path).resolve(model)
+
+
+def test_lever_labels_default_to_their_names(model, tmp_path):
+    from glute3d.scene import Scene
+
+    path = tmp_path / "label.toml"
+    path.write_text("[overlays]\nabductor_lever = ['r']\n[[labels]]\ntarget = 'abductor_line_r'\n", encoding="utf-8")
+    res = Scene.from_file(path).resolve(model)
+    assert res.labels[0].text == "Abductors' line of pull"
