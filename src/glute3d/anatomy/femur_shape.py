@@ -109,11 +109,6 @@ class FemurShape:
                 raise FemurShapeError(msg)
             object.__setattr__(self, name, number)
 
-    @property
-    def gamma(self) -> float:
-        """The angle between the neck axis and the shaft axis produced upward, radians."""
-        return math.radians(180.0 - self.neck_shaft_angle)
-
 
 def _params(parameters: Mapping[str, Any], angle: float | None = None) -> BoneParameters:
     known = {k: float(parameters[k]) for k in BoneParameters().as_dict() if k in parameters}
