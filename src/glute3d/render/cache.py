@@ -42,6 +42,7 @@ TISSUE_SOURCES = (
     "data/bursae.toml",
     "data/fascia.toml",
     "data/slips.toml",
+    "data/stance.toml",  # the abductor lever's forces (overlays.abductor_lever)
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 
