@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from conftest import ROOT
 from glute3d.scene import Scene, SceneError
 from glute3d.scene.reference import COMMAND, EXAMPLE_SCENE, field_rows, scene_format_markdown
-from glute3d.scene.schema import Camera, CutAway, Label, Layer, Overlays, Pose, SceneFields, Segment
+from glute3d.scene.schema import Camera, CutAway, Femur, Label, Layer, Overlays, Pose, SceneFields, Segment
 
 DOC = ROOT / "docs" / "scene-format.md"
-TABLES = (SceneFields, Camera, Layer, CutAway, Label, Pose, Overlays, Segment)
+TABLES = (SceneFields, Camera, Layer, CutAway, Label, Pose, Femur, Overlays, Segment)
 
 
 def section_rows(text: str, heading: str) -> list[list[str]]:

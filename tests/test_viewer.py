@@ -312,3 +312,17 @@ def test_scene_labels_sit_on_their_targets_and_follow_the_hip(tissue_model):
     assert viewer.labels.actor is not None
     assert viewer.show_labels() is False and viewer.labels.actor is None
     viewer.close()
+
+
+def test_a_reshaped_femur_is_viewed_posed_and_saved(tissue_model, tmp_path):
+    """A scene's [femur] reaches the viewer's poser and its saved scene."""
+    scene = Scene.from_dict(
+        {"femur": {"neck_shaft_angle": 118}, "layers": [{"structures": ["femur_r", "gluteus_medius_r"]}]}
+    )
+    viewer = Viewer(scene, model=tissue_model, size=SIZE)
+    tip = viewer.poser.model.neutral.landmark("greater_trochanter_tip_r")
+    shaped = tissue_model.model.with_femur(neck_shaft_angle=118).landmark("greater_trochanter_tip_r")
+    np.testing.assert_allclose(tip, shaped, atol=1e-9)
+    viewer.set_pose(flexion=20, side="r")
+    saved = Scene.from_file(viewer.save_scene(tmp_path / "view.toml"))
+    assert saved.femur.neck_shaft_angle == 118 and saved.pose.angles("r")[0] == 20.0

@@ -7,7 +7,7 @@ The package is layered like its pipeline; each layer imports only the layers bel
     viewer     the interactive viewer: window, notebook, and its state (Viewer)
     render     camera, plotter, labels, 2D overlay, PNG; the tissue cache
     scene      TOML scenes: schema, resolution against a model, overlays
-    teaching   actions (moment arms), single-leg stance, injection sites, needles, safety map
+    teaching   actions (moment arms), single-leg stance, bone shape, injection sites, needles, safety map
     model      Model: skeleton + generated soft tissue in one pose; model files
     anatomy    knowledge base, bones, landmarks, skeleton, pose, muscles, paths, skin
     io         data files, model files (PLY, JSON), atomic writes
@@ -36,6 +36,7 @@ _EXPORTS = {
     "Pose": "glute3d.anatomy.pose",
     "Scene": "glute3d.scene",
     "actions": "glute3d.teaching.actions",
+    "boneshape": "glute3d.teaching.boneshape",
     "facts": "glute3d.anatomy.knowledge",
     "load_model": "glute3d.model.files",
     "render_to_file": "glute3d.render.core",

@@ -541,7 +541,10 @@ class FemurDesign:
     """The right femur in its own frame (origin at the head centre).
 
     ``local(a, u, l)`` maps shaft-local coordinates (anterior, up the shaft,
-    lateral; origin at the neck-shaft junction) into the femur frame.
+    lateral; origin at the neck-shaft junction) into the femur frame.  A femur whose
+    shaft is moved sideways from its neck (a larger or smaller offset at the same
+    angle, :mod:`glute3d.anatomy.femur_shape`) has its shaft-local origin at
+    ``shaft_origin`` instead, the neck meeting the shaft axis at ``junction`` below it.
     """
 
     head_radius: float
@@ -552,10 +555,12 @@ class FemurDesign:
     e_l: np.ndarray
     config: dict
     scale: float
+    shaft_origin: np.ndarray | None = None  # shaft-local origin when not the junction
 
     def local(self, alu) -> np.ndarray:
         alu = np.asarray(alu, float) * self.scale
-        return self.junction + alu[..., :1] * self.e_a + alu[..., 1:2] * self.e_u + alu[..., 2:3] * self.e_l
+        origin = self.junction if self.shaft_origin is None else self.shaft_origin
+        return origin + alu[..., :1] * self.e_a + alu[..., 1:2] * self.e_u + alu[..., 2:3] * self.e_l
 
     def shaft_radius(self, u) -> np.ndarray:
         cfg = self.config

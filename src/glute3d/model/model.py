@@ -7,6 +7,7 @@ Every drawable structure is reached through :meth:`Model.structure`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,9 +24,11 @@ from glute3d.io.modelfiles import SKIN_FILE
 from glute3d.sides import SIDES
 
 if TYPE_CHECKING:  # pragma: no cover
+    from glute3d.anatomy.femur_shape import FemurShape
     from glute3d.anatomy.muscles import Muscle, MuscleRig
     from glute3d.anatomy.paths import NeurovascularPath
     from glute3d.anatomy.skin import Skin
+    from glute3d.geometry.distance import DistanceGrid
 
 # The generators (muscles, paths, skin: scipy and pydantic models) are imported where they are
 # first needed, so that loading a model and drawing its bones stays quick.
@@ -188,6 +191,9 @@ class Model:
             "bursae",
             "fascia",
             "habitus",
+            "unshaped",
+            "pelvis_grid",
+            "pelvis_source",
         )  # what no variant changes
         shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["variants"] = chosen
@@ -229,7 +235,18 @@ class Model:
 
         skin_spec().fat_factor(habitus)  # KeyError naming the known builds
         neutral = self.neutral
-        keep = ("muscle_rig", "wrapped", "muscles", "path_rig", "paths", "structure_index", "variants")
+        keep = (
+            "muscle_rig",
+            "wrapped",
+            "muscles",
+            "path_rig",
+            "paths",
+            "structure_index",
+            "variants",
+            "unshaped",
+            "pelvis_grid",
+            "pelvis_source",
+        )
         shared = {k: v for k, v in neutral._cache.items() if k in keep}
         shared["habitus"] = habitus
         if habitus == neutral.habitus and "skin" in neutral._cache:
@@ -241,6 +258,67 @@ class Model:
             source=neutral.source,
             _cache=shared,
         )
+        return twin if self.pose is None else twin.posed(self.pose)
+
+    @property
+    def femur_shape(self) -> FemurShape:
+        """The femurs' neck-shaft angle (degrees) and offset (mm, head centre to shaft axis)."""
+        from glute3d.anatomy.femur_shape import femur_shape_of
+
+        return femur_shape_of(self.neutral.parameters)
+
+    # long: the arguments checked one by one, then one new model
+    def with_femur(self, neck_shaft_angle: float | None = None, offset: float | None = None) -> Model:
+        """A copy whose femurs have another neck-shaft angle and/or femoral offset; pose, variants
+        and habitus are kept.
+
+        Both femurs are reshaped in memory (:func:`~glute3d.anatomy.femur_shape.reshape_femur`:
+        the head stays in the acetabulum, the shaft and trochanters move, the neck turns and
+        stretches to them; a fraction of a second); the muscles, nerves, arteries and skin are
+        generated again on them when first asked for.  The model files are not touched.
+
+        Parameters
+        ----------
+        neck_shaft_angle : float, optional
+            Degrees, 110 (coxa vara) .. 150 (coxa valga): the neck turns about the head centre.
+            Given alone, the neck keeps its length, so the offset follows the angle as on a bent
+            neck (larger in vara, smaller in valga).
+        offset : float, optional
+            Femoral offset, mm (25 .. 60; head centre to shaft axis): the shaft and trochanters
+            move sideways at the same angle and leg length, the neck lengthened to meet them.
+
+        Raises
+        ------
+        FemurShapeError
+            A value out of range or not a number (one line naming it and the range).
+
+        Examples
+        --------
+        >>> import glute3d
+        >>> vara = glute3d.load_model().with_femur(neck_shaft_angle=118)
+        >>> vara.femur_shape.neck_shaft_angle, round(vara.femur_shape.offset, 1)
+        (118.0, 44.1)
+        """
+        from glute3d.anatomy.femur_shape import FemurShape, natural_offset, reshape_femur
+
+        neutral = self.neutral
+        base_bones, base_landmarks, base_parameters = neutral._cache.get(
+            "unshaped", (neutral.bones, neutral.landmarks, neutral.parameters)
+        )
+        now = neutral.femur_shape
+        angle = now.neck_shaft_angle if neck_shaft_angle is None else neck_shaft_angle
+        if offset is None:  # the neck keeps its length (and the shaft its sideways move): the offset follows
+            FemurShape(angle, now.offset)  # the angle checked (one line) before it is used
+            shift = now.offset - natural_offset(base_parameters, now.neck_shaft_angle)
+            offset = natural_offset(base_parameters, angle) + shift
+        shape = FemurShape(angle, offset)
+        bones, landmarks, parameters = reshape_femur(
+            base_bones, base_landmarks, base_parameters, neutral.hip_centers, shape
+        )
+        cache = {k: v for k, v in neutral._cache.items() if k in ("variants", "habitus", "structure_index")}
+        cache["unshaped"] = (base_bones, base_landmarks, base_parameters)
+        cache["pelvis_source"] = neutral._cache.get("pelvis_source", neutral)  # the same pelvis: one grid
+        twin = Model(bones=bones, landmarks=landmarks, parameters=parameters, source=None, _cache=cache)
         return twin if self.pose is None else twin.posed(self.pose)
 
     # ------------------------------------------------------------------ generated soft tissue
@@ -273,13 +351,42 @@ class Model:
             self._cache["wrapped"] = self._muscle_rig().build(self._femur_transforms(self.pose))
         return self._cache["wrapped"]
 
+    def neutral_muscles(self, side: str, names: Sequence[str]) -> dict[str, Muscle]:
+        """Muscles ``names`` (sideless) of hip ``side`` at neutral pose, and those they lie on,
+        without generating the others (the statics of one hip need only its abductors).
+
+        Examples
+        --------
+        >>> import glute3d
+        >>> sorted(glute3d.load_model().neutral_muscles("r", ["gluteus_minimus"]))
+        ['gluteus_minimus_r']
+        """
+        return self.neutral._muscle_rig().neutral_side(side, names)
+
     def _muscle_rig(self) -> MuscleRig:
         from glute3d.anatomy.muscles.rig import MuscleRig
 
         base = self.neutral._cache
         if "muscle_rig" not in base:
-            base["muscle_rig"] = MuscleRig(self.neutral.skeleton)
+            base["muscle_rig"] = MuscleRig(self.neutral.skeleton, pelvis=self._pelvis_grid())
         return base["muscle_rig"]
+
+    def _pelvis_grid(self) -> DistanceGrid:
+        """The pelvis's distance grid (shared with the model whose femurs this one reshaped)."""
+        from glute3d.anatomy.muscles.rig import GRID_SPACING
+        from glute3d.geometry.distance import distance_grid
+
+        base = self.neutral._cache
+        if "muscle_rig" in base:
+            return base["muscle_rig"].pelvis
+        if "pelvis_grid" not in base:
+            source = base.get("pelvis_source")
+            base["pelvis_grid"] = (
+                source._pelvis_grid()
+                if source is not None
+                else distance_grid(self.neutral.skeleton.pelvis_meshes(), spacing=GRID_SPACING)
+            )
+        return base["pelvis_grid"]
 
     @property
     def paths(self) -> dict[str, NeurovascularPath]:

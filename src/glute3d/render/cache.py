@@ -44,6 +44,7 @@ TISSUE_SOURCES = (
     "data/slips.toml",
     "data/injection.toml",
     "data/gtps.toml",
+    "data/stance.toml",  # the abductor lever's forces (overlays.abductor_lever)
 )
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -182,6 +183,19 @@ class CachedModel:
             )
         return self._children[key]
 
+    def with_femur(self, neck_shaft_angle: float | None = None, offset: float | None = None) -> CachedModel:
+        """The model with reshaped femurs, wrapped (one wrapper per shape; its own key, from its bones)."""
+        key = ("femur", neck_shaft_angle, offset)
+        if key not in self._children:
+            self._children[key] = CachedModel(
+                self._model.with_femur(neck_shaft_angle=neck_shaft_angle, offset=offset),
+                self._folder,
+                _variants=self._variants,
+                _store=self._store,
+                _habitus=self._habitus,
+            )
+        return self._children[key]
+
     # ------------------------------------------------------------------ keys and entries
     def key(self, what: str) -> str:
         """The cache key of ``what`` (``"meshes"``, ``"parts"``, ...) for this model, pose and variants."""
@@ -288,6 +302,13 @@ class CachedModel:
         from glute3d.scene import path_centrelines
 
         return self._cached("centrelines", lambda: path_centrelines(self._model))
+
+    def abductor_lever(self, side: str) -> dict:
+        """The abductors' line of action and lever in single-leg stance (see
+        :func:`glute3d.scene.lever.abductor_lever_data`)."""
+        from glute3d.scene.lever import abductor_lever_data
+
+        return self._cached(f"abductor_lever:{side}", lambda: abductor_lever_data(self._model, side))
 
     def injection_data(self, needle_mm: float) -> dict:
         """Injection sites, needle reports and safety distances (see :func:`glute3d.scene.injection_data`)."""

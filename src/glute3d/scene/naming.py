@@ -24,6 +24,7 @@ from glute3d.sides import SIDE_WORDS, SIDES, split_side, with_side
 __all__ = [
     "FORAMEN_TARGETS",
     "INJECTION_TARGETS",
+    "LEVER_TARGETS",
     "LANDMARK_KINDS",
     "absent_landmark",
     "absent_structure",
@@ -71,6 +72,12 @@ FORAMEN_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Infrapiriform foramen",
         ("sciatic_nerve", "inferior_gluteal_nerve", "inferior_gluteal_artery"),
     ),
+}
+
+#: What ``overlays.abductor_lever`` draws, as label targets (sideless; labels add ``_r``/``_l``).
+LEVER_TARGETS: dict[str, str] = {
+    "abductor_line": "Abductors' line of pull",
+    "abductor_moment_arm": "Abductors' lever arm",
 }
 
 #: Knowledge-base kinds that are landmarks, not drawable structures.
@@ -136,6 +143,8 @@ def target_display(name: str) -> str:
         return _with_side_words(FORAMEN_TARGETS[base][0], side)
     if base in INJECTION_TARGETS:
         return _with_side_words(INJECTION_TARGETS[base][0], side)
+    if base in LEVER_TARGETS:
+        return _with_side_words(LEVER_TARGETS[base], side)
     return display_name(name)
 
 
@@ -286,6 +295,13 @@ def unknown_target(name: str, structures: Iterable[str], landmarks: Iterable[str
             f"{name!r} is an injection mark that this scene does not draw; add the overlay that "
             f"draws it, {overlay!r}, to overlays.injection (choose from {', '.join(INJECTION_OVERLAYS)})",
             f"an injection mark this scene does not draw; add {overlay!r} to overlays.injection",
+        )
+    if base in LEVER_TARGETS:
+        shown = side or "r"
+        return (
+            f"{name!r} is drawn by overlays.abductor_lever, which this scene does not ask for; "
+            f"add {shown!r} to overlays.abductor_lever",
+            f"add {shown!r} to overlays.abductor_lever",
         )
     groups = {
         "structure": [*structures, *kb_structures()],

@@ -35,6 +35,7 @@ from glute3d.scene.schema import (
     Animation,
     Camera,
     CutAway,
+    Femur,
     Keyframe,
     Label,
     Layer,
@@ -484,6 +485,21 @@ def _problems() -> list[str]:
     ]
 
 
+def _femur() -> list[str]:
+    return [
+        "## [femur]",
+        "",
+        _doc(Femur) + " For example `neck_shaft_angle = 118` is a coxa vara, `neck_shaft_angle = 142` a coxa "
+        "valga (the neck keeps its length, so the offset follows the angle); `offset = 48` at the model's 128 "
+        "degrees moves the shaft and the trochanters 9 mm further out (a high-offset femur, the leg as long). "
+        "Both femurs are reshaped in memory (the model files are not touched) and the muscles, nerves, arteries "
+        "and skin are made on them; `overlays.abductor_lever` draws what the shape does to the abductors' lever.",
+        "",
+        *_table(Femur),
+        "",
+    ]
+
+
 def scene_format_markdown() -> str:
     """The scene file reference as Markdown (the contents of ``docs/scene-format.md``)."""
     parts = [
@@ -494,6 +510,7 @@ def scene_format_markdown() -> str:
         _layers(),
         _labels(),
         _pose(),
+        _femur(),
         _animation(),
         _overlays(),
         _variants(),

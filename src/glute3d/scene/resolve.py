@@ -21,6 +21,7 @@ from glute3d.scene.centrelines import foramen_targets
 from glute3d.scene.context import Context, Targets
 from glute3d.scene.injection import resolve_injection
 from glute3d.scene.labels import resolve_labels
+from glute3d.scene.lever import resolve_abductor_lever
 from glute3d.scene.naming import (
     FORAMEN_TARGETS,
     absent_landmark,
@@ -34,12 +35,12 @@ from glute3d.scene.naming import (
 )
 from glute3d.scene.resolved import Cut, DrawItem, Mark, OverlayItem, ResolvedScene
 from glute3d.scene.schema import CutAway, Layer, Pose, SceneError, SceneFields
-from glute3d.scene.source import HasHabitus, HasVariants, Poseable, SceneSource
+from glute3d.scene.source import HasFemur, HasHabitus, HasVariants, Poseable, SceneSource
 from glute3d.scene.theme import load_theme
 from glute3d.scene.unknown import UnknownNames, hint_of
 from glute3d.sides import SIDES
 
-__all__ = ["apply_habitus", "apply_pose", "apply_variants", "resolve_scene"]
+__all__ = ["apply_femur", "apply_habitus", "apply_pose", "apply_variants", "resolve_scene"]
 
 _CAPPED_STYLES = ("bone", "muscle", "highlight")
 
@@ -56,7 +57,8 @@ def resolve_scene(scene: SceneFields, model: SceneSource) -> ResolvedScene:
     """
     unknown = UnknownNames(scene)
     try:
-        model = apply_pose(scene, apply_variants(scene, apply_habitus(scene, model), unknown))
+        shaped = apply_habitus(scene, apply_femur(scene, model))
+        model = apply_pose(scene, apply_variants(scene, shaped, unknown))
         out = _resolve(Context.of(scene, model, unknown))
     except SceneError as exc:  # unknown names found before it come first: they may be its cause
         raise (unknown.error() or exc) from None
@@ -78,6 +80,8 @@ def _resolve(ctx: Context) -> ResolvedScene:
         for name, (points, radius) in foramen_targets(model).items():
             targets[name] = ("region", points, radius)
     _add_segments(ctx, out)
+    if scene.overlays.abductor_lever:
+        resolve_abductor_lever(scene, model, out, targets)
     if scene.animation is not None and scene.animation.fibres:  # an animated scene's coloured fibres
         out.marks.extend(fibre_marks(scene, model).marks)
     _add_focus(ctx, out, targets)
@@ -149,6 +153,24 @@ def apply_habitus(scene: SceneFields, model: SceneSource) -> SceneSource:
         return model.with_habitus(scene.habitus)
     except KeyError as exc:
         raise scene.error(("habitus",), str(exc).strip("'\"")) from None
+
+
+def apply_femur(scene: SceneFields, model: SceneSource) -> SceneSource:
+    """``model`` with the scene's femur shape (itself when ``[femur]`` changes nothing).
+
+    Raises
+    ------
+    SceneError
+        A model whose femurs cannot be reshaped, or a shape it refuses.
+    """
+    if scene.femur.is_default:
+        return model
+    if not isinstance(model, HasFemur):
+        raise scene.error(("femur",), "this model's femurs cannot be reshaped (model.with_femur); remove [femur]")
+    try:
+        return model.with_femur(neck_shaft_angle=scene.femur.neck_shaft_angle, offset=scene.femur.offset)
+    except ValueError as exc:
+        raise scene.error(("femur",), str(exc)) from None
 
 
 def apply_pose(scene: SceneFields, model: SceneSource) -> SceneSource:

@@ -33,6 +33,7 @@ from glute3d.sides import SIDES
 __all__ = [
     "ANIMATION_COLOURINGS",
     "CAMERA_PRESETS",
+    "FEMUR_RANGES",
     "CAMERA_PRESET_VIEWS",
     "COLOR_HELP",
     "INJECTION_BASES",
@@ -51,6 +52,7 @@ __all__ = [
     "Animation",
     "Camera",
     "CutAway",
+    "Femur",
     "Keyframe",
     "Label",
     "Layer",
@@ -60,6 +62,10 @@ __all__ = [
     "SceneFields",
     "Segment",
 ]
+
+#: Ranges of the ``[femur]`` fields: those :meth:`glute3d.Model.with_femur` accepts
+#: (``glute3d.anatomy.femur_shape.SHAPE_RANGES``, not imported: the scene schema stays light; a test keeps them equal).
+FEMUR_RANGES: dict[str, tuple[float, float]] = {"neck_shaft_angle": (110.0, 150.0), "offset": (25.0, 60.0)}
 
 PresetName = Literal["posterior", "lateral", "anterior", "superior", "oblique", "posterolateral"]
 #: Camera presets; the lateral-type ones take a side.
@@ -605,6 +611,12 @@ class Overlays(_Table):
         default_factory=list,
         description="Straight reference lines, e.g. [{ start = 'asis_r', end = 'asis_l', dashed = true }].",
     )
+    abductor_lever: list[Literal["r", "l"]] = Field(
+        default_factory=list,
+        description="Hips whose abductors' line of action and moment arm in single-leg stance (glute3d.stance) are "
+        "drawn in the frontal plane, in front of the bones as the camera sees them; label targets "
+        "'abductor_line_r', 'abductor_moment_arm_r'.",
+    )
 
     @field_validator("colors")
     @classmethod
@@ -631,6 +643,40 @@ class Overlays(_Table):
             more = f"; and {len(bad) - 10} more" if len(bad) > 10 else ""
             raise ValueError(f"{len(bad)} unknown injection overlays: {'; '.join(listed)}{more}; {allowed}")
         return v
+
+
+class Femur(_Table):
+    """The shape of both femurs (``[femur]``): neck-shaft angle and femoral offset."""
+
+    neck_shaft_angle: float | None = Field(
+        default=None,
+        description="Neck-shaft angle in degrees (coxa vara below ~120, valga above ~140); the neck keeps its "
+        "length unless offset is given. Default: the model's (128).",
+        json_schema_extra=_allowed("{:g} .. {:g}".format(*FEMUR_RANGES["neck_shaft_angle"])),
+    )
+    offset: float | None = Field(
+        default=None,
+        description="Femoral offset in mm, head centre to shaft axis: the shaft moves sideways, the leg keeps its "
+        "length. Default: what the angle gives (39.4 at 128).",
+        json_schema_extra=_allowed("{:g} .. {:g} mm".format(*FEMUR_RANGES["offset"])),
+    )
+
+    @field_validator("neck_shaft_angle", "offset", mode="before")
+    @classmethod
+    def _range(cls, v: Any, info: ValidationInfo) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"must be a number, got {v!r}")
+        lo, hi = FEMUR_RANGES[str(info.field_name)]
+        if not lo <= float(v) <= hi:
+            raise ValueError(f"{v!r} is out of range; must be between {lo:g} and {hi:g}")
+        return v
+
+    @property
+    def is_default(self) -> bool:
+        """No change to the model's femurs."""
+        return self.neck_shaft_angle is None and self.offset is None
 
 
 # =============================================================================== top level
@@ -686,6 +732,11 @@ class SceneFields(_Table):
         default_factory=dict,
         description="Anatomical variant switches of the model, e.g. { sciatic = 'fibular_pierces_piriformis' }; "
         "each switch and its values are listed under [variants].",
+    )
+    femur: Femur = Field(
+        default_factory=Femur,
+        description="The femurs' shape ([femur]): neck-shaft angle and offset, e.g. { neck_shaft_angle = 118 } "
+        "for coxa vara; muscles and overlays are made on the reshaped bones.",
     )
     habitus: str = Field(
         default="average",

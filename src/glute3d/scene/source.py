@@ -11,6 +11,8 @@ capability             used for                               a model without it
 ``posed(pose)``        a non-neutral ``[pose]``                says so and names ``pose``
 ``with_variant(...)``  ``[variants]``                          says so and names ``variants``
 ``with_habitus(...)``  ``habitus``                            says so and names ``habitus``
+``with_femur(...)``    ``[femur]``                             says so and names ``femur``
+``neutral``, muscles   ``overlays.abductor_lever``            says so and names the overlay
 ``paths``              label ``branch``, foramen targets       has no branches or foramina
 ``skin``, ``paths``    ``overlays.injection``                 says so and names the overlay
 =====================  =====================================  ==================================
@@ -33,6 +35,7 @@ from glute3d.sides import SIDES, with_side
 __all__ = [
     "DRAWING_GROUPS",
     "STRUCTURE_KINDS",
+    "HasFemur",
     "HasHabitus",
     "HasVariants",
     "LandmarkIndex",
@@ -112,6 +115,13 @@ class HasHabitus(Protocol):
     """A model whose skin can have more or less fat (``habitus``)."""
 
     def with_habitus(self, habitus: str) -> Any: ...
+
+
+@runtime_checkable
+class HasFemur(Protocol):
+    """A model whose femurs can be reshaped (``[femur]``)."""
+
+    def with_femur(self, neck_shaft_angle: float | None = None, offset: float | None = None) -> Any: ...
 
 
 @runtime_checkable

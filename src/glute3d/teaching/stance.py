@@ -41,7 +41,7 @@ from glute3d.teaching.actions import lines_of_action, moment_arm_sweep, muscle_a
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
 
-__all__ = ["Stance", "StanceDataError", "StanceError", "StanceSpec", "single_leg_stance", "stance_spec"]
+__all__ = ["BoneShape", "Stance", "StanceDataError", "StanceError", "StanceSpec", "single_leg_stance", "stance_spec"]
 
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -78,12 +78,30 @@ class Abductor(_Table):
     pcsa: Annotated[float, Field(gt=0.0, le=100.0)]  # cm2
 
 
+Angle = Annotated[float, Field(ge=90.0, le=180.0)]  # degrees
+Offset = Annotated[float, Field(ge=10.0, le=80.0)]  # mm
+
+
+class BoneShape(_Table):
+    """Published neck-shaft angles and offsets, and the effect of the offset (see ``stance.toml``)."""
+
+    neck_shaft_angle_mean: Angle
+    neck_shaft_angle_range: tuple[Angle, Angle]
+    offset_men: Offset
+    offset_women: Offset
+    offset_change: Fraction
+    moment_arm_change: Fraction
+    abductor_force_change: Fraction
+    joint_force_change: Fraction
+
+
 class StanceSpec(_Table):
     """What ``data/stance.toml`` holds (see its comments for the sources)."""
 
     segments: Segments
     body: Body
     abductors: Annotated[dict[str, Abductor], Field(min_length=1)]
+    bone_shape: BoneShape
 
 
 @cache
@@ -118,6 +136,10 @@ class Stance:
         with the trunk upright, in the frontal plane.
     abductor_lever_arm_mm : float
         Perpendicular distance from the hip centre to the abductors' resultant line of action.
+    abductor_moment_arm_mm : float
+        The abductors' abduction moment arm about the hip's anteroposterior axis, fibre by fibre
+        (:func:`~glute3d.teaching.actions.lines_of_action`) and weighted by cross-section (3D;
+        the frontal-plane lever arm above is the same moment over the resultant's in-plane pull).
     abductor_angle_deg : float
         That line's inclination from the vertical (its top medial).
     weight_lever_arm_mm : float
@@ -154,6 +176,7 @@ class Stance:
     abductor_force_bw: float
     joint_force_bw: float
     abductor_lever_arm_mm: float
+    abductor_moment_arm_mm: float
     abductor_angle_deg: float
     weight_lever_arm_mm: float
     supported_weight_bw: float
@@ -215,9 +238,10 @@ def _abductors(model: Model, side: str, spec: StanceSpec) -> tuple[float, np.nda
     c = np.asarray(neutral.hip_centers[side], float)
     total = sum(a.pcsa for a in spec.abductors.values())
     arm, pull, moment_vec = 0.0, np.zeros(3), np.zeros(3)
+    muscles = neutral.neutral_muscles(side, list(spec.abductors))
     for base, entry in spec.abductors.items():
         name = f"{base}_{side}"
-        muscle = neutral.muscles[name]
+        muscle = muscles[name]
         share = entry.pcsa / total
         w = share * np.asarray(muscle.weights, float) / float(np.sum(muscle.weights))
         ins, u = lines_of_action(muscle.fibres, anchor=muscle_anchor(name), leave=muscle_leave(name))
@@ -345,6 +369,7 @@ def single_leg_stance(
         abductor_force_bw=float(np.linalg.norm(f_abd)),
         joint_force_bw=float(np.linalg.norm(joint)),
         abductor_lever_arm_mm=lever,
+        abductor_moment_arm_mm=-arm,
         abductor_angle_deg=math.degrees(math.atan2(abs(pull[2]), pull[1])),
         weight_lever_arm_mm=d,
         supported_weight_bw=m_s,

@@ -4,8 +4,8 @@ Every drawn structure is named exactly (no globs): one ``[[layers]]`` table per 
 and drawing style, with the layer's opacity, ``hide`` for a hidden layer, the viewer's cutting
 plane as each layer's (uncapped) ``cut_away``; the selected structure last, highlighted; the
 hip pose; and the camera as an explicit position, focal point and view-up, with the zoom that
-gives the renderer the viewer's scale.  Title, caption, labels, legend, overlays and variants
-of the scene opened are kept (the renderer draws texts in margins the viewer does not have).
+gives the renderer the viewer's scale.  Title, caption, labels, legend, overlays, variants and the
+femurs' shape of the scene opened are kept (the renderer draws texts in margins the viewer does not have).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def view_scene(viewer: Any) -> Scene:
     """The scene of what ``viewer`` shows now (see the module's docstring)."""
     base = viewer.scene.to_dict()
     fields: dict[str, Any] = {
-        k: v for k, v in base.items() if k in ("title", "caption", "labels", "legend", "overlays", "variants")
+        k: v for k, v in base.items() if k in ("title", "caption", "labels", "legend", "overlays", "variants", "femur")
     }
     for k in ("background", "scale_bar", "text_scale", "label_sides"):
         if k in base:

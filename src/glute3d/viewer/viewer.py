@@ -112,6 +112,8 @@ class Viewer:
         self.size: tuple[int, int] = (int(width), int(height))
         self.scene = base.with_resolution(*self.size)
         raw = model.model if hasattr(model, "model") else (model or load_model())
+        if not self.scene.femur.is_default and hasattr(raw, "with_femur"):  # the poser moves the scene's femurs
+            raw = raw.with_femur(neck_shaft_angle=self.scene.femur.neck_shaft_angle, offset=self.scene.femur.offset)
         self.model = cached_model(raw)
         self.res = self.scene.resolve(self.model)
         self.theme = load_theme()

@@ -22,7 +22,10 @@ from glute3d.anatomy.skeleton import Skeleton
 from glute3d.geometry.distance import DistanceGrid, distance_grid
 from glute3d.sides import SIDES
 
-__all__ = ["MuscleRig"]
+__all__ = ["GRID_SPACING", "MuscleRig"]
+
+#: Spacing of the bones' distance grids, mm.
+GRID_SPACING = 2.0
 
 
 class MuscleRig:
@@ -36,6 +39,9 @@ class MuscleRig:
         Defaults to :func:`muscle_specs`.
     spacing : float
         Distance-grid spacing, mm.
+    pelvis : DistanceGrid, optional
+        The pelvis's distance grid, when another rig of the same pelvis has it (a model whose
+        femurs were reshaped keeps its pelvis: the grid takes seconds to build).
 
     Examples
     --------
@@ -46,26 +52,48 @@ class MuscleRig:
     ['gemellus_inferior_l', 'gemellus_inferior_r']
     """
 
-    def __init__(self, skeleton: Skeleton, specs: Mapping[str, MuscleSpec] | None = None, *, spacing: float = 2.0):
+    def __init__(
+        self,
+        skeleton: Skeleton,
+        specs: Mapping[str, MuscleSpec] | None = None,
+        *,
+        spacing: float = GRID_SPACING,
+        pelvis: DistanceGrid | None = None,
+    ):
         model = skeleton
         # the specs are written for the default adult: a body of bone `scale` s gets every length
         # of them times s, so its muscles are the default ones scaled (volumes times s cubed)
         scale = float(skeleton.parameters.get("scale", 1.0))
         self.specs = {n: sp.scaled(scale) for n, sp in (dict(specs) if specs is not None else muscle_specs()).items()}
         self.hip_centers = {s: np.asarray(model.hip_centers[s], float) for s in SIDES}
-        self.pelvis = distance_grid(model.pelvis_meshes(), spacing=spacing)
-        self.femur: dict[str, DistanceGrid] = {}
+        self.pelvis = pelvis if pelvis is not None else distance_grid(model.pelvis_meshes(), spacing=spacing)
         self.prepared: dict[tuple[str, str], PreparedMuscle] = {}
+        self._skeleton, self._spacing = model, spacing
+        self._femur: dict[str, DistanceGrid] = {}
         self._neutral: dict[str, Muscle] | None = None
         self._last: dict[str, tuple] = {}  # per side: the last transform built and its muscles
+
+    @property
+    def femur(self) -> dict[str, DistanceGrid]:
+        """The upper femur's distance grid by side (neutral frame)."""
         for side in SIDES:
-            femur = model.bones[f"femur_{side}"]
-            targets = self._raw_targets(model, side)
-            lowest = min(t[:, 1].min() for t in targets) - 30.0
-            v = femur.vertices[femur.vertices[:, 1] > lowest]
-            self.femur[side] = distance_grid(femur, spacing=spacing, lower=v.min(0), upper=v.max(0))
-            for name, spec in self.specs.items():
-                self.prepared[name, side] = prepare_muscle(model, spec, side, self.pelvis, self.femur[side])
+            self._prepare(side)
+        return self._femur
+
+    def _prepare(self, side: str) -> None:
+        """The femur's grid and the prepared muscles of ``side``, made when a side is first needed
+        (a model built for one hip's statics never pays for the other)."""
+        if side in self._femur:
+            return
+        model = self._skeleton
+        femur = model.bones[f"femur_{side}"]
+        targets = self._raw_targets(model, side)
+        lowest = min(t[:, 1].min() for t in targets) - 30.0
+        v = femur.vertices[femur.vertices[:, 1] > lowest]
+        grid = distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
+        for name, spec in self.specs.items():
+            self.prepared[name, side] = prepare_muscle(model, spec, side, self.pelvis, grid)
+        self._femur[side] = grid
 
     # ------------------------------------------------------------------ preparation
     def _raw_targets(self, model: Skeleton, side: str) -> list[np.ndarray]:
@@ -85,6 +113,18 @@ class MuscleRig:
         if self._neutral is None:
             self._neutral = self.build(_use_prior=False)
         return self._neutral
+
+    def neutral_side(self, side: str, names: Sequence[str]) -> dict[str, Muscle]:
+        """The muscles ``names`` of one side at neutral pose, with those they lie on: taken from
+        the neutral muscles when they are built, else generated alone (not kept).
+
+        The same muscles as :meth:`neutral`'s: each is wrapped over the same side's deeper
+        muscles only.
+        """
+        wanted = self._with_deeper(names)
+        if self._neutral is not None:
+            return {f"{n}_{side}": self._neutral[f"{n}_{side}"] for n in self.specs if n in wanted}
+        return self._build_side(side, np.eye(4), wanted, None)
 
     def build(
         self,
@@ -161,6 +201,7 @@ class MuscleRig:
         for side in sides:
             t = np.asarray(transforms.get(side, np.eye(4)), float)
             centre = self.hip_centers[side]
+            self._prepare(side)  # the follow weights (the left side's are prepared only when asked)
             for name in wanted:
                 m = neutral[f"{name}_{side}"]
                 if np.allclose(t, np.eye(4), atol=1e-12):
@@ -194,6 +235,7 @@ class MuscleRig:
             flip = np.diag([1.0, 1.0, -1.0, 1.0])
             right = self._build_side("r", flip @ t @ flip, wanted, neutral)
             return {f"{m.base}_l": m.mirrored("l") for m in right.values()}
+        self._prepare(side)
         done: dict[str, Muscle] = {}
         layers: dict[str, Layer] = {}
         for name, spec in self.specs.items():
@@ -201,7 +243,7 @@ class MuscleRig:
                 continue
             below = [layers[o] for o in spec.over if o in layers]
             prep = self.prepared[name, side]
-            fld = Beneath(self.pelvis, self.femur[side], t, Cover(below) if below else None, spec.gap, prep.outward)
+            fld = Beneath(self.pelvis, self._femur[side], t, Cover(below) if below else None, spec.gap, prep.outward)
             prior = None
             if neutral is not None:
                 prior = follow_femur(neutral[f"{name}_{side}"].fibres, t, self.hip_centers[side], prep.follow)
