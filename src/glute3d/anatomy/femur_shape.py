@@ -50,6 +50,7 @@ import numpy as np
 from glute3d.anatomy.blueprint import blueprint
 from glute3d.anatomy.bones import BoneParameters, FemurDesign, femur_design
 from glute3d.anatomy.landmarks import Landmarks
+from glute3d.anatomy.pose import finite_number
 from glute3d.geometry import sdf
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.mesh import Mesh
@@ -97,11 +98,8 @@ class FemurShape:
     def __post_init__(self) -> None:
         for name, (lo, hi, what) in SHAPE_RANGES.items():
             value = getattr(self, name)
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                number = math.nan
-            if isinstance(value, bool) or not math.isfinite(number):
+            number = finite_number(value)
+            if math.isnan(number):
                 msg = f"{name} must be a number, got {value!r}"
                 raise FemurShapeError(msg)
             if not lo <= number <= hi:

@@ -39,6 +39,7 @@ from glute3d.sides import SIDES
 
 __all__ = [
     "AXES",
+    "finite_number",
     "COORDINATES",
     "MOVEMENTS",
     "PELVIS_COORDINATES",
@@ -231,14 +232,28 @@ class Pose:
         return "; ".join(parts)
 
 
-def _checked(name: str, value: Any, side: str | None, allowed: tuple[float, float] | None = None) -> float:
-    lo, hi = allowed or (RANGES[name] if name in RANGES else PELVIS_RANGES[name])
-    where = f"pose {name} ({side})" if side else f"pose {name}"
+def finite_number(value: Any) -> float:
+    """``value`` as a float, or NaN when it is no finite number (a bool, a string, inf, NaN).
+
+    Examples
+    --------
+    >>> finite_number("12.5"), math.isnan(finite_number(True)), math.isnan(finite_number("x"))
+    (12.5, True, True)
+    """
+    if isinstance(value, bool):
+        return math.nan
     try:
         v = float(value)
     except (TypeError, ValueError):
-        v = math.nan
-    if isinstance(value, bool) or not math.isfinite(v):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def _checked(name: str, value: Any, side: str | None, allowed: tuple[float, float] | None = None) -> float:
+    lo, hi = allowed or (RANGES[name] if name in RANGES else PELVIS_RANGES[name])
+    where = f"pose {name} ({side})" if side else f"pose {name}"
+    v = finite_number(value)
+    if math.isnan(v):
         msg = f"{where} must be a finite number of degrees, got {value!r}"
         raise PoseError(msg, field=name, value=value, allowed=(lo, hi))
     if not lo <= v <= hi:
