@@ -46,7 +46,9 @@ class PathRig:
         pelvis: DistanceGrid | None = None,
         femur: Mapping[str, DistanceGrid] | None = None,
     ):
-        self.specs = dict(specs) if specs is not None else path_specs()
+        # written for the default adult: a body of bone `scale` s gets every length times s
+        scale = float(skeleton.parameters.get("scale", 1.0))
+        self.specs = {n: sp.scaled(scale) for n, sp in (dict(specs) if specs is not None else path_specs()).items()}
         self.pelvis: DistanceGrid = (
             pelvis if pelvis is not None else distance_grid(merge(skeleton.pelvis_meshes()), spacing=spacing)
         )

@@ -199,6 +199,40 @@ class PathSpec(_Table):
         """The sideless path name (the table's key)."""
         return self._name
 
+    def scaled(self, factor: float) -> PathSpec:
+        """This path for bones ``factor`` times the default adult's size: every length (mm) times
+        ``factor``: the branches' radii and the waypoints' offsets, distances and clearances (as
+        the muscles' lengths scale; see :meth:`glute3d.anatomy.muscles.specs.MuscleSpec.scaled`).
+
+        Examples
+        --------
+        >>> spec = path_specs()["sciatic_nerve"]
+        >>> spec.scaled(1.2).branches[0].radius == 1.2 * spec.branches[0].radius, spec.scaled(1.2).name
+        (True, 'sciatic_nerve')
+        """
+        if factor == 1.0:
+            return self
+        f = float(factor)
+
+        def waypoint(w: WaypointSpec) -> WaypointSpec:
+            lengths = {k: getattr(w, k) * f for k in ("along", "clear", "lift", "below", "behind", "medial")}
+            return w.model_copy(update={**lengths, "offset": (w.offset[0] * f, w.offset[1] * f, w.offset[2] * f)})
+
+        def branches(bs: tuple[BranchSpec, ...]) -> tuple[BranchSpec, ...]:
+            return tuple(
+                b.model_copy(update={"radius": b.radius * f, "waypoints": tuple(waypoint(w) for w in b.waypoints)})
+                for b in bs
+            )
+
+        return self.model_copy(
+            update={
+                "branches": branches(self.branches),
+                "variants": {
+                    k: v.model_copy(update={"branches": branches(v.branches)}) for k, v in self.variants.items()
+                },
+            }
+        )
+
     @model_validator(mode="after")
     def _resolved(self) -> PathSpec:
         """Check the branches; branches without their own ``avoid`` / ``under`` take the path's."""
