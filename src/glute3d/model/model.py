@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,10 @@ __all__ = ["STRUCTURE_KINDS", "Model"]
 
 #: Kinds of drawable structure, in drawing order (deep to superficial).
 STRUCTURE_KINDS = ("bone", "muscle", "muscle_part", "bursa", "nerve", "artery", "fascia", "skin")
+
+
+#: cache entries every twin of a model (another variant or habitus) shares with it
+_TWIN_SHARED = ("muscle_rig", "wrapped", "path_rig", "structure_index", "unshaped", "pelvis_grid", "pelvis_source")
 
 
 @dataclass
@@ -181,30 +185,8 @@ class Model:
         from glute3d.anatomy.paths.specs import check_variants
 
         chosen = check_variants({**self.variants, **switches})
-        neutral = self.neutral
-        keep = (
-            "muscle_rig",
-            "wrapped",
-            "path_rig",
-            "skin",
-            "structure_index",
-            "bursae",
-            "fascia",
-            "habitus",
-            "unshaped",
-            "pelvis_grid",
-            "pelvis_source",
-        )  # what no variant changes
-        shared = {k: v for k, v in neutral._cache.items() if k in keep}
-        shared["variants"] = chosen
-        twin = Model(
-            bones=neutral.bones,
-            landmarks=neutral.landmarks,
-            parameters=neutral.parameters,
-            source=neutral.source,
-            _cache=shared,
-        )
-        return twin if self.pose is None else twin.posed(self.pose)
+        # what no variant changes: the bones' tissue before the paths, the skin, bursae and fascia
+        return self._twin(("skin", "bursae", "fascia", "habitus"), variants=chosen)
 
     @property
     def habitus(self) -> str:
@@ -234,23 +216,16 @@ class Model:
         from glute3d.anatomy.skin_spec import skin_spec
 
         skin_spec().fat_factor(habitus)  # KeyError naming the known builds
+        # everything but the skin (kept only for the same build)
+        same = ("skin",) if habitus == self.habitus else ()
+        return self._twin(("muscles", "paths", "variants", *same), habitus=habitus)
+
+    def _twin(self, keep: tuple[str, ...], **entries: Any) -> Model:
+        """A model on the same bones sharing the neutral model's `_TWIN_SHARED` and ``keep``
+        cache entries, with ``entries`` set, in this model's pose."""
         neutral = self.neutral
-        keep = (
-            "muscle_rig",
-            "wrapped",
-            "muscles",
-            "path_rig",
-            "paths",
-            "structure_index",
-            "variants",
-            "unshaped",
-            "pelvis_grid",
-            "pelvis_source",
-        )
-        shared = {k: v for k, v in neutral._cache.items() if k in keep}
-        shared["habitus"] = habitus
-        if habitus == neutral.habitus and "skin" in neutral._cache:
-            shared["skin"] = neutral._cache["skin"]
+        shared = {k: v for k, v in neutral._cache.items() if k in _TWIN_SHARED or k in keep}
+        shared.update(entries)
         twin = Model(
             bones=neutral.bones,
             landmarks=neutral.landmarks,
