@@ -129,16 +129,20 @@ class HipPoser:
             rig = self.model._muscle_rig()  # the model's rig: kept per model, shared with every pose
         if carried:
             return rig.carried({side: self.transform(side)}, sides=(side,), names=wanted)
-        built = rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
         if not bedded:
-            return built
+            return rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
         from glute3d.anatomy.paths.bedding import bed_muscles
         from glute3d.anatomy.paths.specs import path_specs
 
         specs = path_specs()
-        bases = {split_side(n)[0] for n in built}
-        under = sorted(p for p, spec in specs.items() if any(set(b.under or ()) & bases for b in spec.branches))
-        return bed_muscles(built, self._paths(side, under), specs) if under else built
+        asked = set(rig.specs if wanted is None else wanted)
+        under = sorted(p for p, spec in specs.items() if any(set(b.under or ()) & asked for b in spec.branches))
+        if not under:
+            return rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
+        # the paths run on all the side's muscles: build them all once (the rig hands the same
+        # result to the paths), then bed them on the paths
+        built = rig.build({side: self.transform(side)}, sides=(side,))
+        return bed_muscles(built, self._paths(side, under), specs)
 
     def paths(self, side: str, names: Iterable[str]) -> dict[str, Any]:
         """Exact meshes of the sided paths ``names`` of ``side`` in the current pose (their vertex count varies)."""

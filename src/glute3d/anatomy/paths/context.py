@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from glute3d.anatomy.paths.bedding import unsettled_deep
 from glute3d.anatomy.paths.sampling import upsample
 from glute3d.anatomy.skeleton import ShaftFrame, Skeleton
 from glute3d.geometry.distance import DistanceGrid, MeshDistance
@@ -120,8 +121,6 @@ class PathContext:
         Returns the height ``(n,)`` (negative: beneath the muscle), the normal
         ``(n, 3)`` and whether each point lies within the muscle's footprint.
         """
-        from glute3d.anatomy.paths.bedding import unsettled_deep
-
         key = (name, "deep_footprint")
         if key not in self._faces:
             m = self.muscle(name)
