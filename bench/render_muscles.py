@@ -81,26 +81,17 @@ def finish(pl: pv.Plotter, path: Path) -> None:
     print("wrote", path)
 
 
-def minimus_posterior(model, out: Path) -> None:
+def posterior_with_piriformis(model, out: Path, muscle: str) -> None:
+    """``muscle`` (sideless, e.g. "gluteus_minimus") highlighted beside piriformis, from behind."""
     m = model.muscles
     pl = plotter()
     add_bones(pl, model)
     add_muscle(pl, m["piriformis_r"], MUSCLE)
-    add_muscle(pl, m["gluteus_minimus_r"], HIGHLIGHT)
-    pl.add_text("Gluteus minimus (orange) and piriformis, posterior view", font_size=14, color="black")
+    add_muscle(pl, m[f"{muscle}_r"], HIGHLIGHT)
+    title = muscle.replace("_", " ").capitalize()
+    pl.add_text(f"{title} (orange) and piriformis, posterior view", font_size=14, color="black")
     pl.camera_position = POSTERIOR
-    finish(pl, out / "muscles_minimus_posterior.png")
-
-
-def medius_posterior(model, out: Path) -> None:
-    m = model.muscles
-    pl = plotter()
-    add_bones(pl, model)
-    add_muscle(pl, m["piriformis_r"], MUSCLE)
-    add_muscle(pl, m["gluteus_medius_r"], HIGHLIGHT)
-    pl.add_text("Gluteus medius (orange) and piriformis, posterior view", font_size=14, color="black")
-    pl.camera_position = POSTERIOR
-    finish(pl, out / "muscles_medius_posterior.png")
+    finish(pl, out / f"muscles_{muscle.split('_')[-1]}_posterior.png")
 
 
 def minimus_lateral(model, out: Path) -> None:
@@ -168,8 +159,8 @@ def main(argv: list[str]) -> None:
     out = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[1] / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     model = glute3d.load_model()
-    medius_posterior(model, out)
-    minimus_posterior(model, out)
+    posterior_with_piriformis(model, out, "gluteus_medius")
+    posterior_with_piriformis(model, out, "gluteus_minimus")
     minimus_lateral(model, out)
     medius_over_minimus(model, out)
     all_layers(model, out)
