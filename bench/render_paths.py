@@ -20,7 +20,8 @@ OUT = (
     if len(sys.argv) > 1
     else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "images")
 )
-WHICH = set(sys.argv[2:]) or {"between", "sciatic", "sites", "map"}
+# (the safety map is scene 21's, drawn by the renderer from glute3d.teaching.safety: no second copy here)
+WHICH = set(sys.argv[2:]) or {"between", "sciatic", "sites"}
 BONE, MUSCLE, NERVE, ARTERY, SKIN = "#e8dcc0", "#9e3b2f", "#f2d21b", "#d3222a", "#e8b89a"
 SIZE = (1600, 1200)
 
@@ -362,93 +363,3 @@ if "sites" in WHICH:
         "vertical line midway; orange = upper outer quadrant.\nRight: ventrogluteal, from the side: green = "
         "the V between index and middle finger. Red: injection points. Blue: bony landmarks.",
     )
-
-# ----------------------------------------------------------------------------------------------
-if "map" in WHICH:
-    from matplotlib.colors import LinearSegmentedColormap
-
-    _, dist = injection.safety_map(model)
-    top = 60.0
-    mesh = skin_pv.copy()
-    mesh.point_data["clearance"] = np.clip(dist, 0, top)
-    thr = injection.DANGER_MM / top
-    cmap = LinearSegmentedColormap.from_list(
-        "safety",
-        [(0.0, "#a50f15"), (thr - 1e-3, "#de2d26"), (thr, "#fee08b"), (0.6, "#a6d96a"), (1.0, "#1a9850")],
-        N=240,
-    )
-    pl = plotter()
-    pl.add_mesh(
-        mesh,
-        scalars="clearance",
-        cmap=cmap,
-        clim=[0, top],
-        smooth_shading=True,
-        ambient=0.3,
-        diffuse=0.7,
-        specular=0.05,
-        show_scalar_bar=False,
-    )
-    pl.add_scalar_bar(
-        title="",
-        vertical=True,
-        position_x=0.875,
-        position_y=0.16,
-        height=0.62,
-        width=0.04,
-        label_font_size=22,
-        n_labels=4,
-        fmt="%.0f",
-        color="black",
-        font_family="arial",
-    )
-    tools = injection._tools(model)
-    for side in ("r", "l"):
-        for name in ("dorsogluteal", "ventrogluteal"):
-            s_ = S[f"{name}_{side}"]
-            dot(pl, s_.point + 2.0 * s_.normal, "#1a1a1a", 5.0)
-        line(pl, S[f"dorsogluteal_{side}"].lines["horizontal"], "#333333", 4)
-        line(pl, S[f"dorsogluteal_{side}"].lines["vertical"], "#333333", 4)
-    c = np.array([-120.0, -38.0, 48.0])
-    pl.camera_position = [tuple(c + np.array([-760.0, 100.0, 330.0])), tuple(c), (0, 1, 0)]
-    pl.camera.view_angle = 27
-    labels = [
-        (S["dorsogluteal_r"].point, "Dorsogluteal site", (0.55, 0.13), None),
-        (S["dorsogluteal_l"].point, "Dorsogluteal site", (0.10, 0.16), None),
-        (S["ventrogluteal_r"].point, "Ventrogluteal site", (0.74, 0.09), None),
-        (
-            S["lower_inner_quadrant_r"].point,
-            "Lower inner quadrant:\nsciatic and inferior gluteal\nnerves within reach",
-            (0.56, 0.86),
-            None,
-        ),
-    ]
-    finish(
-        pl,
-        "injection_safety_map.png",
-        labels,
-        f"Safety map: {injection.DEFAULT_NEEDLE_MM:g} mm needle, perpendicular to the skin",
-        f"Colour: shortest distance (mm) from the needle track to the sciatic nerve, the gluteal nerves and arteries "
-        f"(muscular twigs left out).\nRed: closer than {injection.DANGER_MM:g} mm (danger). Lines: quadrants. "
-        "Dots: injection sites. Seen from behind and a little from the right.",
-    )
-    # scalar bar title (PIL, after the fact)
-    img = Image.open(os.path.join(OUT, "injection_safety_map.png"))
-    d = ImageDraw.Draw(img)
-    f = ImageFont.truetype(FONT_BOLD, 24)
-    d.multiline_text(
-        (int(0.90 * img.size[0]), int(0.175 * img.size[1])),
-        "mm to nearest\nnerve or artery",
-        font=f,
-        fill=(20, 20, 20),
-        anchor="md",
-        align="center",
-    )
-    d.text(
-        (int(0.94 * img.size[0]), int((1 - 0.16 - 0.62 * thr) * img.size[1]) + 30),
-        f"< {injection.DANGER_MM:g}:\ndanger",
-        font=ImageFont.truetype(FONT, 20),
-        fill=(165, 15, 21),
-        anchor="lm",
-    )
-    img.save(os.path.join(OUT, "injection_safety_map.png"))
