@@ -419,3 +419,12 @@ def test_gluteus_maximus_is_bedded_on_the_nerves_beneath_it(model):
         for path in ("sciatic_nerve", "inferior_gluteal_artery"):
             c = model.paths[f"{path}_{side}"].branches["trunk"].centreline
             assert (muscle_distance(model, name)(c) < 0).mean() < (ImplicitDistance(before.mesh)(c) < 0).mean()
+
+
+def test_gluteus_maximus_is_bedded_on_the_sciatic_variant_too(variant):
+    """The variant's two divisions run under maximus like the trunk (beneath it, as `under` says)."""
+    for side in SIDES:
+        maximus = muscle_distance(variant, f"gluteus_maximus_{side}")
+        for name, branch in variant.paths[f"sciatic_nerve_{side}"].branches.items():
+            d = maximus(branch.centreline)
+            assert d.min() > -4.0 and (d < 0).mean() < 0.2, (side, name, d.min())

@@ -136,7 +136,12 @@ class HipPoser:
 
         specs = path_specs()
         asked = set(rig.specs if wanted is None else wanted)
-        under = sorted(p for p, spec in specs.items() if any(set(b.under or ()) & asked for b in spec.branches))
+        variants = self.model.variants
+        under = sorted(
+            p
+            for p, spec in specs.items()
+            if any(set(b.under or ()) & asked for b in spec.branches_of(variants.get(spec.switch or "", "normal")))
+        )
         if not under:
             return rig.build({side: self.transform(side)}, sides=(side,), names=wanted)
         # the paths run on all the side's muscles: build them all once (the rig hands the same

@@ -60,7 +60,7 @@ def bed_muscles(
         spec = specs.get(path.base)
         if spec is None:
             continue
-        for b in spec.branches:
+        for b in spec.branches_of(path.variant):  # the branches the path was built with
             branch = path.branches.get(b.name)
             for m in b.under or ():
                 if branch is not None:
