@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from glute3d.geometry.curves import tube
 from glute3d.scene.naming import FORAMEN_TARGETS
 from glute3d.scene.source import OverlayCache
 from glute3d.sides import SIDES
@@ -89,16 +90,8 @@ def foramen_targets(model: Any) -> dict[str, tuple[np.ndarray, float]]:
     return out
 
 
-def _tube_surface(c: np.ndarray, radius: float, n: int = 8) -> np.ndarray:
-    """``n`` points around the tube of ``radius`` at every sample of centreline ``c`` (just inside its surface)."""
+def _tube_surface(c: np.ndarray, radius: float) -> np.ndarray:
+    """Rings of 8 points around the tube of ``radius`` along centreline ``c``, just inside its surface."""
     if len(c) < 2 or radius <= 0.0:
         return c
-    t = np.gradient(c, axis=0)
-    t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
-    ref = np.where(np.abs(t[:, :1]) < 0.9, np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]))
-    u = np.cross(t, ref)
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    v = np.cross(t, u)
-    a = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    ring = np.cos(a)[None, :, None] * u[:, None, :] + np.sin(a)[None, :, None] * v[:, None, :]
-    return (c[:, None, :] + 0.95 * radius * ring).reshape(-1, 3)
+    return tube(c, 0.95 * radius, sides=8).vertices[:-2]  # the rings, not the centres of the end caps

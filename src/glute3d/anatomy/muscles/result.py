@@ -8,6 +8,7 @@ import numpy as np
 
 from glute3d.anatomy.muscles.body import body_mesh
 from glute3d.geometry.mesh import Mesh
+from glute3d.sides import MIRROR
 
 __all__ = ["Muscle"]
 
@@ -68,7 +69,7 @@ class Muscle:
 
     def mirrored(self, side: str) -> Muscle:
         """The mirror image across the midsagittal plane, named for ``side`` (the other side's muscle)."""
-        m = np.array([1.0, 1.0, -1.0])
+        m = MIRROR
         return replace(
             self,
             name=f"{self.base}_{side}",
