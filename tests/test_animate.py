@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,6 +10,7 @@ from glute3d.cli import main
 from glute3d.scene import Scene, SceneError
 from glute3d.scene.animation import diverging_colour, ease, fibre_marks, frame_poses, pose_at
 from glute3d.scene.schema import Animation
+from test_cli import one_error_line, scene_file
 
 # 6 frames (1 s at 5 fps), 160x120: bones only, so that no soft tissue is generated
 SMALL = """
@@ -40,20 +38,6 @@ adduction = {{ r = -40 }}
 
 def small_scene(framing: str = "all") -> Scene:
     return Scene.from_toml(SMALL.format(framing=framing))
-
-
-def scene_file(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    p = folder / name
-    p.write_text(textwrap.dedent(text).lstrip())
-    return p
-
-
-def one_error_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 # =============================================================================== keyframes
