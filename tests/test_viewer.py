@@ -21,7 +21,9 @@ SCENES_DIR = Path(__file__).resolve().parents[1] / "scenes"
 
 
 def points(viewer: Viewer, name: str) -> np.ndarray:
-    return np.array(viewer.actors[name].GetMapper().GetInput().GetPoints().GetData(), float)
+    """The points of a structure's actor, or of an overlay or mark (``"overlay:…"``, ``"mark:…"``)."""
+    actor = viewer.plotter.actors[name] if ":" in name else viewer.actors[name]
+    return np.array(actor.GetMapper().GetInput().GetPoints().GetData(), float)
 
 
 def colour(viewer: Viewer, name: str) -> tuple[float, ...]:
@@ -326,3 +328,48 @@ def test_a_reshaped_femur_is_viewed_posed_and_saved(tissue_model, tmp_path):
     viewer.set_pose(flexion=20, side="r")
     saved = Scene.from_file(viewer.save_scene(tmp_path / "view.toml"))
     assert saved.femur.neck_shaft_angle == 118 and saved.pose.angles("r")[0] == 20.0
+
+
+def test_overlays_and_marks_follow_the_hip_or_wait_for_the_scene_pose(tissue_model, bone_model):
+    """A femoral landmark moves with its femur, a pelvic one stays; marks on the skin move with the
+    skin; the abductor lever, computed for the scene's stance, is hidden while the hip is elsewhere."""
+    viewer = Viewer(SCENES_DIR / "04_greater_trochanter_facets.toml", model=tissue_model, size=SIZE)
+    key = "overlay:gt_lateral_facet_r"
+    before = points(viewer, key)
+    viewer.set_pose(flexion=30, side="r", dragging=True)
+    viewer.set_pose(flexion=40, side="r")
+    t = hip_transform(Pose(flexion={"r": 40}), "r", bone_model.hip_centers["r"])
+    assert np.allclose(points(viewer, key), before @ t[:3, :3].T + t[:3, 3], atol=1e-4)
+    label = next(lb for lb in viewer.labels.labels if lb.text.startswith("Lateral facet"))
+    assert label.structure == key and np.allclose(label.point, points(viewer, key)[label.index])  # its label too
+    viewer.close()
+
+    viewer = Viewer(SCENES_DIR / "19_injection_dorsogluteal_quadrants.toml", model=tissue_model, size=SIZE)
+    skin_before, line_before = points(viewer, "skin"), points(viewer, "mark:psis_gt_line_r")
+    site_before = points(viewer, "mark:dorsogluteal_r")
+    viewer.set_pose(flexion=60, side="r")
+    skin_moved = points(viewer, "skin") - skin_before
+    line_moved = np.linalg.norm(points(viewer, "mark:psis_gt_line_r") - line_before, axis=1)
+    # the line from the PSIS to the trochanter: its PSIS end stays with the pelvis, its other end
+    # follows the skin over the trochanter, as far as the skin beneath it moves
+    assert line_moved.max() > 1.0 and line_moved.min() < 0.5
+    end = line_before[np.argmax(line_moved)]
+    under = np.argmin(np.linalg.norm(skin_before - end, axis=1))
+    assert line_moved.max() == pytest.approx(np.linalg.norm(skin_moved[under]), abs=1.0)
+    # the site, over the upper buttock, stays where the skin beneath it stays
+    site_moved = np.linalg.norm(points(viewer, "mark:dorsogluteal_r") - site_before, axis=1).max()
+    under = np.argmin(np.linalg.norm(skin_before - site_before.mean(axis=0), axis=1))
+    assert site_moved == pytest.approx(np.linalg.norm(skin_moved[under]), abs=1.0)
+    assert not viewer.attached.hidden
+    viewer.close()
+
+    viewer = Viewer(SCENES_DIR / "30_coxa_vara_abductor_lever.toml", model=tissue_model, size=SIZE)
+    lever = viewer.plotter.actors["mark:abductor_line_r"]
+    assert lever.GetVisibility()
+    f0, a0, r0 = viewer.poser.angles["r"]
+    viewer.set_pose(flexion=f0 + 20, side="r")
+    assert not lever.GetVisibility() and "mark:abductor_line_r" in viewer.attached.hidden
+    assert viewer.plotter.actors["overlay:greater_trochanter_tip_r"].GetVisibility()
+    viewer.set_pose(flexion=f0, side="r")  # back in the scene's stance: the lever holds again
+    assert lever.GetVisibility() and not viewer.attached.hidden
+    viewer.close()

@@ -8,6 +8,7 @@ it); :func:`resolve_injection` turns the scene's ``overlays.injection`` names in
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -167,8 +168,8 @@ class _SkinMarks:
         return pts + nrm * self.lift
 
     def add(self, mark: Mark, target: tuple[str, np.ndarray, float] | None = None) -> None:
-        """Draw ``mark``; with ``target``, a label can point at it by the mark's name."""
-        self.out.marks.append(mark)
+        """Draw ``mark`` (on the skin); with ``target``, a label can point at it by the mark's name."""
+        self.out.marks.append(replace(mark, on_skin=True))
         if target is not None:
             self.targets[mark.name] = target
 

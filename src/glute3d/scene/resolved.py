@@ -74,6 +74,8 @@ class Mark:
     ``kind``: ``"line"`` (``(n, 3)`` polyline tube), ``"fill"`` (a Mesh patch), ``"point"``
     (``(3,)`` sphere) or ``"needle"`` (``(2, 3)`` hub and tip).  ``legend`` is the legend
     text (empty: not in the legend).  ``radius`` is the tube or sphere radius in mm.
+    ``on_skin``: drawn on (or through) the skin, so it moves as the skin does when a hip moves;
+    the others (levers, fibres, segments) hold for the scene's pose only.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Mark:
     radius: float = 1.0
     opacity: float = 1.0
     dashed: bool = False
+    on_skin: bool = False
 
 
 @dataclass(frozen=True)

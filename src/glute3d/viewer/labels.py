@@ -2,9 +2,9 @@
 
 ``glute3d render`` lays labels out in the picture's margins with leader lines, a 2D step after
 the render; a window that turns and moves cannot, so the viewer draws each label at its anchor
-(the renderer's first candidate point), always in front.  A label on a drawn structure keeps to
-the same place on it as the structure is regenerated; labels are hidden while a slider is
-dragged and while their structure's layer is hidden.
+(the renderer's first candidate point), always in front.  A label on a drawn structure, landmark
+overlay or mark keeps to the same place on it as it is regenerated or moved with a hip; labels
+are hidden while a slider is dragged and while what they point at is hidden.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _points(actor: Any) -> np.ndarray:
 @dataclass
 class _Label:
     text: str
-    structure: str | None  # the drawn structure it is on, if any
+    structure: str | None  # the actor it is on, if any: a structure's name, or "overlay:…" / "mark:…"
     point: np.ndarray
     index: int = -1  # the structure's vertex it sits on
     n_points: int = 0  # the structure's vertex count when ``index`` was chosen
@@ -37,7 +37,7 @@ class SceneLabels:
         self.viewer = viewer
         self.labels: list[_Label] = []
         for item in viewer.res.labels:
-            target = item.target if item.target in viewer.actors else None
+            target = self._target(item.target)
             label = _Label(item.text, target, np.asarray(item.candidates[0], float))
             self._attach(label)
             self.labels.append(label)
@@ -45,10 +45,19 @@ class SceneLabels:
         self.actor: Any = None
         self.draw()
 
+    def _target(self, name: str) -> str | None:
+        """The key of the actor a label's target is drawn as (``None``: none, e.g. a foramen)."""
+        if name in self.viewer.actors:
+            return name
+        return next((k for k in (f"overlay:{name}", f"mark:{name}") if k in self.viewer.plotter.actors), None)
+
+    def _actor(self, key: str) -> Any:
+        return self.viewer.actors[key] if key in self.viewer.actors else self.viewer.plotter.actors[key]
+
     def _attach(self, label: _Label) -> None:
         if label.structure is None:
             return
-        pts = _points(self.viewer.actors[label.structure])
+        pts = _points(self._actor(label.structure))
         label.index = int(np.argmin(np.linalg.norm(pts - label.point, axis=1)))
         label.n_points = len(pts)
 
@@ -56,7 +65,7 @@ class SceneLabels:
         """Move ``label`` with its structure (re-attached to the nearest vertex if the mesh changed)."""
         if label.structure is None:
             return
-        pts = _points(self.viewer.actors[label.structure])
+        pts = _points(self._actor(label.structure))
         if len(pts) != label.n_points:
             self._attach(label)
         label.point = pts[label.index]
@@ -68,9 +77,7 @@ class SceneLabels:
             pl.remove_actor(self.actor, render=False)
             self.actor = None
         shown = [
-            label
-            for label in self.labels
-            if label.structure is None or self.viewer.actors[label.structure].GetVisibility()
+            label for label in self.labels if label.structure is None or self._actor(label.structure).GetVisibility()
         ]
         if not self.visible or not shown:
             return

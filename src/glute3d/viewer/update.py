@@ -11,7 +11,7 @@ the structures of the moved side that are shown and writes it into their actors'
 * skin: blended with the femur near the moved hip only (:class:`Blend`), as the model bends it.
 
 Structures hidden meanwhile are noted and caught up when their layer is shown again.  The
-scene's landmark overlays and injection marks are not moved.
+scene's landmark overlays and marks follow in :mod:`glute3d.viewer.attached`.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from glute3d.scene import Camera, Scene, load_theme
 from glute3d.scene.schema import POSE_RANGES, SIDED_PRESETS
 from glute3d.sides import SIDES, split_side
 from glute3d.viewer.actors import Look, apply_look, look_of, set_clip_plane, style_look
+from glute3d.viewer.attached import AttachedMarks
 from glute3d.viewer.card import InfoCard, info_card
 from glute3d.viewer.labels import SceneLabels
 from glute3d.viewer.layers import PEEL_ORDER, ViewerLayer, group_layers
@@ -148,6 +149,7 @@ class Viewer:
         for s in SIDES:
             self.poser.angles[s] = self.scene.pose.angles(s)
         self.updater = PoseUpdater(self, kinds)
+        self.attached = AttachedMarks(self, self.updater.scene_pose)
         self._texts: dict[str, Any] = {}
         self.widget: Any = None  # the notebook widget (glute3d.show)
         self._apply_pickability()
@@ -313,6 +315,7 @@ class Viewer:
         self.poser.angles[side] = (f, a, r)
         self._drag_passes(dragging)
         self.updater.pose_side(side, exact=not dragging)
+        self.attached.pose_side(side)
         if dragging:
             self.labels.hide()
         else:
