@@ -130,7 +130,7 @@ def resolve_abductor_lever(scene: SceneFields, model: Any, out: ResolvedScene, t
         t = np.linspace(0.0, 1.0, 40)[:, None]
         neck = on_plane(c + 12.0 * n + t * ((j - 22.0 * n) - (c + 12.0 * n)))
         top = sp + float((j - sp) @ e) * e + 25.0 * e  # 25 mm above where the neck axis meets the shaft's
-        shaft = on_plane(top + t * (-135.0 * e))
+        shaft = on_plane(top + t * (-100.0 * e))  # down the shaft to below the lesser trochanter
         word = "right" if side == "r" else "left"
         out.marks += [
             Mark(
