@@ -75,6 +75,23 @@ class DistanceGrid:
             g[:, outside] = 0.0
         return d, g.T
 
+    def mirrored(self) -> DistanceGrid:
+        """The grid of the mirror image across the plane ``z = 0`` (the other side's bone).
+
+        The nodes are mirrored with the values, so the mirror image is exact: a mirrored bone's
+        grid, without scan-converting it and transforming its distances again.
+
+        Examples
+        --------
+        >>> g = DistanceGrid(np.array([0.0, 0.0, 2.0]), 1.0, np.arange(8, dtype=np.float32).reshape(2, 2, 2))
+        >>> m = g.mirrored()
+        >>> m.origin.tolist(), bool(m(np.array([[0.0, 0.0, -2.0]]))[0][0] == g(np.array([[0.0, 0.0, 2.0]]))[0][0])
+        ([0.0, 0.0, -3.0], True)
+        """
+        top = self.origin[2] + self.spacing * (self.values.shape[2] - 1)
+        origin = np.array([self.origin[0], self.origin[1], -top])
+        return DistanceGrid(origin, self.spacing, np.ascontiguousarray(self.values[:, :, ::-1]))
+
 
 def _surface_samples(mesh: Mesh, step: float) -> np.ndarray:
     """Points covering the surface at most about ``step`` apart (triangles split until small)."""

@@ -20,7 +20,7 @@ from glute3d.anatomy.muscles.specs import MuscleSpec, muscle_specs
 from glute3d.anatomy.muscles.wrap import follow_femur, generate
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.geometry.distance import DistanceGrid, distance_grid
-from glute3d.sides import SIDES
+from glute3d.sides import MIRROR, SIDES
 
 __all__ = ["GRID_SPACING", "MuscleRig"]
 
@@ -86,14 +86,33 @@ class MuscleRig:
         if side in self._femur:
             return
         model = self._skeleton
-        femur = model.bones[f"femur_{side}"]
-        targets = self._raw_targets(model, side)
-        lowest = min(t[:, 1].min() for t in targets) - 30.0
-        v = femur.vertices[femur.vertices[:, 1] > lowest]
-        grid = distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
+        grid = self._femur_grid(side)
         for name, spec in self.specs.items():
             self.prepared[name, side] = prepare_muscle(model, spec, side, self.pelvis, grid)
         self._femur[side] = grid
+
+    def _femur_grid(self, side: str) -> DistanceGrid:
+        """The distance grid of the upper femur of ``side`` (down to 30 mm below its lowest insertion).
+
+        The left one is the right one's mirror image when the left femur and its insertions mirror
+        the right ones exactly (as the built bones do): the same grid, mirrored, in place of a
+        second scan conversion and distance transform of the mirrored bone.
+        """
+        model = self._skeleton
+        femur = model.bones[f"femur_{side}"]
+        lowest = min(t[:, 1].min() for t in self._raw_targets(model, side)) - 30.0
+        other = "r" if side == "l" else "l"
+        if other in self._femur and self._mirrors(other, side, lowest):
+            return self._femur[other].mirrored()
+        v = femur.vertices[femur.vertices[:, 1] > lowest]
+        return distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
+
+    def _mirrors(self, done: str, side: str, lowest: float) -> bool:
+        """Whether femur ``side`` with grid floor ``lowest`` is the exact mirror image of femur ``done``."""
+        model = self._skeleton
+        a, b = model.bones[f"femur_{done}"].vertices, model.bones[f"femur_{side}"].vertices
+        floor = min(t[:, 1].min() for t in self._raw_targets(model, done)) - 30.0
+        return a.shape == b.shape and floor == lowest and bool(np.array_equal(a * MIRROR, b))
 
     # ------------------------------------------------------------------ preparation
     def _raw_targets(self, model: Skeleton, side: str) -> list[np.ndarray]:
