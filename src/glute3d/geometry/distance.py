@@ -85,8 +85,9 @@ class DistanceGrid:
         --------
         >>> g = DistanceGrid(np.array([0.0, 0.0, 2.0]), 1.0, np.arange(8, dtype=np.float32).reshape(2, 2, 2))
         >>> m = g.mirrored()
-        >>> m.origin.tolist(), bool(m(np.array([[0.0, 0.0, -2.0]]))[0][0] == g(np.array([[0.0, 0.0, 2.0]]))[0][0])
-        ([0.0, 0.0, -3.0], True)
+        >>> p = np.array([[0.5, 0.25, 2.25]])
+        >>> m.origin.tolist(), float(m(p * [1.0, 1.0, -1.0])[0][0]), float(g(p)[0][0])
+        ([0.0, 0.0, -3.0], 2.75, 2.75)
         """
         top = self.origin[2] + self.spacing * (self.values.shape[2] - 1)
         origin = np.array([self.origin[0], self.origin[1], -top])
