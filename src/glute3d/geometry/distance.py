@@ -176,7 +176,7 @@ def distance_grid(
     band = np.abs(sdf) < 3.0 * spacing
     idx = np.argwhere(band)
     if len(idx):
-        tree = cKDTree(_surface_samples(mesh, 0.5 * spacing), balanced_tree=False, compact_nodes=False)
+        tree = cKDTree(_surface_samples(mesh, 0.5 * spacing), leafsize=64, balanced_tree=False, compact_nodes=False)
         dist, _ = tree.query(  # exact nearest distances: the tree's layout only changes the speed
             lo + idx * spacing, distance_upper_bound=4.0 * spacing
         )
