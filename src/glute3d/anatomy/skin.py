@@ -232,9 +232,8 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
                 # farther than 4 sigma counts as 4 sigma (as the query says): the bump's floor
                 floor = delta * np.exp(-((np.full(8, 4 * sigma) / sigma) ** 2))
                 add = np.full(out.shape, floor[0])
-                sub = np.stack(np.meshgrid(ax[box[0]], ay[box[1]], az[box[2]], indexing="ij"), axis=-1)
-                near, _ = cKDTree(dense).query(sub.reshape(-1, 3), distance_upper_bound=4 * sigma)
-                d = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
+                sub = [a[sl] for a, sl in zip(axes, box, strict=True)]
+                d = _curve_distance(cKDTree(dense), sub, 4 * sigma)
                 add[box] = delta * np.exp(-((d / sigma) ** 2))
                 out += add
             else:
@@ -253,6 +252,43 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
                 )
                 out[box] += (delta * ex[:, None] * ey[None, :])[:, :, None] * ez[None, None, :]
     return out.ravel()
+
+
+def _curve_distance(tree: cKDTree, axes: list[np.ndarray], reach: float, block: int = 4) -> np.ndarray:
+    """Distance from each node of the grid with ``axes`` to the nearest point of ``tree``, ``reach``
+    where that is ``reach`` or more.
+
+    The grid is cut into blocks of ``block`` nodes a side; only the nodes of blocks whose centre
+    lies within ``reach`` plus the block's half diagonal of a point are queried (the others are all
+    at least ``reach`` away), so the answer is the same as querying every node.
+
+    Examples
+    --------
+    >>> t = cKDTree(np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0]]))
+    >>> g = [np.arange(-20.0, 21.0, 1.5)] * 3
+    >>> full, _ = t.query(np.stack(np.meshgrid(*g, indexing="ij"), -1).reshape(-1, 3), distance_upper_bound=6.0)
+    >>> bool(np.array_equal(_curve_distance(t, g, 6.0).ravel(), np.where(np.isfinite(full), full, 6.0)))
+    True
+    """
+    shape = tuple(len(a) for a in axes)
+    starts = [np.arange(0, n, block) for n in shape]
+    centre, half = [], []
+    for a, st in zip(axes, starts, strict=True):
+        last = np.minimum(st + block, len(a)) - 1
+        centre.append(0.5 * (a[st] + a[last]))
+        half.append(0.5 * (a[last] - a[st]))
+    cells = np.stack(np.meshgrid(*centre, indexing="ij"), axis=-1).reshape(-1, 3)
+    radius = np.sqrt(sum(np.meshgrid(*(h * h for h in half), indexing="ij"))).ravel()
+    dc, _ = tree.query(cells, distance_upper_bound=reach + float(radius.max()) + 1.0)
+    keep = (dc < reach + radius + 1e-9).reshape(tuple(len(st) for st in starts))
+    for k, n in enumerate(shape):  # back to nodes: each block's answer for its nodes
+        keep = np.repeat(keep, block, axis=k).take(np.arange(n), axis=k)
+    out = np.full(shape, reach)
+    idx = np.nonzero(keep)
+    pts = np.column_stack([a[i] for a, i in zip(axes, idx, strict=True)])
+    near, _ = tree.query(pts, distance_upper_bound=reach)
+    out[idx] = np.where(np.isfinite(near), near, reach)
+    return out
 
 
 def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
