@@ -75,18 +75,20 @@ class MuscleRig:
 
     @property
     def femur(self) -> dict[str, DistanceGrid]:
-        """The upper femur's distance grid by side (neutral frame)."""
+        """The upper femur's distance grid by side (neutral frame); the muscles of a side are
+        prepared only when they are generated or carried."""
         for side in SIDES:
-            self._prepare(side)
+            if side not in self._femur:
+                self._femur[side] = self._femur_grid(side)
         return self._femur
 
     def _prepare(self, side: str) -> None:
         """The femur's grid and the prepared muscles of ``side``, made when a side is first needed
         (a model built for one hip's statics never pays for the other)."""
-        if side in self._femur:
+        if (next(iter(self.specs)), side) in self.prepared:
             return
         model = self._skeleton
-        grid = self._femur_grid(side)
+        grid = self._femur[side] if side in self._femur else self._femur_grid(side)
         for name, spec in self.specs.items():
             self.prepared[name, side] = prepare_muscle(model, spec, side, self.pelvis, grid)
         self._femur[side] = grid
