@@ -184,6 +184,7 @@ class MuscleRig:
         wanted = set(self.specs) if names is None else self._with_deeper(names)
         neutral = self.neutral() if _use_prior else None
         out: dict[str, Muscle] = {}
+        made: list[tuple[np.ndarray, dict[str, Muscle]]] = []  # right sides built in this call
         for side in sides:
             t = np.asarray(transforms.get(side, np.eye(4)), float)
             if neutral is not None and np.allclose(t, np.eye(4), atol=1e-12):
@@ -194,7 +195,7 @@ class MuscleRig:
             if reuse and neutral is not None and last is not None and last[0] == key:  # hip not moved
                 out.update(last[1])
                 continue
-            built = self._build_side(side, t, wanted, neutral)
+            built = self._build_side(side, t, wanted, neutral, made)
             if neutral is not None:
                 self._last[side] = (key, built)
             out.update(built)
@@ -242,7 +243,12 @@ class MuscleRig:
         return out
 
     def _build_side(
-        self, side: str, t: np.ndarray, wanted: set[str], neutral: dict[str, Muscle] | None
+        self,
+        side: str,
+        t: np.ndarray,
+        wanted: set[str],
+        neutral: dict[str, Muscle] | None,
+        made: list[tuple[np.ndarray, dict[str, Muscle]]] | None = None,
     ) -> dict[str, Muscle]:
         """The wanted muscles of one side for femur transform ``t``, deep to superficial.
 
@@ -250,12 +256,17 @@ class MuscleRig:
         with ``neutral``, its fibres start from the neutral ones carried along by the femur.
         The left side is the mirror image of the right built in the mirrored pose (the left
         bones mirror the right ones), so the two sides are exact mirror images in mirrored
-        poses, as the bones are.
+        poses, as the bones are.  ``made`` holds the right sides already built in the same call:
+        a left side in the mirror image of such a pose (both hips at neutral, say) mirrors those
+        muscles instead of generating the same right side again.
         """
         if side == "l":
             flip = np.diag([1.0, 1.0, -1.0, 1.0])
-            right = self._build_side("r", flip @ t @ flip, wanted, neutral)
+            right = self._build_side("r", flip @ t @ flip, wanted, neutral, made)
             return {f"{m.base}_l": m.mirrored("l") for m in right.values()}
+        for done_t, done_muscles in made or ():
+            if np.array_equal(done_t, t):
+                return done_muscles
         self._prepare(side)
         done: dict[str, Muscle] = {}
         layers: dict[str, Layer] = {}
@@ -271,7 +282,10 @@ class MuscleRig:
             done[name] = generate(prep, t, fld, prior)
             if any(name in s.over for s in self.specs.values()):
                 layers[name] = Layer(done[name])
-        return {f"{name}_{side}": m for name, m in done.items()}
+        result = {f"{name}_{side}": m for name, m in done.items()}
+        if made is not None:
+            made.append((t.copy(), result))
+        return result
 
     def _with_deeper(self, names: Sequence[str]) -> set[str]:
         unknown = [n for n in names if n not in self.specs]
