@@ -232,9 +232,8 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
                 # farther than 4 sigma counts as 4 sigma (as the query says): the bump's floor
                 floor = delta * np.exp(-((np.full(8, 4 * sigma) / sigma) ** 2))
                 add = np.full(out.shape, floor[0])
-                sub = np.stack(np.meshgrid(ax[box[0]], ay[box[1]], az[box[2]], indexing="ij"), axis=-1)
-                near, _ = cKDTree(dense).query(sub.reshape(-1, 3), distance_upper_bound=4 * sigma)
-                d = np.where(np.isfinite(near), near, 4 * sigma).reshape(sub.shape[:3])
+                sub = [a[sl] for a, sl in zip(axes, box, strict=True)]
+                d = _curve_distance(cKDTree(dense), sub, 4 * sigma)
                 add[box] = delta * np.exp(-((d / sigma) ** 2))
                 out += add
             else:
@@ -245,10 +244,51 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
                 c = c + off * mirror_for(side)
                 r = _reach(delta, sigma)
                 box = tuple(_span(a, c[k] - r, c[k] + r) for k, a in enumerate(axes))
-                dx, dy, dz = ((a[sl] - c[k]) ** 2 for k, (a, sl) in enumerate(zip(axes, box, strict=True)))
-                d = np.sqrt((dx[:, None, None] + dy[None, :, None]) + dz[None, None, :])
-                out[box] += delta * np.exp(-((d / sigma) ** 2))
+                # exp(-|p - c|^2 / sigma^2) is the product of one factor per axis: two small
+                # products and one pass over the box instead of a root and an exponential at
+                # every node (the same numbers to a few units in the last place)
+                ex, ey, ez = (
+                    np.exp(-(((a[sl] - c[k]) / sigma) ** 2)) for k, (a, sl) in enumerate(zip(axes, box, strict=True))
+                )
+                out[box] += (delta * ex[:, None] * ey[None, :])[:, :, None] * ez[None, None, :]
     return out.ravel()
+
+
+def _curve_distance(tree: cKDTree, axes: list[np.ndarray], reach: float, block: int = 4) -> np.ndarray:
+    """Distance from each node of the grid with ``axes`` to the nearest point of ``tree``, ``reach``
+    where that is ``reach`` or more.
+
+    The grid is cut into blocks of ``block`` nodes a side; only the nodes of blocks whose centre
+    lies within ``reach`` plus the block's half diagonal of a point are queried (the others are all
+    at least ``reach`` away), so the answer is the same as querying every node.
+
+    Examples
+    --------
+    >>> t = cKDTree(np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0]]))
+    >>> g = [np.arange(-20.0, 21.0, 1.5)] * 3
+    >>> full, _ = t.query(np.stack(np.meshgrid(*g, indexing="ij"), -1).reshape(-1, 3), distance_upper_bound=6.0)
+    >>> bool(np.array_equal(_curve_distance(t, g, 6.0).ravel(), np.where(np.isfinite(full), full, 6.0)))
+    True
+    """
+    shape = tuple(len(a) for a in axes)
+    starts = [np.arange(0, n, block) for n in shape]
+    centre, half = [], []
+    for a, st in zip(axes, starts, strict=True):
+        last = np.minimum(st + block, len(a)) - 1
+        centre.append(0.5 * (a[st] + a[last]))
+        half.append(0.5 * (a[last] - a[st]))
+    cells = np.stack(np.meshgrid(*centre, indexing="ij"), axis=-1).reshape(-1, 3)
+    radius = np.sqrt(sum(np.meshgrid(*(h * h for h in half), indexing="ij"))).ravel()
+    dc, _ = tree.query(cells, distance_upper_bound=reach + float(radius.max()) + 1.0)
+    keep = (dc < reach + radius + 1e-9).reshape(tuple(len(st) for st in starts))
+    for k, n in enumerate(shape):  # back to nodes: each block's answer for its nodes
+        keep = np.repeat(keep, block, axis=k).take(np.arange(n), axis=k)
+    out = np.full(shape, reach)
+    idx = np.nonzero(keep)
+    pts = np.column_stack([a[i] for a, i in zip(axes, idx, strict=True)])
+    near, _ = tree.query(pts, distance_upper_bound=reach)
+    out[idx] = np.where(np.isfinite(near), near, reach)
+    return out
 
 
 def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
@@ -259,11 +299,34 @@ def _dense_polyline(c: np.ndarray, n: int) -> np.ndarray:
 
 
 def _smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
-    h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
-    return b + (a - b) * h - k * h * (1.0 - h)
+    """Polynomial smooth minimum of ``a`` and ``b`` over a blend width ``k`` (Quilez), into ``a``.
+
+    ``b + (a - b) * h - k * h * (1 - h)`` with ``h = clip(0.5 + 0.5 * (b - a) / k, 0, 1)``, the same
+    operations in the same order, computed in place (``a`` is overwritten and returned; ``b`` is
+    not changed): the skin's grid has millions of nodes, and each temporary costs a pass.
+    """
+    h = np.subtract(b, a)
+    h *= 0.5
+    h /= k
+    h += 0.5
+    np.clip(h, 0.0, 1.0, out=h)
+    a -= b
+    a *= h
+    a += b
+    w = np.subtract(1.0, h)
+    h *= k
+    h *= w
+    a -= h
+    return a
 
 
-def _trunk(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
+def _trunk(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.ndarray:
+    """The lower trunk's filler (an elliptic cylinder narrowing to the waist, rounded below) at
+    the nodes of the grid with ``axes``, ``(nx, ny, nz)``.
+
+    Each term depends on one or two coordinates, so it is computed on the axes and broadcast:
+    the same operations per node as on a list of points, in one pass over the grid per term.
+    """
     t = spec.trunk
     front = max(_landmark(model, t.front.landmark, s)[0] for s in SIDES) + float(t.front.offset)
     back = min(_landmark(model, t.back.landmark, s)[0] for s in SIDES) + float(t.back.offset)
@@ -273,14 +336,21 @@ def _trunk(model: Skeleton, spec: SkinSpec, pts: np.ndarray) -> np.ndarray:
     xc, ax = 0.5 * (front + back), 0.5 * (front - back)
     crest = max(_landmark(model, "iliac_crest_top", s)[1] for s in SIDES)
     top, _ = _cut_levels(model, spec)
-    narrow = np.clip((pts[:, 1] - crest) / max(top - crest, 1.0), 0.0, 1.0)
+    gx, gy, gz = axes
+    narrow = np.clip((gy - crest) / max(top - crest, 1.0), 0.0, 1.0)
     az = side * (1.0 - (1.0 - float(t.waist)) * narrow)
-    below = np.maximum(y0 - pts[:, 1], 0.0)
-    q = np.sqrt(((pts[:, 0] - xc) / ax) ** 2 + (pts[:, 2] / az) ** 2 + (below / cap) ** 2)
-    return (q - 1.0) * min(ax, side, cap)
+    below = np.maximum(y0 - gy, 0.0)
+    q = ((gx - xc) / ax)[:, None, None] ** 2 + ((gz[None, :] / az[:, None]) ** 2)[None]
+    q += ((below / cap) ** 2)[None, :, None]
+    np.sqrt(q, out=q)
+    q -= 1.0
+    q *= min(ax, side, cap)
+    return q
 
 
-def _thigh(model: Skeleton, spec: SkinSpec, pts: np.ndarray, side: str) -> np.ndarray:
+def _thigh(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray], side: str) -> np.ndarray:
+    """The thigh's filler of ``side`` (a cone round the femoral shaft) at the nodes of the grid with
+    ``axes``, ``(nx, ny, nz)``: the distance to the cone's axis segment less its radius there."""
     th = spec.thigh
     c, axis, post, medial, _ = model.shaft_frame(side)
     shift = -post * float(th.anterior) + medial * float(th.medial)
@@ -288,8 +358,29 @@ def _thigh(model: Skeleton, spec: SkinSpec, pts: np.ndarray, side: str) -> np.nd
     b = c - axis * float(th.bottom_below) + shift
     ra, rb = float(th.radius_top), float(th.radius_bottom)
     ab = b - a
-    t = np.clip(((pts - a) @ ab) / (ab @ ab), 0.0, 1.0)
-    return np.linalg.norm(pts - (a + t[:, None] * ab), axis=1) - (ra + (rb - ra) * t)
+    # the projection on the axis is a sum of one term per coordinate
+    px, py, pz = _broadcast(axes)
+    t = ((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) + (pz - a[2]) * ab[2]
+    t /= ab @ ab
+    np.clip(t, 0.0, 1.0, out=t)
+    d2 = np.zeros_like(t)
+    for k, p in enumerate((px, py, pz)):
+        e = t * ab[k]
+        e += a[k]
+        np.subtract(p, e, out=e)
+        e *= e
+        d2 += e
+    np.sqrt(d2, out=d2)
+    t *= rb - ra
+    t += ra
+    d2 -= t
+    return d2
+
+
+def _broadcast(axes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid's axes shaped to broadcast over ``(nx, ny, nz)``."""
+    ax, ay, az = axes
+    return ax[:, None, None], ay[None, :, None], az[None, None, :]
 
 
 def generate_skin(
@@ -351,13 +442,13 @@ def _envelope(
     dist = np.where(inside, -in_d, out_d)
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]
-    pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    field_ = dist.ravel() - np.maximum(fat * _thickness(model, spec, axes), 2.0)
+    thick = fat * _thickness(model, spec, axes)
+    field_ = dist - np.maximum(thick, 2.0, out=thick).reshape(dist.shape)
     k = float(g.blend)
-    field_ = _smooth_min(field_, _trunk(model, spec, pts) - extra, k)
-    for side in SIDES:
-        field_ = _smooth_min(field_, _thigh(model, spec, pts, side) - extra, k)
-    field_ = ndimage.gaussian_filter(field_.reshape(tuple(dims)), float(g.smoothing))
+    for filler in (_trunk(model, spec, axes), *(_thigh(model, spec, axes, side) for side in SIDES)):
+        filler -= extra
+        field_ = _smooth_min(field_, filler, k)
+    field_ = ndimage.gaussian_filter(field_, float(g.smoothing))
     return field_, lo, dims
 
 

@@ -75,6 +75,24 @@ class DistanceGrid:
             g[:, outside] = 0.0
         return d, g.T
 
+    def mirrored(self) -> DistanceGrid:
+        """The grid of the mirror image across the plane ``z = 0`` (the other side's bone).
+
+        The nodes are mirrored with the values, so the mirror image is exact: a mirrored bone's
+        grid, without scan-converting it and transforming its distances again.
+
+        Examples
+        --------
+        >>> g = DistanceGrid(np.array([0.0, 0.0, 2.0]), 1.0, np.arange(8, dtype=np.float32).reshape(2, 2, 2))
+        >>> m = g.mirrored()
+        >>> p = np.array([[0.5, 0.25, 2.25]])
+        >>> m.origin.tolist(), float(m(p * [1.0, 1.0, -1.0])[0][0]), float(g(p)[0][0])
+        ([0.0, 0.0, -3.0], 2.75, 2.75)
+        """
+        top = self.origin[2] + self.spacing * (self.values.shape[2] - 1)
+        origin = np.array([self.origin[0], self.origin[1], -top])
+        return DistanceGrid(origin, self.spacing, np.ascontiguousarray(self.values[:, :, ::-1]))
+
 
 def _surface_samples(mesh: Mesh, step: float) -> np.ndarray:
     """Points covering the surface at most about ``step`` apart (triangles split until small)."""
@@ -158,7 +176,7 @@ def distance_grid(
     band = np.abs(sdf) < 3.0 * spacing
     idx = np.argwhere(band)
     if len(idx):
-        tree = cKDTree(_surface_samples(mesh, 0.5 * spacing), balanced_tree=False, compact_nodes=False)
+        tree = cKDTree(_surface_samples(mesh, 0.5 * spacing), leafsize=64, balanced_tree=False, compact_nodes=False)
         dist, _ = tree.query(  # exact nearest distances: the tree's layout only changes the speed
             lo + idx * spacing, distance_upper_bound=4.0 * spacing
         )

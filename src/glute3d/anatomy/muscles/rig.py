@@ -20,7 +20,7 @@ from glute3d.anatomy.muscles.specs import MuscleSpec, muscle_specs
 from glute3d.anatomy.muscles.wrap import follow_femur, generate
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.geometry.distance import DistanceGrid, distance_grid
-from glute3d.sides import SIDES
+from glute3d.sides import MIRROR, SIDES
 
 __all__ = ["GRID_SPACING", "MuscleRig"]
 
@@ -75,25 +75,46 @@ class MuscleRig:
 
     @property
     def femur(self) -> dict[str, DistanceGrid]:
-        """The upper femur's distance grid by side (neutral frame)."""
+        """The upper femur's distance grid by side (neutral frame); the muscles of a side are
+        prepared only when they are generated or carried."""
         for side in SIDES:
-            self._prepare(side)
+            if side not in self._femur:
+                self._femur[side] = self._femur_grid(side)
         return self._femur
 
     def _prepare(self, side: str) -> None:
         """The femur's grid and the prepared muscles of ``side``, made when a side is first needed
         (a model built for one hip's statics never pays for the other)."""
-        if side in self._femur:
+        if (next(iter(self.specs)), side) in self.prepared:
             return
         model = self._skeleton
-        femur = model.bones[f"femur_{side}"]
-        targets = self._raw_targets(model, side)
-        lowest = min(t[:, 1].min() for t in targets) - 30.0
-        v = femur.vertices[femur.vertices[:, 1] > lowest]
-        grid = distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
+        grid = self._femur[side] if side in self._femur else self._femur_grid(side)
         for name, spec in self.specs.items():
             self.prepared[name, side] = prepare_muscle(model, spec, side, self.pelvis, grid)
         self._femur[side] = grid
+
+    def _femur_grid(self, side: str) -> DistanceGrid:
+        """The distance grid of the upper femur of ``side`` (down to 30 mm below its lowest insertion).
+
+        The left one is the right one's mirror image when the left femur and its insertions mirror
+        the right ones exactly (as the built bones do): the same grid, mirrored, in place of a
+        second scan conversion and distance transform of the mirrored bone.
+        """
+        model = self._skeleton
+        femur = model.bones[f"femur_{side}"]
+        lowest = min(t[:, 1].min() for t in self._raw_targets(model, side)) - 30.0
+        other = "r" if side == "l" else "l"
+        if other in self._femur and self._mirrors(other, side, lowest):
+            return self._femur[other].mirrored()
+        v = femur.vertices[femur.vertices[:, 1] > lowest]
+        return distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
+
+    def _mirrors(self, done: str, side: str, lowest: float) -> bool:
+        """Whether femur ``side`` with grid floor ``lowest`` is the exact mirror image of femur ``done``."""
+        model = self._skeleton
+        a, b = model.bones[f"femur_{done}"].vertices, model.bones[f"femur_{side}"].vertices
+        floor = min(t[:, 1].min() for t in self._raw_targets(model, done)) - 30.0
+        return a.shape == b.shape and floor == lowest and bool(np.array_equal(a * MIRROR, b))
 
     # ------------------------------------------------------------------ preparation
     def _raw_targets(self, model: Skeleton, side: str) -> list[np.ndarray]:
@@ -163,6 +184,7 @@ class MuscleRig:
         wanted = set(self.specs) if names is None else self._with_deeper(names)
         neutral = self.neutral() if _use_prior else None
         out: dict[str, Muscle] = {}
+        made: list[tuple[np.ndarray, dict[str, Muscle]]] = []  # right sides built in this call
         for side in sides:
             t = np.asarray(transforms.get(side, np.eye(4)), float)
             if neutral is not None and np.allclose(t, np.eye(4), atol=1e-12):
@@ -173,7 +195,7 @@ class MuscleRig:
             if reuse and neutral is not None and last is not None and last[0] == key:  # hip not moved
                 out.update(last[1])
                 continue
-            built = self._build_side(side, t, wanted, neutral)
+            built = self._build_side(side, t, wanted, neutral, made)
             if neutral is not None:
                 self._last[side] = (key, built)
             out.update(built)
@@ -221,7 +243,12 @@ class MuscleRig:
         return out
 
     def _build_side(
-        self, side: str, t: np.ndarray, wanted: set[str], neutral: dict[str, Muscle] | None
+        self,
+        side: str,
+        t: np.ndarray,
+        wanted: set[str],
+        neutral: dict[str, Muscle] | None,
+        made: list[tuple[np.ndarray, dict[str, Muscle]]] | None = None,
     ) -> dict[str, Muscle]:
         """The wanted muscles of one side for femur transform ``t``, deep to superficial.
 
@@ -229,12 +256,17 @@ class MuscleRig:
         with ``neutral``, its fibres start from the neutral ones carried along by the femur.
         The left side is the mirror image of the right built in the mirrored pose (the left
         bones mirror the right ones), so the two sides are exact mirror images in mirrored
-        poses, as the bones are.
+        poses, as the bones are.  ``made`` holds the right sides already built in the same call:
+        a left side in the mirror image of such a pose (both hips at neutral, say) mirrors those
+        muscles instead of generating the same right side again.
         """
         if side == "l":
             flip = np.diag([1.0, 1.0, -1.0, 1.0])
-            right = self._build_side("r", flip @ t @ flip, wanted, neutral)
+            right = self._build_side("r", flip @ t @ flip, wanted, neutral, made)
             return {f"{m.base}_l": m.mirrored("l") for m in right.values()}
+        for done_t, done_muscles in made or ():
+            if np.array_equal(done_t, t):
+                return done_muscles
         self._prepare(side)
         done: dict[str, Muscle] = {}
         layers: dict[str, Layer] = {}
@@ -250,7 +282,10 @@ class MuscleRig:
             done[name] = generate(prep, t, fld, prior)
             if any(name in s.over for s in self.specs.values()):
                 layers[name] = Layer(done[name])
-        return {f"{name}_{side}": m for name, m in done.items()}
+        result = {f"{name}_{side}": m for name, m in done.items()}
+        if made is not None:
+            made.append((t.copy(), result))
+        return result
 
     def _with_deeper(self, names: Sequence[str]) -> set[str]:
         unknown = [n for n in names if n not in self.specs]

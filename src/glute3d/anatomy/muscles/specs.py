@@ -128,6 +128,7 @@ class MuscleSpec(_Table):
     follow: tuple[Fraction, Fraction] = (0.3, 1.0)
     origin_span: tuple[Fraction, Fraction] = (0.0, 1.0)
     fill: tuple[Fraction, Fraction, Annotated[float, Field(ge=0.0)]] | None = None
+    pull: Annotated[float, Field(ge=0.0)] = 25.0
     _name: str = PrivateAttr("")
 
     @property
@@ -137,7 +138,7 @@ class MuscleSpec(_Table):
 
     def scaled(self, factor: float) -> MuscleSpec:
         """This spec for bones ``factor`` times the default adult's size: every length (mm) times
-        ``factor`` (thicknesses, lifts, offsets, clearances, gaps, tract bands), so that the
+        ``factor`` (thicknesses, lifts, offsets, clearances, gaps, tract bands, pulls), so that the
         muscle's volume scales with ``factor`` cubed as the bones' lengths scale with ``factor``.
 
         Examples
@@ -176,6 +177,7 @@ class MuscleSpec(_Table):
                 "hug": band(self.hug),
                 "gap": self.gap * f,
                 "fill": band(self.fill),
+                "pull": self.pull * f,
             }
         )
         out._name = self._name

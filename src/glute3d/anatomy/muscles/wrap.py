@@ -72,7 +72,7 @@ def initial_fibres(
             k = min(int(round(v.t * (len(prep.s) - 1))), len(prep.s) - 1)
             target.append(v.lift + clear_fs[:, k])
             hug.append(np.full(n_f, v.hug))
-        settled = settle(fld, np.concatenate(pts), np.concatenate(target), np.concatenate(hug))
+        settled = settle(fld, np.concatenate(pts), np.concatenate(target), np.concatenate(hug), spec.pull)
         ctrl.extend(np.split(settled, len(spec.via)))
     ctrl.extend(prep.waypoints)
     along, lift = spec.approach
