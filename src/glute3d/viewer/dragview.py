@@ -1,0 +1,186 @@
+"""Cheaper frames while a pose slider is dragged, on a software renderer; the full picture when let go.
+
+A software renderer (Mesa's llvmpipe, two cores) spends a frame of the whole model in two ways:
+shading pixels (the translucent skin over everything) and processing triangles (the bones and
+the skin are most of the model's 230 000; llvmpipe transforms vertices on one thread).  While a
+slider is dragged, :class:`DragView`
+
+* draws the renderer at half the window's resolution in each direction (a quarter of the
+  pixels) and shows that image scaled up to the window (VTK's
+  ``vtkSynchronizedRenderers`` with an image reduction factor, in one process);
+* draws each big mesh (:data:`COARSE_MIN_CELLS` triangles or more: the bones and the skin) as a
+  coarse copy with a quarter of its triangles.  The copy keeps a subset of the mesh's own
+  vertices (``vtkDecimatePro``, topology preserved), so it follows every move of the full mesh
+  by copying those vertices' points and normals: the pose code keeps writing the full geometry
+  (:func:`glute3d.viewer.actors.geometry`) and never sees the copy.
+
+Letting go (:meth:`DragView.stop`) gives each mapper its full geometry back and draws at full
+resolution: the frame is then the same as one that was never dragged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glute3d.viewer.actors import own_geometry
+
+__all__ = ["COARSE_MIN_CELLS", "COARSE_REDUCTION", "IMAGE_REDUCTION", "Coarse", "DragView"]
+
+#: While dragging, the renderer draws 1/IMAGE_REDUCTION of the window's width and height.
+IMAGE_REDUCTION = 2
+#: Meshes with at least this many triangles are drawn as a coarse copy while dragging.
+COARSE_MIN_CELLS = 10_000
+#: The share of a big mesh's triangles the coarse copy leaves out.
+COARSE_REDUCTION = 0.75
+
+
+@dataclass
+class Coarse:
+    """A coarse copy of a mesh made of a subset of its vertices (``keep``), following it."""
+
+    data: Any  # vtkPolyData drawn while dragging
+    keep: np.ndarray  # indices of the full mesh's vertices the copy keeps
+    n_points: int  # the full mesh's vertex count it was made for
+    n_cells: int
+    seen: int = field(default=-1)  # the full mesh's modification time last copied
+
+    @classmethod
+    def of(cls, full: Any, reduction: float = COARSE_REDUCTION) -> Coarse:
+        """Decimate ``full`` (triangles) keeping vertex positions; remember which vertices stay."""
+        import vtk
+        from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+
+        src = vtk.vtkPolyData()
+        src.SetPoints(full.GetPoints())
+        src.SetPolys(full.GetPolys())
+        n = full.GetNumberOfPoints()
+        ids = numpy_to_vtk(np.arange(n, dtype=np.int64), deep=1, array_type=vtk.VTK_ID_TYPE)
+        ids.SetName("glute3d_vertex")
+        src.GetPointData().AddArray(ids)
+        dec = vtk.vtkDecimatePro()
+        dec.SetInputData(src)
+        dec.SetTargetReduction(float(reduction))
+        dec.PreserveTopologyOn()  # no holes, no split vertices: every vertex kept is one of the mesh's
+        dec.SplittingOff()
+        dec.BoundaryVertexDeletionOff()  # the skin's cut edges stay where they are
+        dec.Update()
+        out = dec.GetOutput()
+        keep = np.array(vtk_to_numpy(out.GetPointData().GetArray("glute3d_vertex")), np.int64)
+        data = vtk.vtkPolyData()
+        pts = vtk.vtkPoints()
+        pts.SetData(numpy_to_vtk(np.zeros((len(keep), 3)), deep=1))
+        data.SetPoints(pts)
+        data.SetPolys(out.GetPolys())
+        if full.GetPointData().GetNormals() is not None:
+            normals = numpy_to_vtk(np.zeros((len(keep), 3)), deep=1)
+            normals.SetName("Normals")
+            data.GetPointData().SetNormals(normals)
+        coarse = cls(data, keep, n, full.GetNumberOfCells())
+        coarse.follow(full)
+        return coarse
+
+    def fits(self, full: Any) -> bool:
+        """Made for this mesh (same vertex and triangle counts)?"""
+        return full.GetNumberOfPoints() == self.n_points and full.GetNumberOfCells() == self.n_cells
+
+    def follow(self, full: Any) -> None:
+        """Copy the kept vertices' points and normals from ``full`` if it changed since the last copy."""
+        from vtk.util.numpy_support import vtk_to_numpy
+
+        mtime = full.GetMTime()
+        if mtime == self.seen:
+            return
+        self.seen = mtime
+        out = vtk_to_numpy(self.data.GetPoints().GetData())
+        np.take(vtk_to_numpy(full.GetPoints().GetData()), self.keep, axis=0, out=out)
+        self.data.GetPoints().Modified()
+        normals, out_normals = full.GetPointData().GetNormals(), self.data.GetPointData().GetNormals()
+        if normals is not None and out_normals is not None:
+            np.take(vtk_to_numpy(normals), self.keep, axis=0, out=vtk_to_numpy(out_normals))
+            out_normals.Modified()
+        self.data.Modified()
+
+
+class DragView:
+    """Switches a renderer's actors to cheaper frames while a slider is dragged (see the module).
+
+    ``actors``: the structures' actors by name (only these get coarse copies).
+    """
+
+    def __init__(self, renderer: Any, actors: dict[str, Any]) -> None:
+        self.renderer = renderer
+        self.actors = actors
+        self.active = False
+        self.coarse: dict[str, Coarse] = {}  # made at the first drag, kept for the next
+        self.swapped: dict[str, Any] = {}  # name -> full geometry, while its coarse copy is drawn
+        self._sync: Any = None
+
+    @property
+    def reduction(self) -> int:
+        """The image reduction in force now: :data:`IMAGE_REDUCTION` while dragging, else 1."""
+        sync = self._sync
+        return int(sync.GetImageReductionFactor()) if sync is not None and sync.GetParallelRendering() else 1
+
+    def start(self) -> None:
+        """A drag begins: reduced resolution and coarse copies of the big meshes shown."""
+        if self.active:
+            return
+        self.active = True
+        if self._sync is None:
+            from vtkmodules.vtkParallelCore import vtkDummyController
+            from vtkmodules.vtkRenderingParallel import vtkSynchronizedRenderers
+
+            self._controller = vtkDummyController()  # one process: the "parallel" renderer is only ours
+            self._sync = vtkSynchronizedRenderers()
+            self._sync.SetParallelController(self._controller)
+            self._sync.SetImageReductionFactor(IMAGE_REDUCTION)
+            self._sync.SetRenderer(self.renderer)
+        self._sync.SetParallelRendering(True)
+        for name, actor in self.actors.items():
+            if not actor.GetVisibility() or actor.GetMapper() is None:
+                continue
+            data = actor.GetMapper().GetInput()
+            if data is None or not data.IsA("vtkPolyData") or data.GetNumberOfStrips():
+                continue
+            if data.GetNumberOfPolys() < COARSE_MIN_CELLS:
+                continue
+            full = own_geometry(actor)  # the pose code moves this one: never the cache's
+            coarse = self.coarse.get(name)
+            if coarse is None or not coarse.fits(full):
+                coarse = self.coarse[name] = Coarse.of(full)
+            coarse.follow(full)
+            actor._glute3d_full = full
+            actor.GetMapper().SetInputData(coarse.data)
+            self.swapped[name] = full
+
+    def follow(self) -> None:
+        """After a slider step: the coarse copies take up their full meshes' new points."""
+        for name, full in self.swapped.items():
+            coarse = self.coarse[name]
+            if not coarse.fits(full):  # the full mesh was replaced meanwhile: draw it as it is
+                coarse = self.coarse[name] = Coarse.of(full)
+                self.actors[name].GetMapper().SetInputData(coarse.data)
+            coarse.follow(full)
+
+    def stop(self) -> None:
+        """The drag ends: every mapper draws its full geometry again, at the window's resolution."""
+        if not self.active:
+            return
+        self.active = False
+        if self._sync is not None:
+            self._sync.SetParallelRendering(False)
+        for name, full in self.swapped.items():
+            actor = self.actors[name]
+            actor.GetMapper().SetInputData(full)
+            actor._glute3d_full = None
+        self.swapped.clear()
+
+    def close(self) -> None:
+        """Let go of the renderer (before the window closes)."""
+        self.stop()
+        if self._sync is not None:
+            self._sync.SetRenderer(None)
+            self._sync = None
