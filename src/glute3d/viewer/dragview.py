@@ -5,7 +5,7 @@ shading pixels (the translucent skin over everything) and processing triangles (
 the skin are most of the model's 230 000; llvmpipe transforms vertices on one thread).  While a
 slider is dragged, :class:`DragView`
 
-* draws the renderer at half the window's resolution in each direction (a quarter of the
+* draws the 3D props at half the window's resolution in each direction (a quarter of the
   pixels) and shows that image scaled up to the window (VTK's
   ``vtkSynchronizedRenderers`` with an image reduction factor, in one process);
 * draws each big mesh (:data:`COARSE_MIN_CELLS` triangles or more: the bones and the skin) as a
@@ -105,9 +105,12 @@ class Coarse:
 
 
 class DragView:
-    """Switches a renderer's actors to cheaper frames while a slider is dragged (see the module).
+    """Switches a renderer to cheaper frames while a slider is dragged (see the module).
 
-    ``actors``: the structures' actors by name (only these get coarse copies).
+    ``actors``: the structures' actors by name (only these get coarse copies).  While dragging,
+    the 3D props are drawn by a renderer of their own beneath the main one (same camera, same
+    lights), at reduced resolution; the main renderer, on the layer above, keeps the widgets and
+    texts, drawn at the window's resolution where they always are.
     """
 
     def __init__(self, renderer: Any, actors: dict[str, Any]) -> None:
@@ -116,7 +119,10 @@ class DragView:
         self.active = False
         self.coarse: dict[str, Coarse] = {}  # made at the first drag, kept for the next
         self.swapped: dict[str, Any] = {}  # name -> full geometry, while its coarse copy is drawn
+        self.scene: Any = None  # the renderer of the 3D props while dragging (made at the first drag)
         self._sync: Any = None
+        self._order: list[Any] = []  # the main renderer's props, in drawing order, before the drag
+        self._layer = (0, False)
 
     @property
     def reduction(self) -> int:
@@ -124,21 +130,60 @@ class DragView:
         sync = self._sync
         return int(sync.GetImageReductionFactor()) if sync is not None and sync.GetParallelRendering() else 1
 
+    def _make_scene(self) -> None:
+        import vtk
+        from vtkmodules.vtkParallelCore import vtkDummyController
+        from vtkmodules.vtkRenderingParallel import vtkSynchronizedRenderers
+
+        main = self.renderer
+        scene = self.scene = vtk.vtkRenderer()
+        scene.SetActiveCamera(main.GetActiveCamera())
+        scene.SetLightCollection(main.GetLights())
+        scene.SetAutomaticLightCreation(False)
+        scene.SetTwoSidedLighting(main.GetTwoSidedLighting())
+        scene.SetLightFollowCamera(main.GetLightFollowCamera())
+        scene.SetBackground(main.GetBackground())
+        scene.SetBackground2(main.GetBackground2())
+        scene.SetGradientBackground(main.GetGradientBackground())
+        scene.SetBackgroundAlpha(main.GetBackgroundAlpha())
+        scene.SetViewport(main.GetViewport())
+        scene.SetInteractive(False)
+        scene.SetLayer(0)
+        scene.SetDraw(False)
+        window = main.GetRenderWindow()
+        window.SetNumberOfLayers(max(2, window.GetNumberOfLayers()))
+        window.AddRenderer(scene)
+        self._controller = vtkDummyController()  # one process: the "parallel" renderer is only ours
+        self._sync = vtkSynchronizedRenderers()
+        self._sync.SetParallelController(self._controller)
+        self._sync.SetImageReductionFactor(IMAGE_REDUCTION)
+        self._sync.SetRenderer(scene)
+        self._sync.SetParallelRendering(False)
+
     def start(self) -> None:
-        """A drag begins: reduced resolution and coarse copies of the big meshes shown."""
+        """A drag begins: the 3D props drawn at reduced resolution, the big meshes as coarse copies."""
         if self.active:
             return
         self.active = True
-        if self._sync is None:
-            from vtkmodules.vtkParallelCore import vtkDummyController
-            from vtkmodules.vtkRenderingParallel import vtkSynchronizedRenderers
-
-            self._controller = vtkDummyController()  # one process: the "parallel" renderer is only ours
-            self._sync = vtkSynchronizedRenderers()
-            self._sync.SetParallelController(self._controller)
-            self._sync.SetImageReductionFactor(IMAGE_REDUCTION)
-            self._sync.SetRenderer(self.renderer)
+        if self.scene is None:
+            self._make_scene()
+        main, scene = self.renderer, self.scene
+        props = main.GetViewProps()
+        self._order = [props.GetItemAsObject(i) for i in range(props.GetNumberOfItems())]
+        for prop in self._order:
+            if prop.IsA("vtkProp3D"):  # the model, overlays and marks: widgets and texts stay
+                main.RemoveViewProp(prop)
+                scene.AddViewProp(prop)
+        self._layer = (main.GetLayer(), bool(main.GetPreserveColorBuffer()))
+        main.SetLayer(1)  # drawn over the scene, without clearing it
+        main.SetPreserveColorBuffer(True)
+        scene.SetUseFXAA(False)
+        scene.SetUseOIT(False)
+        scene.SetDraw(True)
         self._sync.SetParallelRendering(True)
+        self._coarsen()
+
+    def _coarsen(self) -> None:
         for name, actor in self.actors.items():
             if not actor.GetVisibility() or actor.GetMapper() is None:
                 continue
@@ -166,12 +211,27 @@ class DragView:
             coarse.follow(full)
 
     def stop(self) -> None:
-        """The drag ends: every mapper draws its full geometry again, at the window's resolution."""
+        """The drag ends: every prop back in the main renderer in its order, full geometry, full resolution."""
         if not self.active:
             return
         self.active = False
-        if self._sync is not None:
-            self._sync.SetParallelRendering(False)
+        main, scene = self.renderer, self.scene
+        self._sync.SetParallelRendering(False)
+        scene.SetDraw(False)
+        moved = scene.GetViewProps()
+        moved_now = [moved.GetItemAsObject(i) for i in range(moved.GetNumberOfItems())]
+        props = main.GetViewProps()
+        kept_now = [props.GetItemAsObject(i) for i in range(props.GetNumberOfItems())]
+        scene.RemoveAllViewProps()
+        main.RemoveAllViewProps()
+        order = [p for p in self._order if any(p is q for q in moved_now + kept_now)]
+        order += [p for p in moved_now + kept_now if not any(p is q for q in order)]  # added meanwhile
+        for prop in order:
+            main.AddViewProp(prop)
+        self._order = []
+        layer, preserve = self._layer
+        main.SetLayer(layer)
+        main.SetPreserveColorBuffer(preserve)
         for name, full in self.swapped.items():
             actor = self.actors[name]
             actor.GetMapper().SetInputData(full)
@@ -179,8 +239,13 @@ class DragView:
         self.swapped.clear()
 
     def close(self) -> None:
-        """Let go of the renderer (before the window closes)."""
+        """Let go of the renderers (before the window closes)."""
         self.stop()
         if self._sync is not None:
             self._sync.SetRenderer(None)
             self._sync = None
+        if self.scene is not None:
+            window = self.renderer.GetRenderWindow()
+            if window is not None:
+                window.RemoveRenderer(self.scene)
+            self.scene = None
