@@ -178,9 +178,17 @@ def test_dragging_draws_a_cheaper_frame_and_letting_go_restores_the_full_one(tis
             assert drawn is not full and drawn.GetNumberOfCells() < 0.3 * full.GetNumberOfCells()
             kept = np.asarray(full.GetPoints().GetData())[drag.coarse[name].keep]
             assert np.array_equal(np.asarray(drawn.GetPoints().GetData()), kept)  # follows the moved mesh
+        # closed opaque meshes skip their back faces (never seen); the translucent, open skin does not
+        culled = {n for n, a in viewer.actors.items() if a.GetProperty().GetBackfaceCulling()}
+        assert {"hip_bone_r", "femur_r", "gluteus_medius_r", "sciatic_nerve_r"} <= culled and "skin" not in culled
         dragged = viewer.screenshot(texts=False).astype(int)
+        viewer.set_cut_plane((0.0, 0.0, 0.0), (0.0, 0.0, 1.0))  # a cut bone shows its inside: nothing culled
+        assert not any(a.GetProperty().GetBackfaceCulling() for a in viewer.actors.values())
+        viewer.clear_cut_plane()
+        assert viewer.actors["femur_r"].GetProperty().GetBackfaceCulling()
         viewer.end_drag()
         assert drag.reduction == 1 and not drag.swapped
+        assert not any(a.GetProperty().GetBackfaceCulling() for a in viewer.actors.values())
         for name, actor in viewer.actors.items():
             assert actor.GetMapper().GetInput() is geometry(actor), name
         released = viewer.screenshot(texts=False)

@@ -12,7 +12,9 @@ slider is dragged, :class:`DragView`
   coarse copy with a quarter of its triangles.  The copy keeps a subset of the mesh's own
   vertices (``vtkDecimatePro``, topology preserved), so it follows every move of the full mesh
   by copying those vertices' points and normals: the pose code keeps writing the full geometry
-  (:func:`glute3d.viewer.actors.geometry`) and never sees the copy.
+  (:func:`glute3d.viewer.actors.geometry`) and never sees the copy;
+* skips the back faces of closed opaque meshes that no plane cuts (bones, muscles, nerves and
+  arteries: never seen, yet set up triangle by triangle by a software renderer).
 
 Letting go (:meth:`DragView.stop`) gives each mapper its full geometry back and draws at full
 resolution: the frame is then the same as one that was never dragged.
@@ -27,7 +29,7 @@ import numpy as np
 
 from glute3d.viewer.actors import own_geometry
 
-__all__ = ["COARSE_MIN_CELLS", "COARSE_REDUCTION", "IMAGE_REDUCTION", "Coarse", "DragView"]
+__all__ = ["COARSE_MIN_CELLS", "COARSE_REDUCTION", "IMAGE_REDUCTION", "Coarse", "DragView", "closed_outward"]
 
 #: While dragging, the renderer draws 1/IMAGE_REDUCTION of the window's width and height.
 IMAGE_REDUCTION = 2
@@ -104,6 +106,34 @@ class Coarse:
         self.data.Modified()
 
 
+def closed_outward(data: Any) -> bool:
+    """A closed triangle mesh whose triangles all wind outwards (its back faces can never be seen
+    while it is opaque and uncut).
+
+    Examples
+    --------
+    >>> import pyvista as pv
+    >>> closed_outward(pv.Tetrahedron().triangulate()), closed_outward(pv.Plane().triangulate())
+    (True, False)
+    """
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    polys = data.GetPolys()
+    n = polys.GetNumberOfCells()
+    conn = vtk_to_numpy(polys.GetConnectivityArray())
+    if n == 0 or len(conn) != 3 * n or data.GetNumberOfStrips() or data.GetNumberOfVerts() or data.GetNumberOfLines():
+        return False
+    f = conn.reshape(-1, 3).astype(np.int64)
+    a, b = f.ravel(), f[:, [1, 2, 0]].ravel()
+    m = int(data.GetNumberOfPoints())
+    edges, backwards = a * m + b, b * m + a
+    if len(np.unique(edges)) != len(edges) or not np.isin(backwards, edges).all():
+        return False  # an open border, a non-manifold edge or a triangle wound the other way
+    v = vtk_to_numpy(data.GetPoints().GetData()).astype(float)
+    p, q, r = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    return bool(np.einsum("ij,ij->i", p, np.cross(q, r)).sum() > 0.0)  # positive volume: facing out
+
+
 class DragView:
     """Switches a renderer to cheaper frames while a slider is dragged (see the module).
 
@@ -123,6 +153,8 @@ class DragView:
         self._sync: Any = None
         self._order: list[Any] = []  # the main renderer's props, in drawing order, before the drag
         self._layer = (0, False)
+        self.culled: list[Any] = []  # actors whose back faces are skipped during this drag
+        self._closed: dict[str, tuple[int, bool]] = {}  # name -> (triangle count, closed_outward)
 
     @property
     def reduction(self) -> int:
@@ -182,6 +214,27 @@ class DragView:
         scene.SetDraw(True)
         self._sync.SetParallelRendering(True)
         self._coarsen()
+        self._cull()
+
+    def _cull(self) -> None:
+        """Skip the back faces of closed opaque meshes not cut by a plane: they are never seen, and a
+        software renderer still sets up each of their triangles."""
+        for name, actor in self.actors.items():
+            prop, mapper = actor.GetProperty(), actor.GetMapper()
+            if not actor.GetVisibility() or prop.GetOpacity() < 1.0 or prop.GetBackfaceCulling():
+                continue
+            planes = mapper.GetClippingPlanes()
+            if planes is not None and planes.GetNumberOfItems():
+                continue
+            full = self.swapped.get(name, mapper.GetInput())
+            if full is None or not full.IsA("vtkPolyData"):
+                continue
+            seen = self._closed.get(name)
+            if seen is None or seen[0] != full.GetNumberOfCells():
+                seen = self._closed[name] = (full.GetNumberOfCells(), closed_outward(full))
+            if seen[1]:
+                prop.BackfaceCullingOn()
+                self.culled.append(actor)
 
     def _coarsen(self) -> None:
         for name, actor in self.actors.items():
@@ -237,6 +290,17 @@ class DragView:
             actor.GetMapper().SetInputData(full)
             actor._glute3d_full = None
         self.swapped.clear()
+        for actor in self.culled:
+            actor.GetProperty().BackfaceCullingOff()
+        self.culled.clear()
+
+    def refresh(self) -> None:
+        """Opacity or a cutting plane changed: during a drag, choose again what is culled."""
+        if self.active:
+            for actor in self.culled:
+                actor.GetProperty().BackfaceCullingOff()
+            self.culled.clear()
+            self._cull()
 
     def close(self) -> None:
         """Let go of the renderers (before the window closes)."""

@@ -193,6 +193,7 @@ class Viewer:
             self.actors[s].GetProperty().SetOpacity(layer.opacity)
             self.looks[s] = look_of(self.actors[s]) if s != self.selection else self._with_opacity(s, layer.opacity)
         self._apply_pickability()
+        self.drag_view.refresh()  # a translucent mesh shows its back faces
 
     def _with_opacity(self, name: str, opacity: float) -> Look:
         old = self.looks[name]
@@ -388,11 +389,13 @@ class Viewer:
         self.cut_plane = (np.asarray(origin, float), n / np.linalg.norm(n))
         for a in self.actors.values():
             set_clip_plane(a, self.cut_plane)
+        self.drag_view.refresh()  # a cut mesh shows its inside
 
     def clear_cut_plane(self) -> None:
         self.cut_plane = None
         for a in self.actors.values():
             set_clip_plane(a, None)
+        self.drag_view.refresh()
 
     # ------------------------------------------------------------------ quiz
     def start_quiz(self, seed: int | None = None) -> str:
