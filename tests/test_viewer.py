@@ -14,6 +14,7 @@ import pytest
 from glute3d.anatomy.pose import Pose, hip_transform
 from glute3d.scene import Scene, load_theme, parse_color
 from glute3d.viewer import Viewer, info_card
+from glute3d.viewer.actors import geometry
 from glute3d.viewer.layers import PEEL_ORDER
 
 SIZE = (400, 300)
@@ -23,7 +24,7 @@ SCENES_DIR = Path(__file__).resolve().parents[1] / "scenes"
 def points(viewer: Viewer, name: str) -> np.ndarray:
     """The points of a structure's actor, or of an overlay or mark (``"overlay:…"``, ``"mark:…"``)."""
     actor = viewer.plotter.actors[name] if ":" in name else viewer.actors[name]
-    return np.array(actor.GetMapper().GetInput().GetPoints().GetData(), float)
+    return np.array(geometry(actor).GetPoints().GetData(), float)  # the full mesh, also while dragging
 
 
 def colour(viewer: Viewer, name: str) -> tuple[float, ...]:
@@ -159,6 +160,45 @@ def test_dragging_carries_paths_and_letting_go_regenerates_them(viewer, bone_mod
     # the dragged nerve was near its exact course (the blend is an approximation while dragging)
     lowest = dragged[np.argsort(dragged[:, 1])[:50]].mean(0)
     assert np.linalg.norm(lowest - exact[np.argsort(exact[:, 1])[:50]].mean(0)) < 40.0
+
+
+def test_dragging_draws_a_cheaper_frame_and_letting_go_restores_the_full_one(tissue_model):
+    viewer = Viewer(None, model=tissue_model, size=SIZE)
+    direct = Viewer(None, model=tissue_model, size=SIZE)
+    try:
+        viewer.set_pose(flexion=25, dragging=True)
+        viewer.set_pose(flexion=30, dragging=True)
+        drag = viewer.drag_view
+        assert drag.reduction == 2  # half the window's width and height
+        assert {"skin", "femur_r", "femur_l", "hip_bone_r", "sacrum"} <= set(drag.swapped)
+        assert not any(n.startswith(("gluteus", "sciatic")) for n in drag.swapped)  # small meshes drawn whole
+        for name in drag.swapped:
+            actor, full = viewer.actors[name], geometry(viewer.actors[name])
+            drawn = actor.GetMapper().GetInput()
+            assert drawn is not full and drawn.GetNumberOfCells() < 0.3 * full.GetNumberOfCells()
+            kept = np.asarray(full.GetPoints().GetData())[drag.coarse[name].keep]
+            assert np.array_equal(np.asarray(drawn.GetPoints().GetData()), kept)  # follows the moved mesh
+        # closed opaque meshes skip their back faces (never seen); the translucent, open skin does not
+        culled = {n for n, a in viewer.actors.items() if a.GetProperty().GetBackfaceCulling()}
+        assert {"hip_bone_r", "femur_r", "gluteus_medius_r", "sciatic_nerve_r"} <= culled and "skin" not in culled
+        dragged = viewer.screenshot(texts=False).astype(int)
+        viewer.set_cut_plane((0.0, 0.0, 0.0), (0.0, 0.0, 1.0))  # a cut bone shows its inside: nothing culled
+        assert not any(a.GetProperty().GetBackfaceCulling() for a in viewer.actors.values())
+        viewer.clear_cut_plane()
+        assert viewer.actors["femur_r"].GetProperty().GetBackfaceCulling()
+        viewer.end_drag()
+        assert drag.reduction == 1 and not drag.swapped
+        assert not any(a.GetProperty().GetBackfaceCulling() for a in viewer.actors.values())
+        for name, actor in viewer.actors.items():
+            assert actor.GetMapper().GetInput() is geometry(actor), name
+        released = viewer.screenshot(texts=False)
+        direct.set_pose(flexion=30)  # never dragged
+        assert np.array_equal(released, direct.screenshot(texts=False))
+        # the drag frame was a fair picture of the same model: a few levels off on average, not another view
+        assert 0 < np.abs(dragged - released).mean() < 4.0
+    finally:
+        viewer.close()
+        direct.close()
 
 
 def test_letting_go_beds_gluteus_maximus_on_the_nerves_as_the_model_does(viewer, bone_model):

@@ -83,8 +83,11 @@ WINDOW_SCRIPT = textwrap.dedent(
     slider.GetRepresentation().SetValue(30.0)
     slider.InvokeEvent("InteractionEvent")
     report["dragging"] = viewer.dragging
+    pl.render()                                          # a drag frame: half resolution, coarse bones
+    report["drag_view"] = [viewer.drag_view.reduction, sorted(viewer.drag_view.swapped)]
     slider.InvokeEvent("EndInteractionEvent")
     report["after_drag"] = [viewer.dragging, list(viewer.poser.angles["r"])]
+    report["after_drag_view"] = [viewer.drag_view.reduction, sorted(viewer.drag_view.swapped)]
     moved = np.array(viewer.actors["femur_r"].GetMapper().GetInput().GetPoints().GetData())
     report["femur_moved_mm"] = float(np.linalg.norm(moved - femur, axis=1).max())
     key("c")                                             # the cutting plane
@@ -132,6 +135,9 @@ def test_the_real_window_answers_keys_and_clicks(tmp_path):
     d = report["view_dir"]
     assert d[2] > 0 and abs(d[0]) < 1e-6 * d[2]
     assert report["dragging"] is True and report["after_drag"] == [False, [30.0, 0.0, 0.0]]
+    # while dragging the window drew at half resolution, the big meshes shown (skin peeled) as coarse copies
+    assert report["drag_view"][0] == 2 and {"femur_r", "hip_bone_r", "sacrum"} <= set(report["drag_view"][1])
+    assert report["after_drag_view"] == [1, []]
     assert report["femur_moved_mm"] > 100.0  # the knee end of a 30-degree flexion
     assert report["plane"] == [True, True]
     assert (tmp_path / "glute3d-view-1.toml").is_file() and (tmp_path / "glute3d-view-1.png").is_file()

@@ -21,6 +21,7 @@ __all__ = [
     "Normals",
     "actor_faces",
     "apply_look",
+    "geometry",
     "look_of",
     "own_geometry",
     "points_of",
@@ -32,12 +33,21 @@ __all__ = [
 ]
 
 
+def geometry(actor: Any) -> Any:
+    """The actor's PolyData: what its mapper draws, or, while a slider is dragged and the mapper draws a
+    coarser copy (:mod:`glute3d.viewer.dragview`), the full geometry that copy follows."""
+    full = getattr(actor, "_glute3d_full", None)
+    return actor.GetMapper().GetInput() if full is None else full
+
+
 def own_geometry(actor: Any) -> Any:
     """The actor's PolyData, copied once so that it belongs to the actor alone (returned)."""
     mapper = actor.GetMapper()
-    data = mapper.GetInput()
+    data = geometry(actor)
     if getattr(actor, "_glute3d_owned", False):
         return data
+    if getattr(actor, "_glute3d_full", None) is not None:
+        raise RuntimeError("own_geometry: the actor draws a coarse copy; own its geometry before swapping it")
     import pyvista as pv
 
     own = pv.PolyData()
@@ -88,7 +98,7 @@ def points_of(actor: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
 def touched(actor: Any) -> None:
     """Tell VTK an actor's points and normals changed."""
-    data = actor.GetMapper().GetInput()
+    data = geometry(actor)
     data.GetPoints().Modified()
     normals = data.GetPointData().GetNormals()
     if normals is not None:
@@ -109,7 +119,7 @@ def actor_faces(actor: Any) -> np.ndarray:
     """The triangles of an actor's geometry, ``(n, 3)``."""
     from vtk.util.numpy_support import vtk_to_numpy
 
-    polys = actor.GetMapper().GetInput().GetPolys()
+    polys = geometry(actor).GetPolys()
     return vtk_to_numpy(polys.GetConnectivityArray()).reshape(-1, 3)
 
 

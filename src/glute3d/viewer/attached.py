@@ -55,6 +55,9 @@ class AttachedMarks:
         self.blends: dict[tuple[str, str], Blend] = {}
         self.away = {s: False for s in SIDES}
         actors = viewer.plotter.actors
+        # kept here: while a slider is dragged the 3D props are drawn by another renderer
+        # (glute3d.viewer.dragview) and the plotter does not list them
+        self.actors: dict[str, Any] = {k: a for k, a in actors.items() if k.startswith(("overlay:", "mark:"))}
         landmarks = viewer.poser.model.landmarks
         for o in viewer.res.overlays:
             key = f"overlay:{o.name}"
@@ -82,7 +85,7 @@ class AttachedMarks:
         self.away[side] = not np.allclose(t, self.scene_pose[side], atol=1e-9)
         shown = not any(self.away.values())
         for key in self.for_pose:
-            self.viewer.plotter.actors[key].SetVisibility(shown)
+            self.actors[key].SetVisibility(shown)
 
     @property
     def hidden(self) -> list[str]:
@@ -90,7 +93,7 @@ class AttachedMarks:
         return list(self.for_pose) if any(self.away.values()) else []
 
     def _move(self, key: str, side: str, t: np.ndarray, *, rigid: bool) -> None:
-        actor = self.viewer.plotter.actors[key]
+        actor = self.actors[key]
         pts, normals = points_of(actor)
         blend = self.blends.get((key, side))
         if blend is None:  # from the geometry drawn, in the pose the scene was drawn in

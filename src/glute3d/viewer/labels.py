@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from glute3d.viewer.actors import geometry
+
 __all__ = ["SceneLabels"]
 
 
 def _points(actor: Any) -> np.ndarray:
-    return np.array(actor.GetMapper().GetInput().GetPoints().GetData(), float)
+    return np.array(geometry(actor).GetPoints().GetData(), float)
 
 
 @dataclass

@@ -34,9 +34,10 @@ from glute3d.render.plotter import build_plotter
 from glute3d.scene import Camera, Scene, load_theme
 from glute3d.scene.schema import POSE_RANGES, SIDED_PRESETS
 from glute3d.sides import SIDES, split_side
-from glute3d.viewer.actors import Look, apply_look, look_of, set_clip_plane, style_look
+from glute3d.viewer.actors import Look, apply_look, geometry, look_of, set_clip_plane, style_look
 from glute3d.viewer.attached import AttachedMarks
 from glute3d.viewer.card import InfoCard, info_card
+from glute3d.viewer.dragview import DragView
 from glute3d.viewer.labels import SceneLabels
 from glute3d.viewer.layers import PEEL_ORDER, ViewerLayer, group_layers
 from glute3d.viewer.posing import HipPoser
@@ -149,6 +150,7 @@ class Viewer:
         for s in SIDES:
             self.poser.angles[s] = self.scene.pose.angles(s)
         self.updater = PoseUpdater(self, kinds)
+        self.drag_view = DragView(self.plotter.renderer, self.actors)
         self.attached = AttachedMarks(self, self.updater.scene_pose)
         self._texts: dict[str, Any] = {}
         self.widget: Any = None  # the notebook widget (glute3d.show)
@@ -191,6 +193,7 @@ class Viewer:
             self.actors[s].GetProperty().SetOpacity(layer.opacity)
             self.looks[s] = look_of(self.actors[s]) if s != self.selection else self._with_opacity(s, layer.opacity)
         self._apply_pickability()
+        self.drag_view.refresh()  # a translucent mesh shows its back faces
 
     def _with_opacity(self, name: str, opacity: float) -> Look:
         old = self.looks[name]
@@ -315,6 +318,8 @@ class Viewer:
         self.poser.angles[side] = (f, a, r)
         self._drag_passes(dragging)
         self.updater.pose_side(side, exact=not dragging)
+        if dragging:
+            self.drag_view.follow()
         self.attached.pose_side(side)
         if dragging:
             self.labels.hide()
@@ -329,17 +334,20 @@ class Viewer:
         self.labels.draw()
 
     def _drag_passes(self, dragging: bool) -> None:
-        """While a slider is dragged, frames skip FXAA and order-independent transparency (a third of a
-        software-rendered frame; the translucent skin is then blended in drawing order); restored after."""
+        """While a slider is dragged, frames skip FXAA and order-independent transparency (the
+        translucent skin is then blended in drawing order), are drawn at half resolution and show the
+        bones and skin as coarse copies (:class:`~glute3d.viewer.dragview.DragView`); all restored after."""
         renderer = self.plotter.renderer
         if dragging and not self.dragging:
             self._passes = (renderer.GetUseFXAA(), renderer.GetUseOIT())
             renderer.SetUseFXAA(False)
             renderer.SetUseOIT(False)
+            self.drag_view.start()
         elif not dragging and self.dragging:
             fxaa, oit = self._passes
             renderer.SetUseFXAA(fxaa)
             renderer.SetUseOIT(oit)
+            self.drag_view.stop()
         self.dragging = dragging
 
     # ------------------------------------------------------------------ camera and side
@@ -349,7 +357,7 @@ class Viewer:
         for layer in self.layers:
             if layer.visible:
                 for s in layer.structures:
-                    p = np.asarray(self.actors[s].GetMapper().GetInput().GetPoints().GetData())
+                    p = np.asarray(geometry(self.actors[s]).GetPoints().GetData())
                     pts.append(p[:: max(1, len(p) // 3000)])
         return np.vstack(pts) if pts else np.zeros((1, 3))
 
@@ -381,11 +389,13 @@ class Viewer:
         self.cut_plane = (np.asarray(origin, float), n / np.linalg.norm(n))
         for a in self.actors.values():
             set_clip_plane(a, self.cut_plane)
+        self.drag_view.refresh()  # a cut mesh shows its inside
 
     def clear_cut_plane(self) -> None:
         self.cut_plane = None
         for a in self.actors.values():
             set_clip_plane(a, None)
+        self.drag_view.refresh()
 
     # ------------------------------------------------------------------ quiz
     def start_quiz(self, seed: int | None = None) -> str:
@@ -510,6 +520,7 @@ class Viewer:
 
     def close(self) -> None:
         """Close the plotter (and its window)."""
+        self.drag_view.close()
         self.plotter.close()
 
     def structure_side(self, name: str) -> str | None:
