@@ -50,6 +50,7 @@ from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import composite_onto, draw_overlay
 from glute3d.render.placement import label_warnings, place_labels
 from glute3d.render.plotter import build_plotter, release_plotters
+from glute3d.render.tiles import Tile, tile_grid, tile_projection, tiles
 from glute3d.scene import load_theme
 
 if TYPE_CHECKING:
@@ -114,19 +115,26 @@ class _Shot:
 
 
 def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_aliasing: bool, reuse: bool) -> _Shot:
-    """Render once; read the picture and the z-buffer, and choose the label anchors with it."""
-    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing, reuse=reuse)
+    """Render once (as tiles when the picture is large: see :mod:`~glute3d.render.tiles`); read
+    the picture and the z-buffer, and choose the label anchors with them."""
+    grid = tile_grid(size)
+    parts = tiles(size, grid)
+    window = None if grid == (1, 1) else parts[0].size
+    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing, reuse=reuse, window=window)
     ok = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pl.suppress_rendering = False
-            if not pl._first_time:
-                pl.render()  # a kept window: draw this scene (screenshot renders only the first time)
-            shot = pl.screenshot(transparent_background=res.scene.background == "transparent", return_img=True)
+            transparent = res.scene.background == "transparent"
+            if window is None:
+                if not pl._first_time:
+                    pl.render()  # a kept window: draw this scene (screenshot renders only the first time)
+                image = np.asarray(pl.screenshot(transparent_background=transparent, return_img=True), np.uint8)
+                zb = zbuffer(pl, size)
+            else:
+                image, zb = _render_tiles(pl, size, parts, transparent)
             pl.suppress_rendering = reuse
-        image = np.asarray(shot, np.uint8)
-        zb = zbuffer(pl, size)
         if res.labels:
             anchors, visible, options, why = choose_anchors(pl, res, frame, size, zb)
         else:
@@ -140,6 +148,36 @@ def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_a
         else:
             pl.clear_actors()  # do not keep this scene's meshes alive in the window
     return _Shot(image, zb, frame, anchors, visible, options, why)
+
+
+def _render_tiles(pl: Any, size: tuple[int, int], parts: list[Tile], transparent: bool) -> tuple[Any, Any]:
+    """The picture and its z-buffer drawn tile by tile in ``pl``'s smaller window, stitched."""
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    if pl._first_time:
+        pl._on_first_render_request()  # what the first screenshot does (the camera is set)
+    cam = pl.camera
+    m = cam.GetProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
+    full = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    w, h = size
+    image = np.empty((h, w, 4 if transparent else 3), np.uint8)
+    zb = np.empty((h, w), np.float32)
+    explicit = vtkMatrix4x4()
+    try:
+        for tile in parts:
+            explicit.DeepCopy(tile_projection(full, size, tile).ravel().tolist())
+            cam.SetExplicitProjectionTransformMatrix(explicit)
+            cam.UseExplicitProjectionTransformMatrixOn()
+            pl.render()
+            shot = pl.screenshot(transparent_background=transparent, return_img=True)
+            (wx0, wy0, _, _), (kx0, ky0, kx1, ky1) = tile.window, tile.keep
+            inner = (slice(ky0 - wy0, ky1 - wy0), slice(kx0 - wx0, kx1 - wx0))
+            image[ky0:ky1, kx0:kx1] = np.asarray(shot)[inner]
+            zb[ky0:ky1, kx0:kx1] = zbuffer(pl, tile.size)[inner]
+            del shot
+    finally:
+        cam.UseExplicitProjectionTransformMatrixOff()
+    return image, zb
 
 
 def _composite(image: np.ndarray, overlay: Any, transparent: bool) -> np.ndarray:
