@@ -51,7 +51,7 @@ from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import composite_onto, draw_overlay
 from glute3d.render.placement import label_warnings, place_labels
 from glute3d.render.plotter import build_plotter, release_plotters
-from glute3d.render.tiles import Tile, tile_grid, tile_projection, tiles
+from glute3d.render.tiles import Tile, drawn_box, tile_grid, tile_projection, tiles
 from glute3d.scene import load_theme
 
 if TYPE_CHECKING:
@@ -161,22 +161,34 @@ def _render_tiles(pl: Any, size: tuple[int, int], parts: list[Tile], transparent
     cam = pl.camera
     m = cam.GetProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
     full = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    m = cam.GetCompositeProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
+    box = drawn_box(
+        np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)]),
+        pl.renderer.ComputeVisiblePropBounds(),
+        size,
+    )
     w, h = size
     image = np.empty((h, w, 4 if transparent else 3), np.uint8)
     zb = np.empty((h, w), np.float32)
     explicit = vtkMatrix4x4()
+    empty: tuple[np.ndarray, np.ndarray] | None = None  # a tile of background only, drawn once
     try:
         for tile in parts:
+            (wx0, wy0, _, _), (kx0, ky0, kx1, ky1) = tile.window, tile.keep
+            inner = (slice(ky0 - wy0, ky1 - wy0), slice(kx0 - wx0, kx1 - wx0))
+            if empty is not None and not tile.meets(box):
+                image[ky0:ky1, kx0:kx1], zb[ky0:ky1, kx0:kx1] = empty[0][inner], empty[1][inner]
+                continue
             explicit.DeepCopy(tile_projection(full, size, tile).ravel().tolist())
             cam.SetExplicitProjectionTransformMatrix(explicit)
             cam.UseExplicitProjectionTransformMatrixOn()
             pl.render()
-            shot = pl.screenshot(transparent_background=transparent, return_img=True)
-            (wx0, wy0, _, _), (kx0, ky0, kx1, ky1) = tile.window, tile.keep
-            inner = (slice(ky0 - wy0, ky1 - wy0), slice(kx0 - wx0, kx1 - wx0))
-            image[ky0:ky1, kx0:kx1] = np.asarray(shot)[inner]
-            zb[ky0:ky1, kx0:kx1] = zbuffer(pl, tile.size)[inner]
-            del shot
+            shot = np.asarray(pl.screenshot(transparent_background=transparent, return_img=True))
+            tz = zbuffer(pl, tile.size)
+            if not tile.meets(box):
+                empty = (shot, tz)
+            image[ky0:ky1, kx0:kx1], zb[ky0:ky1, kx0:kx1] = shot[inner], tz[inner]
+            del shot, tz
             if fresh:  # what compiling this tile's shaders (LLVM) freed: 6 MB less at the peak
                 give_back_freed_memory()
     finally:

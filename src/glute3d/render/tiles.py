@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MARGIN", "MAX_WINDOW_PIXELS", "Tile", "tile_grid", "tile_projection", "tiles"]
+__all__ = ["MARGIN", "MAX_WINDOW_PIXELS", "Tile", "drawn_box", "tile_grid", "tile_projection", "tiles"]
 
 #: Pixels by which neighbouring tiles overlap on each side: more than FXAA's search along an
 #: edge (VTK's default, 12 steps of a pixel), so the kept part of each tile is as the full window.
@@ -49,6 +49,13 @@ class Tile:
     def size(self) -> tuple[int, int]:
         """The window's size (width, height)."""
         return self.window[2] - self.window[0], self.window[3] - self.window[1]
+
+    def meets(self, box: tuple[float, float, float, float] | None) -> bool:
+        """Whether the window overlaps ``box`` (pixels; ``None``: nothing drawn)."""
+        if box is None:
+            return False
+        x0, y0, x1, y1 = self.window
+        return box[0] < x1 and box[2] > x0 and box[1] < y1 and box[3] > y0
 
 
 def tile_grid(size: tuple[int, int], max_pixels: int | None = None) -> tuple[int, int]:
@@ -119,3 +126,32 @@ def tile_projection(full: np.ndarray, size: tuple[int, int], tile: Tile) -> np.n
     ndc[1, 1], ndc[1, 3] = 2.0 / (top - bottom), -(top + bottom) / (top - bottom)
     assert tw > 0 and th > 0
     return ndc @ np.asarray(full, float)
+
+
+def drawn_box(
+    composite: np.ndarray, bounds: tuple[float, ...], size: tuple[int, int], margin: float = 2.0
+) -> tuple[float, float, float, float] | None:
+    """The picture's pixels (x0, y0, x1, y1; y down) that the geometry within ``bounds`` (VTK's
+    ``xmin, xmax, ymin, ymax, zmin, zmax``) can reach, under the view and projection matrix
+    ``composite``, ``margin`` pixels wider; ``None`` when the bounds are empty.  A box reaching
+    behind the camera reaches the whole picture.  Tiles outside it show only the background.
+
+    Examples
+    --------
+    >>> drawn_box(np.eye(4), (-0.5, 0.5, 0.0, 0.5, 0.0, 0.0), (100, 100), margin=0)
+    (25.0, 25.0, 75.0, 50.0)
+    >>> drawn_box(np.eye(4), (1.0, -1.0, 0.0, 0.0, 0.0, 0.0), (100, 100)) is None
+    True
+    """
+    b = np.asarray(bounds, float)
+    if not np.all(np.isfinite(b)) or b[0] > b[1] or b[2] > b[3] or b[4] > b[5]:
+        return None
+    w, h = float(size[0]), float(size[1])
+    corners = np.array([[x, y, z, 1.0] for x in b[0:2] for y in b[2:4] for z in b[4:6]])
+    hp = corners @ np.asarray(composite, float).T
+    if np.any(hp[:, 3] <= 1e-9):
+        return (0.0, 0.0, w, h)
+    ndc = hp[:, :2] / hp[:, 3:4]
+    x = (ndc[:, 0] + 1.0) / 2.0 * w
+    y = h - (ndc[:, 1] + 1.0) / 2.0 * h
+    return (float(x.min() - margin), float(y.min() - margin), float(x.max() + margin), float(y.max() + margin))
