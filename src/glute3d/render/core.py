@@ -5,7 +5,8 @@ The steps, one module each:
 1. :mod:`~glute3d.render.layout` measures every text and reserves the bands and label margins;
 2. :mod:`~glute3d.render.plotter` draws the structures, landmark overlays, injection marks and
    the safety map in one pyvista render (light kit, FXAA, order-independent transparency),
-   framed by :mod:`~glute3d.render.camera`;
+   framed by :mod:`~glute3d.render.camera`; a large picture is rendered as tiles in a smaller
+   window and stitched (:mod:`~glute3d.render.tiles`: the same pixels, a fraction of the memory);
 3. :mod:`~glute3d.render.anchors` tests each label's target against the z-buffer of that
    render (a hidden target gets a dashed leader and no dot shining through);
 4. :mod:`~glute3d.render.placement` untangles the leaders;
