@@ -20,7 +20,8 @@ Run from the repository root::
     processes, since it moves by some 10 MB from run to run with the machine's load): everything the
     process held at its fullest moment, Python, VTK, Mesa's buffers and the shared libraries'
     pages alike.  Target (issue 14): under 400 MB.  For scale, the same is measured for a bare
-    pyvista script that draws one translucent sphere at that size with the passes glute3d uses
+    pyvista script that draws one translucent sphere in one window of that size (glute3d draws
+    a large picture as tiles: ``src/glute3d/render/tiles.py``) with the passes glute3d uses
     (light kit, order-independent transparency, FXAA): what VTK and Mesa's llvmpipe take by
     themselves.
 

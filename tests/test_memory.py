@@ -131,3 +131,18 @@ def test_one_render_holds_few_bytes_per_pixel_of_python_memory(toy_model):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_rendering_modules_do_not_import_scipy():
+    """scipy (some 50 MB resident, with its BLAS) builds the tissues; a render from the tissue
+    cache does not need it, so the modules a render goes through import it only when building."""
+    import subprocess
+
+    code = (
+        "import sys, glute3d, glute3d.render, glute3d.scene, glute3d.model, glute3d.teaching, glute3d.anatomy;"
+        "import glute3d.teaching.safety, glute3d.anatomy.skin, glute3d.geometry.distance, glute3d.geometry.sdf;"
+        "import glute3d.anatomy.paths.context, glute3d.anatomy.muscles.fields, glute3d.anatomy.muscles.prepare;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy')[:5])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", f"scipy imported by the rendering modules: {out.strip()}"

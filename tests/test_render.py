@@ -525,3 +525,54 @@ def test_image_comparison_rejects_a_dropped_label(toy_model):
     assert not diff.same, diff
     changed = (np.abs(dropped.image.astype(int) - first.image).max(-1) > 60).mean()
     assert changed < 0.01, "a local change: the old '< 1% of pixels changed' alone would have let it through"
+
+
+# =============================================================================== tiles
+@pytest.mark.parametrize("extra", [REGRESSION["toy_lateral_translucent"], REGRESSION["toy_oblique_perspective"]])
+def test_a_picture_drawn_as_tiles_is_the_picture_drawn_in_one_window(toy_model, monkeypatch, extra):
+    """Large pictures are drawn as tiles (less memory); with FXAA and translucency on, the
+    stitched picture, its labels and their anchors are those of one window: no seams."""
+    from glute3d.render import tiles
+
+    scene, size = toy_scene(**extra), {"size": (800, 600), "supersample_text": 1}
+    monkeypatch.setattr(tiles, "MAX_WINDOW_PIXELS", 10**9)
+    one = render(scene, toy_model, **size)
+    monkeypatch.setattr(tiles, "MAX_WINDOW_PIXELS", 200 * 150)
+    assert tiles.tile_grid(size["size"]) == (5, 4)  # seams across and down
+    tiled = render(scene, toy_model, **size)
+    diff = image_difference(tiled.image, one.image)
+    assert diff.same, diff
+    # a few pixels on triangles' edges at most; without the tiles' overlap, FXAA leaves 50-65
+    # pixels changed by more than 8 grey levels along the seams
+    changed = np.abs(tiled.image.astype(int) - one.image.astype(int)).max(axis=-1)
+    assert (changed > 8).sum() <= 5 and (changed > 0).mean() < 0.001
+    assert [(lab.text, lab.visible, lab.box) for lab in tiled.labels] == [
+        (lab.text, lab.visible, lab.box) for lab in one.labels
+    ]
+
+
+def test_a_transparent_picture_drawn_as_tiles(toy_model, monkeypatch):
+    from glute3d.render import tiles
+
+    scene = toy_scene(background="transparent")
+    monkeypatch.setattr(tiles, "MAX_WINDOW_PIXELS", 10**9)
+    one = render(scene, toy_model, size=(800, 600)).image
+    monkeypatch.setattr(tiles, "MAX_WINDOW_PIXELS", 200 * 150)
+    tiled = render(scene, toy_model, size=(800, 600)).image
+    assert tiled.shape == one.shape == (600, 800, 4)
+    assert tiled[5, 5, 3] == 0 and (tiled[..., 3] == 255).mean() > 0.1  # the corner transparent, the model opaque
+    assert np.mean(np.any(tiled != one, axis=-1)) < 0.001
+
+
+def test_tiles_cover_the_picture_once():
+    from glute3d.render.tiles import tile_grid, tiles
+
+    for size in [(1920, 1080), (641, 361), (3840, 2160), (400, 300), (1001, 7)]:
+        cover = np.zeros(size[::-1], int)
+        parts = tiles(size, tile_grid(size))
+        for t in parts:
+            (wx0, wy0, wx1, wy1), (kx0, ky0, kx1, ky1) = t.window, t.keep
+            assert 0 <= wx0 <= kx0 < kx1 <= wx1 <= size[0] and 0 <= wy0 <= ky0 < ky1 <= wy1 <= size[1]
+            assert t.size == parts[0].size  # one window for every tile
+            cover[ky0:ky1, kx0:kx1] += 1
+        assert (cover == 1).all(), size

@@ -39,8 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
@@ -207,6 +205,8 @@ def _thickness(model: Skeleton, spec: SkinSpec, axes: list[np.ndarray]) -> np.nd
     (farther counts as 4 sigma); the grid's separable coordinates give the same numbers as
     evaluating every node, in a fraction of the time.
     """
+    from scipy.spatial import cKDTree
+
     th = spec.thickness
     ax, ay, az = axes
     out = np.full((len(ax), len(ay), len(az)), float(th.base))
@@ -427,6 +427,8 @@ def _envelope(
     Distance to the bones and muscles minus the subcutaneous thickness (times ``fat``), joined
     smoothly with the trunk and thigh fillers (grown by the extra fat), smoothed.
     """
+    from scipy import ndimage
+
     g = spec.grid
     h = float(g.spacing)
     extra = (fat - 1.0) * float(spec.thickness.base)

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from glute3d.geometry.mesh import Mesh, merge
 from glute3d.geometry.meshing import occupancy
@@ -119,11 +117,14 @@ def inside_distance(inside: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> from scipy import ndimage
     >>> a = np.zeros((9, 9, 9), bool)
     >>> a[2:7, 3:6, 1:8] = True
     >>> bool(np.array_equal(inside_distance(a), ndimage.distance_transform_edt(a)))
     True
     """
+    from scipy import ndimage
+
     out = np.zeros(inside.shape)
     if not inside.any():
         return out
@@ -161,6 +162,9 @@ def distance_grid(
     lower, upper : array_like, optional
         Box to cover instead of the mesh's bounding box (e.g. only the upper femur).
     """
+    from scipy import ndimage
+    from scipy.spatial import cKDTree
+
     parts = [mesh] if isinstance(mesh, Mesh) else list(mesh)
     mesh = merge(parts)
     v = mesh.vertices
@@ -276,6 +280,7 @@ class MeshDistance:
     """
 
     def __init__(self, mesh: Mesh, *, candidates: int = 10):
+        from scipy.spatial import cKDTree
         from vtkmodules.vtkFiltersModeling import vtkSelectEnclosedPoints
 
         self._sel = vtkSelectEnclosedPoints()

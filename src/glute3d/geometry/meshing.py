@@ -8,7 +8,6 @@ smoothed, decimated to a triangle budget and remeshed into even triangles.  All 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import map_coordinates
 
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.remesh import remesh_evenly
@@ -41,6 +40,8 @@ def sample_grid(
     origin : numpy.ndarray
         Position of node ``(0, 0, 0)``.
     """
+    from scipy.ndimage import map_coordinates
+
     lower = np.asarray(lower, float)
     upper = np.asarray(upper, float)
     shape = np.ceil((upper - lower) / spacing).astype(int) + 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.interpolate import CubicSpline
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "SDF",
@@ -102,6 +104,8 @@ def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- skeletons
 def spline(points, n: int) -> np.ndarray:
     """Sample a smooth curve (natural cubic spline, chord-length parameter) through control points."""
+    from scipy.interpolate import CubicSpline
+
     pts = np.asarray(points, float)
     if len(pts) == 2:
         t = np.linspace(0.0, 1.0, n)[:, None]
@@ -137,6 +141,8 @@ class SweptSpheres:
     tree: cKDTree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from scipy.spatial import cKDTree
+
         self.centers = np.asarray(self.centers, float)
         self.radii = np.asarray(self.radii, float)
         self.tree = cKDTree(self.centers)

@@ -2,7 +2,8 @@
 
 Modules, one job each: ``core`` (render, render_to_file, write_png), ``layout`` (texts and
 margins before the render), ``camera``, ``plotter`` (window pool, actors, translucency),
-``polydata`` (meshes to pyvista geometry), ``anchors`` (z-buffer, label anchors), ``labels`` and
+``polydata`` (meshes to pyvista geometry), ``tiles`` (large pictures drawn as tiles), ``heap``
+(freed memory given back), ``anchors`` (z-buffer, label anchors), ``labels`` and
 ``placement`` (label layout), ``overlay`` (the Pillow text layer), ``fonts``, ``style``, and the
 tissue cache: ``cache`` (CachedModel) over ``cachefiles`` (its folder and data-only files).
 """

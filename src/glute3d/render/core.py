@@ -5,7 +5,8 @@ The steps, one module each:
 1. :mod:`~glute3d.render.layout` measures every text and reserves the bands and label margins;
 2. :mod:`~glute3d.render.plotter` draws the structures, landmark overlays, injection marks and
    the safety map in one pyvista render (light kit, FXAA, order-independent transparency),
-   framed by :mod:`~glute3d.render.camera`;
+   framed by :mod:`~glute3d.render.camera`; a large picture is rendered as tiles in a smaller
+   window and stitched (:mod:`~glute3d.render.tiles`: the same pixels, a fraction of the memory);
 3. :mod:`~glute3d.render.anchors` tests each label's target against the z-buffer of that
    render (a hidden target gets a dashed leader and no dot shining through);
 4. :mod:`~glute3d.render.placement` untangles the leaders;
@@ -45,11 +46,13 @@ from glute3d.render.anchors import choose_anchors, zbuffer
 from glute3d.render.cache import cached_model
 from glute3d.render.camera import CameraFrame, orientation
 from glute3d.render.fibrebar import fibre_bar
+from glute3d.render.heap import give_back_freed_memory
 from glute3d.render.labels import Pins, Placement, number_pins
 from glute3d.render.layout import Layout, plan_layout, predicted_label_x
 from glute3d.render.overlay import composite_onto, draw_overlay
 from glute3d.render.placement import label_warnings, place_labels
 from glute3d.render.plotter import build_plotter, release_plotters
+from glute3d.render.tiles import Tile, drawn_box, tile_grid, tile_projection, tiles
 from glute3d.scene import load_theme
 
 if TYPE_CHECKING:
@@ -114,19 +117,26 @@ class _Shot:
 
 
 def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_aliasing: bool, reuse: bool) -> _Shot:
-    """Render once; read the picture and the z-buffer, and choose the label anchors with it."""
-    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing, reuse=reuse)
+    """Render once (as tiles when the picture is large: see :mod:`~glute3d.render.tiles`); read
+    the picture and the z-buffer, and choose the label anchors with them."""
+    grid = tile_grid(size)
+    parts = tiles(size, grid)
+    window = None if grid == (1, 1) else parts[0].size
+    pl, frame = build_plotter(res, size, lay.rect, anti_aliasing=anti_aliasing, reuse=reuse, window=window)
     ok = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pl.suppress_rendering = False
-            if not pl._first_time:
-                pl.render()  # a kept window: draw this scene (screenshot renders only the first time)
-            shot = pl.screenshot(transparent_background=res.scene.background == "transparent", return_img=True)
+            transparent = res.scene.background == "transparent"
+            if window is None:
+                if not pl._first_time:
+                    pl.render()  # a kept window: draw this scene (screenshot renders only the first time)
+                image = np.asarray(pl.screenshot(transparent_background=transparent, return_img=True), np.uint8)
+                zb = zbuffer(pl, size)
+            else:
+                image, zb = _render_tiles(pl, size, parts, transparent)
             pl.suppress_rendering = reuse
-        image = np.asarray(shot, np.uint8)
-        zb = zbuffer(pl, size)
         if res.labels:
             anchors, visible, options, why = choose_anchors(pl, res, frame, size, zb)
         else:
@@ -140,6 +150,51 @@ def _render_3d(res: ResolvedScene, lay: Layout, size: tuple[int, int], *, anti_a
         else:
             pl.clear_actors()  # do not keep this scene's meshes alive in the window
     return _Shot(image, zb, frame, anchors, visible, options, why)
+
+
+def _render_tiles(pl: Any, size: tuple[int, int], parts: list[Tile], transparent: bool) -> tuple[Any, Any]:
+    """The picture and its z-buffer drawn tile by tile in ``pl``'s smaller window, stitched."""
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    fresh = pl._first_time  # a new window: each tile may compile shaders
+    if fresh:
+        pl._on_first_render_request()  # what the first screenshot does (the camera is set)
+    cam = pl.camera
+    m = cam.GetProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
+    full = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    m = cam.GetCompositeProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
+    box = drawn_box(
+        np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)]),
+        pl.renderer.ComputeVisiblePropBounds(),
+        size,
+    )
+    w, h = size
+    image = np.empty((h, w, 4 if transparent else 3), np.uint8)
+    zb = np.empty((h, w), np.float32)
+    explicit = vtkMatrix4x4()
+    empty: tuple[np.ndarray, np.ndarray] | None = None  # a tile of background only, drawn once
+    try:
+        for tile in parts:
+            (wx0, wy0, _, _), (kx0, ky0, kx1, ky1) = tile.window, tile.keep
+            inner = (slice(ky0 - wy0, ky1 - wy0), slice(kx0 - wx0, kx1 - wx0))
+            if empty is not None and not tile.meets(box):
+                image[ky0:ky1, kx0:kx1], zb[ky0:ky1, kx0:kx1] = empty[0][inner], empty[1][inner]
+                continue
+            explicit.DeepCopy(tile_projection(full, size, tile).ravel().tolist())
+            cam.SetExplicitProjectionTransformMatrix(explicit)
+            cam.UseExplicitProjectionTransformMatrixOn()
+            pl.render()
+            shot = np.asarray(pl.screenshot(transparent_background=transparent, return_img=True))
+            tz = zbuffer(pl, tile.size)
+            if not tile.meets(box):
+                empty = (shot, tz)
+            image[ky0:ky1, kx0:kx1], zb[ky0:ky1, kx0:kx1] = shot[inner], tz[inner]
+            del shot, tz
+            if fresh:  # what compiling this tile's shaders (LLVM) freed: 6 MB less at the peak
+                give_back_freed_memory()
+    finally:
+        cam.UseExplicitProjectionTransformMatrixOff()
+    return image, zb
 
 
 def _composite(image: np.ndarray, overlay: Any, transparent: bool) -> np.ndarray:
@@ -228,6 +283,7 @@ def render(
     d, up = orientation(scene.camera)
     lay = plan_layout(res, px, theme, *predicted_label_x(res, d, up), pins=pins is not None)
     shot = _render_3d(res, lay, px, anti_aliasing=anti_aliasing, reuse=reuse_plotter)
+    give_back_freed_memory()  # what the 3D render freed: the 2D steps' peak does not stack on it
     placements = place_labels(res, lay, shot.frame, shot.anchors, shot.options)
     numbers = None if pins is None else number_pins(placements, pins.shuffle)
     ss = max(1, int(supersample_text))

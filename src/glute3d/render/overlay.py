@@ -16,6 +16,7 @@ import numpy as np
 
 from glute3d.render.camera import CameraFrame
 from glute3d.render.fonts import Font, font
+from glute3d.render.heap import give_back_freed_memory
 from glute3d.render.labels import Placement
 from glute3d.render.layout import Layout
 from glute3d.render.style import text_colors
@@ -425,26 +426,5 @@ def composite_onto(image: np.ndarray, overlay: Any) -> np.ndarray:
             continue
         band = Image.alpha_composite(Image.fromarray(image[y0:y1]).convert("RGBA"), overlay.crop(box))
         image[y0:y1] = np.asarray(band.convert(mode))
-    _give_back_freed_memory()
+    give_back_freed_memory()
     return image
-
-
-def _give_back_freed_memory() -> None:
-    """Return the heap that the 2D steps freed (the supersampled leaders, the text layer) to the
-    system (glibc's ``malloc_trim``; elsewhere nothing): otherwise small allocations made after
-    them keep it, and the next render's peak stacks on top of it."""
-    global _TRIM
-    if _TRIM is None:
-        import ctypes
-        import ctypes.util
-
-        name = ctypes.util.find_library("c")
-        try:
-            _TRIM = ctypes.CDLL(name).malloc_trim if name else False
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM: Any = None

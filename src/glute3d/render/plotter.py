@@ -198,6 +198,7 @@ def build_plotter(
     anti_aliasing: bool = True,
     reuse: bool = False,
     off_screen: bool = True,
+    window: tuple[int, int] | None = None,
 ) -> tuple[Any, CameraFrame]:
     """A configured off-screen pyvista Plotter for a resolved scene (not yet rendered).
 
@@ -217,6 +218,9 @@ def build_plotter(
         the caller must ``close()`` the plotter.
     off_screen : bool
         ``False``: a window on the display (the interactive viewer; never pooled).
+    window : (int, int), optional
+        The window's size when it is not the picture's (a tile of it, see
+        :mod:`~glute3d.render.tiles`); the camera frames the picture of ``size``.
 
     Returns
     -------
@@ -224,7 +228,8 @@ def build_plotter(
     """
     theme = load_theme()
     scene = res.scene
-    pl = _pooled_plotter(size) if reuse and off_screen else _new_plotter(size, off_screen)
+    win = size if window is None else window
+    pl = _pooled_plotter(win) if reuse and off_screen else _new_plotter(win, off_screen)
     try:
         pl.set_background("white" if scene.background == "transparent" else parse_color(scene.background))
         drawn = _Drawn(focus_pts=[] if res.focus_points is None else [np.asarray(res.focus_points, float)])

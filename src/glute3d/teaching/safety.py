@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import ndimage
 
 from glute3d.errors import DataFileError
 from glute3d.geometry.mesh import Mesh
@@ -139,6 +138,8 @@ class _Grids:
 
 
 def _grids(model: Model, side: str) -> _Grids:
+    from scipy import ndimage
+
     key = ("safety_grids", side)
     if key not in model._cache:
         medius = model.muscles[f"gluteus_medius_{side}"].mesh

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from glute3d.anatomy.muscles.grids import refine
 from glute3d.anatomy.muscles.result import Muscle
@@ -57,6 +56,8 @@ class Cover:
     """
 
     def __init__(self, layers: Sequence[Layer]):
+        from scipy.spatial import cKDTree
+
         offsets = np.cumsum([0] + [len(x.points) for x in layers])[:-1]
         self.points = np.concatenate([x.points for x in layers])
         self.radius = np.concatenate([x.radius for x in layers])

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from glute3d.anatomy.muscles.fan import axis_samples, band_samples, fan_origins
 from glute3d.anatomy.muscles.grids import smooth_rows
@@ -132,6 +131,8 @@ def prepare_muscle(
     pelvis, femur : DistanceGrid
         Distance grids of the pelvis and of this side's femur (neutral frame).
     """
+    from scipy.interpolate import PchipInterpolator
+
     mirror = mirror_for(side)
     n_f, n_s = spec.fibres, spec.samples
     q = (np.arange(n_f) + 0.5) / n_f

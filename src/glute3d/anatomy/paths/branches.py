@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt, gaussian_filter1d, maximum_filter1d
 
 from glute3d.anatomy.paths.context import PathContext
 from glute3d.anatomy.paths.result import Branch
@@ -55,11 +54,15 @@ def _smooth(a: np.ndarray, times: int = 1) -> np.ndarray:
 
 def _gaussian(a: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing along the first axis (``sigma`` in samples, edge values repeated)."""
+    from scipy.ndimage import gaussian_filter1d
+
     return gaussian_filter1d(a, sigma, axis=0, mode="nearest")
 
 
 def _running_max(a: np.ndarray, half: int) -> np.ndarray:
     """Maximum over a window of ``2 * half + 1`` samples."""
+    from scipy.ndimage import maximum_filter1d
+
     return maximum_filter1d(a, 2 * half + 1, mode="nearest")
 
 
@@ -143,6 +146,8 @@ class _Samples:
 
 
 def _samples(layout: _Layout, idx: list[int] | np.ndarray, n: int) -> _Samples:
+    from scipy.ndimage import distance_transform_edt
+
     fixed = np.zeros(n, bool)
     fixed[[idx[k] for k, kind in enumerate(layout.kinds) if kind == "attach" or layout.inside[k]]] = True
     fixed[0] = True

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from glute3d.anatomy.paths.bedding import unsettled_deep
 from glute3d.anatomy.paths.sampling import upsample
@@ -21,6 +20,9 @@ from glute3d.anatomy.skeleton import ShaftFrame, Skeleton
 from glute3d.geometry.distance import DistanceGrid, MeshDistance
 from glute3d.geometry.transforms import rigid_fit
 from glute3d.sides import mirror_for
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = ["BoneGrids", "PathContext"]
 
@@ -102,6 +104,8 @@ class PathContext:
 
         Normals point from the deep to the superficial face (away from what lies beneath).
         """
+        from scipy.spatial import cKDTree
+
         key = (name, which)
         if key not in self._faces:
             m = self.muscle(name)
@@ -121,6 +125,8 @@ class PathContext:
         Returns the height ``(n,)`` (negative: beneath the muscle), the normal
         ``(n, 3)`` and whether each point lies within the muscle's footprint.
         """
+        from scipy.spatial import cKDTree
+
         key = (name, "deep_footprint")
         if key not in self._faces:
             m = self.muscle(name)
