@@ -264,6 +264,7 @@ def _curve_distance(tree: cKDTree, axes: list[np.ndarray], reach: float, block: 
 
     Examples
     --------
+    >>> from scipy.spatial import cKDTree
     >>> t = cKDTree(np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 0.0]]))
     >>> g = [np.arange(-20.0, 21.0, 1.5)] * 3
     >>> full, _ = t.query(np.stack(np.meshgrid(*g, indexing="ij"), -1).reshape(-1, 3), distance_upper_bound=6.0)
