@@ -1,7 +1,7 @@
 """Our moment arms held against OpenSim Gait2392's path points (../shared/testdata, external).
 
-The numbers asserted are those of FIDELITY.md; where ours and Gait2392 differ beyond them
-(gluteus minimus 3), FIDELITY.md gives the reason and the test records the known gap.
+The numbers asserted are those of FIDELITY.md, the same for every compartment; where ours and
+Gait2392 differ in sign or size, FIDELITY.md gives the reason.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ needs_data = pytest.mark.skipif(
     not PATHS.is_file(), reason=f"external Gait2392 path points absent ({PATHS}); see FIDELITY.md"
 )
 FLEXION = np.arange(0, 91, 10)
-#: The known gap of FIDELITY.md (gluteus minimus 3); held to its own, looser numbers below.
-GAP = "glut_min3_r"
-CLOSE = [n for n in COMPARTMENTS if n != GAP]
+CLOSE = list(COMPARTMENTS)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +57,9 @@ def test_reference_reproduces_the_known_gait2392_neutral_arms(ref):
 @needs_data
 @pytest.mark.parametrize(
     ("name", "tolerance"),
-    # medius within the 15° aimed for; piriformis (22° late) and minimus 3 (19° late) are the
-    # documented gaps of FIDELITY.md: held to where they are, so that they cannot drift further
-    [("glut_med3_r", 15.0), ("peri_r", 25.0), ("glut_min3_r", 22.0), ("glut_max1_r", 15.0), ("glut_max2_r", 15.0)],
+    # the posterior compartments within the 15° of the issue; piriformis 21° late, the documented
+    # remaining gap of FIDELITY.md, held where it is so that it cannot drift further
+    [("glut_med3_r", 15.0), ("peri_r", 22.0), ("glut_min3_r", 15.0), ("glut_max1_r", 15.0), ("glut_max2_r", 15.0)],
 )
 def test_posterior_compartments_turn_to_internal_rotation_where_gait2392_does(flexion, name, tolerance):
     ours = crossing_angle(FLEXION, flexion.ours[name][:, 2])
@@ -93,14 +91,6 @@ def test_signs_agree_where_gait2392_is_clear(flexion, other_ranges, name):
 def test_magnitudes_are_within_35_percent_on_the_median(flexion, other_ranges, name):
     r = np.concatenate([flexion.ratios(name), other_ranges.ratios(name)])
     assert 0.65 <= float(np.median(r)) <= 1.35, (name, np.median(r))
-
-
-@needs_data
-def test_the_posterior_minimus_gap_stays_as_documented(flexion, other_ranges):
-    agree = [c.sign_agreement(GAP) for c in (flexion, other_ranges)]
-    assert sum(x[0] for x in agree) / sum(x[1] for x in agree) >= 0.75
-    r = np.concatenate([flexion.ratios(GAP), other_ranges.ratios(GAP)])
-    assert 0.5 <= float(np.median(r)) <= 1.35
 
 
 def test_reference_errors_are_one_line(tmp_path):
