@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,6 +48,9 @@ from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import occupancy
 from glute3d.geometry.transforms import rigid_fit
 from glute3d.io.datafiles import data_text
+
+if TYPE_CHECKING:  # scipy is imported where the skin is built, not when the module loads
+    from scipy.spatial import cKDTree
 from glute3d.io.ply import ply_bytes, read_ply
 from glute3d.sides import SIDE_SIGN, SIDES, mirror_for
 
