@@ -19,24 +19,7 @@ from glute3d.sides import SIDES, split_side
 from glute3d.viewer.actors import points_of, touched
 from glute3d.viewer.update import Blend
 
-__all__ = ["AttachedMarks", "landmark_bone"]
-
-
-def landmark_bone(landmarks: Any, name: str) -> str | None:
-    """The bone a landmark lies on (a region's first part), ``None`` for an unknown name.
-
-    Examples
-    --------
-    >>> from glute3d.anatomy.landmarks import Landmarks
-    >>> lm = Landmarks(points={"asis_r": ("hip_bone_r", np.zeros(3))})
-    >>> landmark_bone(lm, "asis_r"), landmark_bone(lm, "nowhere")
-    ('hip_bone_r', None)
-    """
-    for table in (landmarks.points, landmarks.curves):
-        if name in table:
-            return str(table[name][0])
-    parts = landmarks.regions.get(name)
-    return str(parts[0][0]) if parts else None
+__all__ = ["AttachedMarks"]
 
 
 class AttachedMarks:
@@ -58,11 +41,11 @@ class AttachedMarks:
         # kept here: while a slider is dragged the 3D props are drawn by another renderer
         # (glute3d.viewer.dragview) and the plotter does not list them
         self.actors: dict[str, Any] = {k: a for k, a in actors.items() if k.startswith(("overlay:", "mark:"))}
-        landmarks = viewer.poser.model.landmarks
-        for o in viewer.res.overlays:
+        model = viewer.poser.model
+        for o in viewer.res.overlays:  # every overlay is one of the model's landmarks
             key = f"overlay:{o.name}"
-            bone = landmark_bone(landmarks, o.name)
-            side = split_side(bone)[1] if bone and bone.startswith("femur_") else None
+            bone = model.landmark_bone(o.name)
+            side = split_side(bone)[1] if bone.startswith("femur_") else None
             if key in actors and side in SIDES:
                 self.rigid[side].append(key)
         for m in viewer.res.marks:

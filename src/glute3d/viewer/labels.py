@@ -51,10 +51,12 @@ class SceneLabels:
         """The key of the actor a label's target is drawn as (``None``: none, e.g. a foramen)."""
         if name in self.viewer.actors:
             return name
-        return next((k for k in (f"overlay:{name}", f"mark:{name}") if k in self.viewer.plotter.actors), None)
+        return next((k for k in (f"overlay:{name}", f"mark:{name}") if k in self.viewer.attached.actors), None)
 
     def _actor(self, key: str) -> Any:
-        return self.viewer.actors[key] if key in self.viewer.actors else self.viewer.plotter.actors[key]
+        """A structure's actor, or an overlay's or mark's (kept by the viewer's attached marks, since
+        the plotter does not list the 3D props while a slider is dragged)."""
+        return self.viewer.actors[key] if key in self.viewer.actors else self.viewer.attached.actors[key]
 
     def _attach(self, label: _Label) -> None:
         if label.structure is None:

@@ -318,10 +318,9 @@ class Viewer:
         self.poser.angles[side] = (f, a, r)
         self._drag_passes(dragging)
         self.updater.pose_side(side, exact=not dragging)
-        if dragging:
-            self.drag_view.follow()
         self.attached.pose_side(side)
         if dragging:
+            self.drag_view.follow()
             self.labels.hide()
         else:
             self.labels.draw()
