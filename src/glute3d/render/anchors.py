@@ -38,9 +38,10 @@ _NEIGHBOURS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
 
 def project(pl: Any, size: tuple[int, int], pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Image pixels (x right, y down) and z-buffer depth in [0, 1] of world points."""
+    from pyvista import array_from_vtkmatrix
+
     w, h = size
-    m = pl.camera.GetCompositeProjectionTransformMatrix(w / h, -1.0, 1.0)
-    mat = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    mat = array_from_vtkmatrix(pl.camera.GetCompositeProjectionTransformMatrix(w / h, -1.0, 1.0))
     hp = np.column_stack([pts, np.ones(len(pts))]) @ mat.T
     ndc = hp[:, :3] / hp[:, 3:4]
     x = (ndc[:, 0] + 1.0) / 2.0 * w

@@ -159,15 +159,13 @@ def _render_tiles(pl: Any, size: tuple[int, int], parts: list[Tile], transparent
     fresh = pl._first_time  # a new window: each tile may compile shaders
     if fresh:
         pl._on_first_render_request()  # what the first screenshot does (the camera is set)
+    from pyvista import array_from_vtkmatrix
+
     cam = pl.camera
-    m = cam.GetProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
-    full = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
-    m = cam.GetCompositeProjectionTransformMatrix(size[0] / size[1], -1.0, 1.0)
-    box = drawn_box(
-        np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)]),
-        pl.renderer.ComputeVisiblePropBounds(),
-        size,
-    )
+    aspect = size[0] / size[1]
+    full = array_from_vtkmatrix(cam.GetProjectionTransformMatrix(aspect, -1.0, 1.0))
+    composite = array_from_vtkmatrix(cam.GetCompositeProjectionTransformMatrix(aspect, -1.0, 1.0))
+    box = drawn_box(composite, pl.renderer.ComputeVisiblePropBounds(), size)
     w, h = size
     image = np.empty((h, w, 4 if transparent else 3), np.uint8)
     zb = np.empty((h, w), np.float32)
