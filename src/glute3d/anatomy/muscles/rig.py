@@ -100,21 +100,23 @@ class MuscleRig:
         the right ones exactly (as the built bones do): the same grid, mirrored, in place of a
         second scan conversion and distance transform of the mirrored bone.
         """
-        model = self._skeleton
-        femur = model.bones[f"femur_{side}"]
-        lowest = min(t[:, 1].min() for t in self._raw_targets(model, side)) - 30.0
+        femur = self._skeleton.bones[f"femur_{side}"]
+        lowest = self._grid_floor(side)
         other = "r" if side == "l" else "l"
         if other in self._femur and self._mirrors(other, side, lowest):
             return self._femur[other].mirrored()
         v = femur.vertices[femur.vertices[:, 1] > lowest]
         return distance_grid(femur, spacing=self._spacing, lower=v.min(0), upper=v.max(0))
 
+    def _grid_floor(self, side: str) -> float:
+        """The height (mm) the femur grid of ``side`` reaches down to: 30 mm below its lowest insertion."""
+        return min(t[:, 1].min() for t in self._raw_targets(self._skeleton, side)) - 30.0
+
     def _mirrors(self, done: str, side: str, lowest: float) -> bool:
         """Whether femur ``side`` with grid floor ``lowest`` is the exact mirror image of femur ``done``."""
-        model = self._skeleton
-        a, b = model.bones[f"femur_{done}"].vertices, model.bones[f"femur_{side}"].vertices
-        floor = min(t[:, 1].min() for t in self._raw_targets(model, done)) - 30.0
-        return a.shape == b.shape and floor == lowest and bool(np.array_equal(a * MIRROR, b))
+        bones = self._skeleton.bones
+        a, b = bones[f"femur_{done}"].vertices, bones[f"femur_{side}"].vertices
+        return a.shape == b.shape and self._grid_floor(done) == lowest and bool(np.array_equal(a * MIRROR, b))
 
     # ------------------------------------------------------------------ preparation
     def _raw_targets(self, model: Skeleton, side: str) -> list[np.ndarray]:
