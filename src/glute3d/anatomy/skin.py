@@ -48,11 +48,11 @@ from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import occupancy
 from glute3d.geometry.transforms import rigid_fit
 from glute3d.io.datafiles import data_text
+from glute3d.io.ply import ply_bytes, read_ply
+from glute3d.sides import SIDE_SIGN, SIDES, mirror_for
 
 if TYPE_CHECKING:  # scipy is imported where the skin is built, not when the module loads
     from scipy.spatial import cKDTree
-from glute3d.io.ply import ply_bytes, read_ply
-from glute3d.sides import SIDE_SIGN, SIDES, mirror_for
 
 __all__ = [
     "SKIN_FILE",
