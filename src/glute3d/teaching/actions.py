@@ -31,6 +31,7 @@ __all__ = [
     "Action",
     "Pose",
     "actions",
+    "held_moment_arms",
     "lines_of_action",
     "moment_arm_sweep",
     "moment_arms",
@@ -57,6 +58,9 @@ def lines_of_action(fibres: np.ndarray, *, anchor: float = 0.3, leave: float = 0
     bends where the fibre lies on the ilium or turns at the greater sciatic notch
     lie on the pelvis side of the anchor and do not move the line, and the short
     stretch where a tendon wraps its own trochanter is spanned by the chord.
+    These are the lines of the fibres given; in a pose, :func:`actions` and
+    :func:`held_moment_arms` take both points from the neutral fibres, each
+    fixed in its bone.
 
     Parameters
     ----------
@@ -79,6 +83,13 @@ def lines_of_action(fibres: np.ndarray, *, anchor: float = 0.3, leave: float = 0
     >>> lines_of_action(f, anchor=0.5)[1].round(3)
     array([[-0.196,  0.981,  0.   ]])
     """
+    aim, ins = _ends(fibres, anchor, leave)
+    d = aim - ins
+    return ins, d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+
+
+def _ends(fibres: np.ndarray, anchor: float, leave: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 3)`` each: the fibres' anchors (where the pelvis lets them go) and where they leave their bone."""
     f = np.asarray(fibres, float)
     if not 0.0 <= anchor < 1.0:
         msg = f"anchor must be a fraction of the fibre in [0, 1), got {anchor!r}"
@@ -88,8 +99,7 @@ def lines_of_action(fibres: np.ndarray, *, anchor: float = 0.3, leave: float = 0
     w = x - k
     aim = f[:, k] * (1.0 - w) + f[:, min(k + 1, f.shape[1] - 1)] * w
     ins = _back_along(f[:, k:], leave) if leave > 0.0 else f[:, -1]
-    d = aim - ins
-    return ins, d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+    return aim, ins
 
 
 def _back_along(f: np.ndarray, length: float) -> np.ndarray:
@@ -174,14 +184,72 @@ def muscle_anchor(muscle_name: str) -> float:
     return float(_spec(muscle_name).follow[0])
 
 
+def held_moment_arms(
+    fibres: np.ndarray,
+    hip_center: np.ndarray,
+    rotations: np.ndarray,
+    axes: np.ndarray,
+    *,
+    anchor: float = 0.3,
+    leave: float = 0.0,
+) -> np.ndarray:
+    """Moment arms of neutral fibres in many hip poses, each line of action joining two points fixed in a bone.
+
+    In any pose the line of action joins the fibre's anchor (:func:`lines_of_action`), the
+    last point the pelvis holds, which stays where it is, to the point where the fibre leaves
+    its insertion bone, which turns with the femur about the hip centre: two points, each
+    fixed in its own bone, as the path points of a path-point model (Delp et al. 1990, IEEE
+    Trans Biomed Eng 37:757; OpenSim's Gait2392).  Both are taken from the neutral fibres.
+    The fibres regenerated for a pose (what is drawn) are re-wrapped and smoothed from the
+    neutral ones carried by the femur, and their samples at those two points shift a few mm
+    along the bone (piriformis: 4 mm down at 90° of flexion, FIDELITY.md); the bones they are
+    held by do not move, so the lines use the held points.
+
+    Parameters
+    ----------
+    fibres : numpy.ndarray
+        ``(n, m, 3)`` neutral fibres, origin to insertion, pelvis frame.
+    hip_center : array_like
+        ``(3,)`` centre of the hip, pelvis frame.
+    rotations : numpy.ndarray
+        ``(P, 3, 3)`` femur rotations relative to the pelvis (:func:`hip_rotation`).
+    axes : numpy.ndarray
+        ``(P, k, 3)`` unit axes of each pose (:func:`hip_axes`).
+    anchor, leave : float
+        See :func:`lines_of_action`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(P, n, k)`` mm; positive produces flexion, adduction, internal rotation.
+
+    Examples
+    --------
+    A fibre anchored 40 mm behind and 30 mm above the hip centre, pulling on a femur point
+    50 mm lateral and 10 mm behind it, rotates the hip externally at neutral and internally
+    once flexed 90°:
+
+    >>> f = np.array([[[-40.0, 40.0, -20.0], [-40.0, 30.0, 10.0], [-10.0, 0.0, 50.0]]])
+    >>> rots = np.stack([hip_rotation(Pose(flexion=a), "r") for a in (0, 90)])
+    >>> axes = np.stack([hip_axes(Pose(flexion=a), "r") for a in (0, 90)])
+    >>> held_moment_arms(f, np.zeros(3), rots, axes, anchor=0.5)[:, 0, 2].round(1)
+    array([-32.6,  23.1])
+    """
+    c = np.asarray(hip_center, float)
+    aim, leave_at = _ends(fibres, anchor, leave)
+    r = np.einsum("pij,fj->pfi", np.asarray(rotations, float), leave_at - c)  # (P, F, 3), turned with the femur
+    d = (aim - c)[None] - r
+    u = d / np.maximum(np.linalg.norm(d, axis=2, keepdims=True), 1e-12)
+    return np.einsum("pfi,pki->pfk", np.cross(r, u), np.asarray(axes, float))
+
+
 def moment_arm_sweep(model: Model, poses: Sequence[Pose], side: str = "r") -> dict[str, np.ndarray]:
     """Moment arms of every fibre of every muscle of ``side`` over many poses, without regenerating muscles.
 
-    A fibre's line of action (:func:`lines_of_action`) joins its anchor, which stays with the
-    pelvis, to the point where it leaves its insertion bone, which moves with the femur; so in
-    any pose it follows from the neutral fibres and the hip rotation alone.  This is what the
-    posed muscles give up to the small shifts of wrapping (within a few mm; see the tests), at
-    a fraction of a millisecond per pose: for animations and sweeps over the range of motion.
+    The lines of action are those of :func:`held_moment_arms` (the anchor held by the pelvis,
+    the point where the fibre leaves its insertion bone carried by the femur), the same as
+    :func:`actions` gives pose by pose, at a fraction of a millisecond per pose: for
+    animations and sweeps over the range of motion.
 
     Parameters
     ----------
@@ -209,21 +277,11 @@ def moment_arm_sweep(model: Model, poses: Sequence[Pose], side: str = "r") -> di
     c = np.asarray(neutral.hip_centers[side], float)
     rots = np.stack([hip_rotation(p, side) for p in poses])  # (P, 3, 3)
     axes = np.stack([hip_axes(p, side) for p in poses])  # (P, 3, 3)
-    out: dict[str, np.ndarray] = {}
-    for name, muscle in neutral.muscles.items():
-        if muscle.side != side:
-            continue
-        anchor = muscle_anchor(name)
-        f = np.asarray(muscle.fibres, float)
-        x = anchor * (f.shape[1] - 1)
-        k = int(np.floor(x))
-        aim = f[:, k] * (1.0 - (x - k)) + f[:, min(k + 1, f.shape[1] - 1)] * (x - k)
-        leave = _back_along(f[:, k:], muscle_leave(name)) - c  # (F, 3), femur-fixed
-        r = np.einsum("pij,fj->pfi", rots, leave)  # (P, F, 3)
-        d = (aim - c)[None] - r
-        u = d / np.maximum(np.linalg.norm(d, axis=2, keepdims=True), 1e-12)
-        out[name] = np.einsum("pfi,pki->pfk", np.cross(r, u), axes)
-    return out
+    return {
+        name: held_moment_arms(muscle.fibres, c, rots, axes, anchor=muscle_anchor(name), leave=muscle_leave(name))
+        for name, muscle in neutral.muscles.items()
+        if muscle.side == side
+    }
 
 
 # ============================================================================ actions
@@ -291,10 +349,15 @@ def _movement(movement: str) -> tuple[int, int]:
 def actions(model: Model, name: str, pose: Pose | None = None, *, anchor: float | None = None) -> Action:
     """The hip actions of a muscle or muscle part in a pose.
 
+    The lines of action are those of :func:`held_moment_arms`: each fibre pulls from where it
+    leaves its insertion bone, carried by the femur, toward its anchor, held by the pelvis
+    (both taken from the neutral fibres, so no muscle is regenerated for the pose).  A pelvis
+    turned in the room (tilt, list, rotation) turns the joint axes with it and changes no arm.
+
     Parameters
     ----------
     model : Model
-        Any model; its muscles are regenerated for ``pose``.
+        Any model; its neutral muscles are used.
     name : str
         Sided muscle name (``"gluteus_medius_r"``) or part name
         (``"gluteus_medius_anterior_r"``).
@@ -321,14 +384,19 @@ def actions(model: Model, name: str, pose: Pose | None = None, *, anchor: float 
     >>> act.produces("abduction"), act.parts["posterior"].produces("external_rotation")
     (True, True)
     """
-    target = model if pose is None else model.posed(pose)
-    use_pose = target.pose if target.pose is not None else Pose()
-    muscles = target.muscles
-    muscle, part = _resolve(name, muscles)
+    use_pose = pose if pose is not None else (model.pose if model.pose is not None else Pose())
+    neutral = model.neutral
+    muscle, part = _resolve(name, neutral.muscles)
     side = muscle.side
     at = muscle_anchor(muscle.name) if anchor is None else anchor
-    axes = hip_axes(use_pose, side) @ target.room[:3, :3].T  # the joint axes turn with the pelvis
-    arms = moment_arms(muscle.fibres, target.hip_centers[side], axes, anchor=at, leave=muscle_leave(muscle.name))
+    arms = held_moment_arms(
+        muscle.fibres,
+        neutral.hip_centers[side],
+        hip_rotation(use_pose, side)[None],
+        hip_axes(use_pose, side)[None],
+        anchor=at,
+        leave=muscle_leave(muscle.name),
+    )[0]
 
     def make(label: str, idx: np.ndarray, parts: dict[str, Action] | None = None) -> Action:
         w = muscle.weights[idx]

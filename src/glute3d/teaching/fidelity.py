@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glute3d.anatomy.pose import Pose, hip_axes, hip_rotation
-from glute3d.teaching.actions import moment_arms, muscle_anchor, muscle_leave
+from glute3d.teaching.actions import actions
 
 if TYPE_CHECKING:  # pragma: no cover
     from glute3d.model.model import Model
@@ -144,22 +144,18 @@ def load_reference(path: str | Path) -> Reference:
 
 
 def our_arms(model: Model, name: str) -> np.ndarray:
-    """``(3,)`` cross-section-weighted moment arms of our fibres of compartment ``name`` in ``model``'s pose."""
+    """``(3,)`` cross-section-weighted moment arms of our fibres of compartment ``name`` in ``model``'s pose.
+
+    The fibres' lines of action are those of :func:`~glute3d.teaching.actions.actions`: from the
+    point where each fibre leaves the femur, carried by it, to its anchor, held by the pelvis.
+    """
     comp = COMPARTMENTS[name]
-    muscle = model.muscles[comp.muscle]
-    n = len(muscle.fibres)
+    act = actions(model, comp.muscle)
+    n = len(act.moment_arms)
     q = (np.arange(n) + 0.5) / n
     idx = (q >= comp.fibres[0]) & (q < comp.fibres[1])
-    pose = model.pose or Pose()
-    arms = moment_arms(
-        muscle.fibres[idx],
-        model.hip_centers["r"],
-        hip_axes(pose, "r") @ model.room[:3, :3].T,
-        anchor=muscle_anchor(comp.muscle),
-        leave=muscle_leave(comp.muscle),
-    )
-    w = muscle.weights[idx]
-    return np.asarray(w @ arms / w.sum())
+    w = act.weights[idx]
+    return np.asarray(w @ act.moment_arms[idx] / w.sum())
 
 
 @dataclass(frozen=True)
