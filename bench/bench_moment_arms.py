@@ -9,8 +9,9 @@ Measured in one run, so the numbers can be compared on a busy machine:
 * ``baseline``: sorting 200 000 floats with numpy (a fixed amount of single-core work);
 * ``sweep, 100 poses``: :func:`glute3d.teaching.actions.moment_arm_sweep` over 100 poses
   (flexion 0-90° with abduction and rotation), every fibre of the right side;
-* ``posed muscles, 1 pose``: the same numbers the slow way for one pose: the muscles
-  regenerated in the pose, then :func:`~glute3d.teaching.actions.moment_arms` per muscle.
+* ``posed muscles, 1 pose``: nearly the same numbers the slow way for one pose: the muscles
+  regenerated in the pose, then :func:`~glute3d.teaching.actions.moment_arms` per muscle on
+  the drawn fibres (whose samples wrapping shifts a few mm from the held points the sweep uses).
 
 Each figure is the minimum (and median) over the repeats, also as a multiple of the baseline.
 """
