@@ -45,7 +45,7 @@ from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
 from glute3d.geometry.curves import smoothstep
 from glute3d.geometry.distance import ImplicitDistance, outside_and_inside_distance
 from glute3d.geometry.mesh import Mesh
-from glute3d.geometry.meshing import occupancy
+from glute3d.geometry.meshing import occupancy_of
 from glute3d.geometry.transforms import rigid_fit
 from glute3d.io.datafiles import data_text
 from glute3d.io.ply import ply_bytes, read_ply
@@ -440,9 +440,7 @@ def _envelope(
     lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
     hi = np.array([allv[:, 0].max() + pad, top + 4 * h, allv[:, 2].max() + pad])
     dims = np.ceil((hi - lo) / h).astype(int) + 1
-    inside = np.zeros(tuple(dims), bool)
-    for b in bodies:
-        inside |= occupancy(b, lo, h, dims)
+    inside = occupancy_of(bodies, lo, h, dims)
     out_d, in_d = outside_and_inside_distance(inside)
     out_d *= h
     in_d *= h

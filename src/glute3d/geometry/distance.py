@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glute3d.geometry.mesh import Mesh, merge
-from glute3d.geometry.meshing import occupancy
+from glute3d.geometry.meshing import occupancy_of
 
 __all__ = [
     "DistanceGrid",
@@ -199,9 +199,7 @@ def distance_grid(
     lo = (np.asarray(lower, float) if lower is not None else v.min(0)) - margin
     hi = (np.asarray(upper, float) if upper is not None else v.max(0)) + margin
     dims = np.ceil((hi - lo) / spacing).astype(int) + 1
-    inside = np.zeros(tuple(dims), bool)
-    for part in parts:  # one scan conversion per closed mesh: touching meshes must not cancel out
-        inside |= occupancy(part, lo, spacing, dims)
+    inside = occupancy_of(parts, lo, spacing, dims)  # a conversion per closed mesh: touching ones must not cancel out
     out_d, in_d = outside_and_inside_distance(inside)
     out_d = out_d * spacing - 0.5 * spacing
     in_d = in_d * spacing - 0.5 * spacing
@@ -268,7 +266,7 @@ class ImplicitDistance:
         from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance
         from vtkmodules.vtkFiltersModeling import vtkSelectEnclosedPoints
 
-        poly = mesh.to_pyvista()
+        poly = mesh.to_vtk()
         self._fn = vtkImplicitPolyDataDistance()
         self._fn.SetInput(poly)
         self._sel = vtkSelectEnclosedPoints()
@@ -315,7 +313,7 @@ class MeshDistance:
         self._sel = vtkSelectEnclosedPoints()
         self._sel.CheckSurfaceOff()
         self._sel.SetTolerance(1e-7)
-        self._sel.Initialize(mesh.to_pyvista())
+        self._sel.Initialize(mesh.to_vtk())
         v, f = mesh.vertices, mesh.faces
         self.v, self.f = v, f
         t = v[f]
