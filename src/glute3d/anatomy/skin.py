@@ -43,9 +43,9 @@ import numpy as np
 from glute3d.anatomy.skeleton import Skeleton
 from glute3d.anatomy.skin_spec import SkinDataError, SkinSpec, skin_spec
 from glute3d.geometry.curves import smoothstep
-from glute3d.geometry.distance import ImplicitDistance, inside_distance
+from glute3d.geometry.distance import ImplicitDistance, outside_and_inside_distance
 from glute3d.geometry.mesh import Mesh
-from glute3d.geometry.meshing import occupancy
+from glute3d.geometry.meshing import occupancy_of
 from glute3d.geometry.transforms import rigid_fit
 from glute3d.io.datafiles import data_text
 from glute3d.io.ply import ply_bytes, read_ply
@@ -283,14 +283,14 @@ def _curve_distance(tree: cKDTree, axes: list[np.ndarray], reach: float, block: 
         half.append(0.5 * (a[last] - a[st]))
     cells = np.stack(np.meshgrid(*centre, indexing="ij"), axis=-1).reshape(-1, 3)
     radius = np.sqrt(sum(np.meshgrid(*(h * h for h in half), indexing="ij"))).ravel()
-    dc, _ = tree.query(cells, distance_upper_bound=reach + float(radius.max()) + 1.0)
+    dc, _ = tree.query(cells, distance_upper_bound=reach + float(radius.max()) + 1.0, workers=-1)
     keep = (dc < reach + radius + 1e-9).reshape(tuple(len(st) for st in starts))
     for k, n in enumerate(shape):  # back to nodes: each block's answer for its nodes
         keep = np.repeat(keep, block, axis=k).take(np.arange(n), axis=k)
     out = np.full(shape, reach)
     idx = np.nonzero(keep)
     pts = np.column_stack([a[i] for a, i in zip(axes, idx, strict=True)])
-    near, _ = tree.query(pts, distance_upper_bound=reach)
+    near, _ = tree.query(pts, distance_upper_bound=reach, workers=-1)
     out[idx] = np.where(np.isfinite(near), near, reach)
     return out
 
@@ -440,11 +440,10 @@ def _envelope(
     lo = np.array([allv[:, 0].min() - pad, bottom - 4 * h, allv[:, 2].min() - pad])
     hi = np.array([allv[:, 0].max() + pad, top + 4 * h, allv[:, 2].max() + pad])
     dims = np.ceil((hi - lo) / h).astype(int) + 1
-    inside = np.zeros(tuple(dims), bool)
-    for b in bodies:
-        inside |= occupancy(b, lo, h, dims)
-    out_d = ndimage.distance_transform_edt(~inside) * h
-    in_d = inside_distance(inside) * h
+    inside = occupancy_of(bodies, lo, h, dims)
+    out_d, in_d = outside_and_inside_distance(inside)
+    out_d *= h
+    in_d *= h
     dist = np.where(inside, -in_d, out_d)
 
     axes = [lo[i] + h * np.arange(dims[i]) for i in range(3)]

@@ -22,6 +22,7 @@ from glute3d.anatomy.muscles.grids import smooth_rows
 from glute3d.anatomy.muscles.result import Muscle
 from glute3d.anatomy.paths.result import NeurovascularPath
 from glute3d.anatomy.paths.specs import PathSpec
+from glute3d.geometry.mesh import Mesh
 
 __all__ = ["BED_CLEARANCE", "bed_muscles", "unsettled_deep"]
 
@@ -143,7 +144,7 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
         if not bad.any():
             break
         body = body_mesh(deep, muscle.superficial)
-        cells = np.atleast_1d(body.to_pyvista().find_closest_cell(centre[bad]))
+        cells = _closest_faces(body, centre[bad])
         corners = _deep_corners(cells, *lift.shape)  # (n, 4) flat deep-face indices, -1: none
         step = np.zeros(lift.size)
         ok = corners >= 0
@@ -161,3 +162,20 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
     deep = muscle.deep + lift[..., None] * nrm
     thick = np.linalg.norm(muscle.superficial - deep, axis=2)
     return replace(muscle, deep=deep, thickness=thick, mesh=body_mesh(deep, muscle.superficial))
+
+
+def _closest_faces(mesh: Mesh, points: np.ndarray) -> np.ndarray:
+    """Index of the face of ``mesh`` nearest each of ``points`` (VTK's static cell locator)."""
+    from vtkmodules.vtkCommonCore import mutable
+    from vtkmodules.vtkCommonDataModel import vtkGenericCell, vtkStaticCellLocator
+
+    locator = vtkStaticCellLocator()
+    locator.SetDataSet(mesh.to_vtk())
+    locator.BuildLocator()
+    cell, found = vtkGenericCell(), []
+    for p in np.asarray(points, float).reshape(-1, 3):
+        at, face, sub, d2 = [0.0, 0.0, 0.0], mutable(0), mutable(0), mutable(0.0)
+        # VTK's stubs type the out-arguments as plain numbers; they are `mutable` references
+        locator.FindClosestPoint(p.tolist(), at, cell, face, sub, d2)  # type: ignore[call-overload]
+        found.append(int(face))
+    return np.asarray(found, np.int64)
