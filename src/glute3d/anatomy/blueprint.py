@@ -17,11 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import data_source
-from glute3d.io.validation import Problem, validate
+from glute3d.io.validation import Problem, StrictTable, validate
 
 __all__ = ["BonesDataError", "BonesFile", "blueprint"]
 
@@ -37,10 +37,6 @@ class BonesDataError(DataFileError):
     placeholder = "bones.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _same_length(owner: BaseModel, reference: str, *fields: str) -> None:
     """Every list in ``fields`` has as many values as the list ``reference``."""
     n = len(getattr(owner, reference))
@@ -49,7 +45,7 @@ def _same_length(owner: BaseModel, reference: str, *fields: str) -> None:
             raise Problem(f"has {len(getattr(owner, name))} values; give one per value of `{reference}` ({n})", name)
 
 
-class Section(_Table):
+class Section(StrictTable):
     """What every bone's table has: meshing resolution and smooth-union width."""
 
     grid_spacing: Annotated[float, Field(gt=0.0, le=5.0)]
@@ -58,12 +54,12 @@ class Section(_Table):
     blend: NonNegative
 
 
-class Pelvis(_Table):
+class Pelvis(StrictTable):
     hip_center: Vec3
     symphysis_gap: NonNegative
 
 
-class Acetabulum(_Table):
+class Acetabulum(StrictTable):
     outer_radius: Positive
     socket_radius: Positive
     rim_offset: float
@@ -74,7 +70,7 @@ class Acetabulum(_Table):
     medial_wall: Positive
 
 
-class HalfThickness(_Table):
+class HalfThickness(StrictTable):
     wing: NonNegative
     crest_lip: NonNegative
     crest_width: Positive
@@ -83,7 +79,7 @@ class HalfThickness(_Table):
     anterior: NonNegative
 
 
-class Ilium(_Table):
+class Ilium(StrictTable):
     crest: Annotated[list[Vec3], Field(min_length=2)]
     lower: Annotated[list[Vec3], Field(min_length=2)]
     n_u: Annotated[int, Field(ge=4)]
@@ -92,7 +88,7 @@ class Ilium(_Table):
     outer_bulge: float
 
 
-class Tube(_Table):
+class Tube(StrictTable):
     """A swept tube: control points and a radius at each."""
 
     name: str
@@ -105,13 +101,13 @@ class Tube(_Table):
         return self
 
 
-class Plate(_Table):
+class Plate(StrictTable):
     name: str
     between: tuple[str, str]
     half_thickness: Positive
 
 
-class Obturator(_Table):
+class Obturator(StrictTable):
     upper: str
     lower: str
     half_thickness: Positive
@@ -119,7 +115,7 @@ class Obturator(_Table):
     hole_radii: tuple[Positive, Positive]
 
 
-class Ellipsoid(_Table):
+class Ellipsoid(StrictTable):
     name: str
     center: Vec3
     radii: tuple[Positive, Positive, Positive]
@@ -182,7 +178,7 @@ class Coccyx(Section):
         return self
 
 
-class FemurEllipsoid(_Table):
+class FemurEllipsoid(StrictTable):
     """An ellipsoid in shaft-local coordinates [a, u, l]; ``blend`` overrides the union width."""
 
     name: str
@@ -191,13 +187,13 @@ class FemurEllipsoid(_Table):
     blend: Positive | None = None
 
 
-class FemurCut(_Table):
+class FemurCut(StrictTable):
     name: str
     center: Vec3
     radii: tuple[Positive, Positive, Positive]
 
 
-class Ridge(_Table):
+class Ridge(StrictTable):
     name: str
     u: Annotated[list[float], Field(min_length=2)]
     angle_deg: list[float]
@@ -231,7 +227,7 @@ class Femur(Section):
         return self
 
 
-class BonesFile(_Table):
+class BonesFile(StrictTable):
     """The whole blueprint."""
 
     pelvis: Pelvis

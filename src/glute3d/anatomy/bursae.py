@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, RootModel, ValidationInfo, model_validator
 
 from glute3d.anatomy.knowledge import knowledge_base
 from glute3d.anatomy.landmark_defs import region_names
@@ -35,7 +35,7 @@ from glute3d.errors import DataFileError, did_you_mean
 from glute3d.geometry.distance import MeshDistance
 from glute3d.geometry.mesh import Mesh, merge
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 from glute3d.sides import SIDES, mirror_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,10 +62,8 @@ class BursaDataError(DataFileError):
     placeholder = "bursae.toml"
 
 
-class BursaSpec(BaseModel):
+class BursaSpec(StrictTable):
     """One bursa (a table of ``bursae.toml``; see the comments there)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     on: Annotated[tuple[str, ...], Field(min_length=1)]
     shift: tuple[float, float, float] = (0.0, 0.0, 0.0)

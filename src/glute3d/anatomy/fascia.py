@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from glute3d.anatomy.bursae import march
 from glute3d.anatomy.muscles.body import body_mesh
@@ -37,7 +37,7 @@ from glute3d.errors import DataFileError, did_you_mean
 from glute3d.geometry.distance import MeshDistance
 from glute3d.geometry.mesh import Mesh, merge
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 from glute3d.sides import SIDE_SIGN, SIDES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,11 +69,7 @@ class FasciaDataError(DataFileError):
     placeholder = "fascia.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Aponeurosis(_Table):
+class Aponeurosis(StrictTable):
     """A sheet on a muscle's superficial face (``[gluteal_aponeurosis]``)."""
 
     muscle: str
@@ -84,7 +80,7 @@ class Aponeurosis(_Table):
     avoid: tuple[str, ...] = ()
 
 
-class Tract(_Table):
+class Tract(StrictTable):
     """A strip lateral to the femur (``[iliotibial_tract]``)."""
 
     above_gt: float
@@ -100,7 +96,7 @@ class Tract(_Table):
     across: Annotated[int, Field(ge=3, le=60)] = 11
 
 
-class FasciaFile(_Table):
+class FasciaFile(StrictTable):
     """The whole file; with ``context={"muscles": [...]}`` muscle names are checked."""
 
     gluteal_aponeurosis: Aponeurosis

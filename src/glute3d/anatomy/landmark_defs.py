@@ -22,12 +22,12 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
 
 from glute3d.anatomy.knowledge import knowledge_base
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 
 __all__ = [
     "Capsule",
@@ -56,12 +56,8 @@ class LandmarkDataError(DataFileError):
     placeholder = "landmarks.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # =============================================================================== points
-class DesignPoint(_Table):
+class DesignPoint(StrictTable):
     """The design point ``near`` itself (a joint centre, inside the bone)."""
 
     bone: Bone
@@ -69,7 +65,7 @@ class DesignPoint(_Table):
     near: str
 
 
-class ExtremePoint(_Table):
+class ExtremePoint(StrictTable):
     """The surface vertex farthest along ``direction`` within ``radius`` mm of the design point ``near``."""
 
     bone: Bone
@@ -79,7 +75,7 @@ class ExtremePoint(_Table):
     direction: Vec3
 
 
-class ProjectPoint(_Table):
+class ProjectPoint(StrictTable):
     """The surface point closest to the design point ``near``, moved first by ``offset`` mm (pelvis frame)."""
 
     bone: Bone
@@ -92,7 +88,7 @@ Point = Annotated[DesignPoint | ExtremePoint | ProjectPoint, Field(discriminator
 
 
 # =============================================================================== curves
-class IliumUVCurve(_Table):
+class IliumUVCurve(StrictTable):
     """A smooth curve through ``(u, v)`` points of the iliac wing's outer face."""
 
     bone: Literal["hip_bone"]
@@ -101,7 +97,7 @@ class IliumUVCurve(_Table):
     uv: Annotated[list[Vec2], Field(min_length=2)]
 
 
-class IliumCrestCurve(_Table):
+class IliumCrestCurve(StrictTable):
     """The top of the iliac crest from ASIS to PSIS."""
 
     bone: Literal["hip_bone"]
@@ -124,7 +120,7 @@ PolygonItem = Annotated[
 ]
 
 
-class IliumPolygon(_Table):
+class IliumPolygon(StrictTable):
     """Faces of the gluteal surface whose ``(u, v)`` falls inside a polygon."""
 
     bone: Literal["hip_bone"]
@@ -132,7 +128,7 @@ class IliumPolygon(_Table):
     polygon: Annotated[list[PolygonItem], Field(min_length=3)]
 
 
-class Capsule(_Table):
+class Capsule(StrictTable):
     """Faces within ``radius`` of the segment a-b whose normal is within ``max_angle`` of ``normal``.
 
     On the femur ``a``, ``b`` and ``normal`` are shaft-local [anterior, up, lateral]; else pelvis frame.
@@ -147,7 +143,7 @@ class Capsule(_Table):
     max_angle: Annotated[float, Field(gt=0.0, le=180.0)]
 
 
-class SacrumSurface(_Table):
+class SacrumSurface(StrictTable):
     """Faces of the anterior or dorsal sacral surface in a band of ``t`` and of distance ``z``."""
 
     bone: Literal["sacrum"]
@@ -160,14 +156,14 @@ class SacrumSurface(_Table):
 Part = Annotated[IliumPolygon | Capsule | SacrumSurface, Field(discriminator="method")]
 
 
-class Region(_Table):
+class Region(StrictTable):
     """A surface region: the faces of one or more parts."""
 
     parts: Annotated[list[Part], Field(min_length=1)]
 
 
 # =============================================================================== the file
-class LandmarksFile(_Table):
+class LandmarksFile(StrictTable):
     """All landmark definitions, sideless names in file order.
 
     With ``context={"structures": <knowledge base>}`` every name must be an entry of the

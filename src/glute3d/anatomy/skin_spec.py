@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from glute3d.anatomy.landmark_defs import landmark_names
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 
 __all__ = ["Bump", "Habitus", "SkinDataError", "SkinSpec", "skin_spec"]
 
@@ -35,30 +35,26 @@ class SkinDataError(DataFileError):
     placeholder = "skin.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Grid(_Table):
+class Grid(StrictTable):
     spacing: Annotated[float, Field(ge=1.0, le=6.0)]  # mm between samples of the distance field
     smoothing: Annotated[float, Field(ge=0.0)]  # Gaussian sigma, samples
     blend: Positive  # mm: fillet between the tissue envelope and the fillers
     faces: Annotated[int, Field(ge=1000)]  # triangle budget
 
 
-class LandmarkOffset(_Table):
+class LandmarkOffset(StrictTable):
     """A coordinate of a landmark (both sides: the extreme one) plus ``offset`` mm."""
 
     landmark: str
     offset: float
 
 
-class Cut(_Table):
+class Cut(StrictTable):
     top: LandmarkOffset
     bottom: LandmarkOffset
 
 
-class Bump(_Table):
+class Bump(StrictTable):
     """A Gaussian change of the subcutaneous thickness: ``delta`` mm, width ``sigma`` mm.
 
     Centred on weighted landmark points (``at``, plus ``offset``), on a landmark ``curve``,
@@ -84,12 +80,12 @@ class Bump(_Table):
         return self
 
 
-class Thickness(_Table):
+class Thickness(StrictTable):
     base: Positive
     bumps: tuple[Bump, ...] = ()
 
 
-class Trunk(_Table):
+class Trunk(StrictTable):
     front: LandmarkOffset
     back: LandmarkOffset
     side: LandmarkOffset
@@ -98,7 +94,7 @@ class Trunk(_Table):
     waist: Annotated[float, Field(gt=0.0, le=1.5)] = 1.0
 
 
-class Thigh(_Table):
+class Thigh(StrictTable):
     top_below: float
     bottom_below: float
     anterior: float
@@ -107,13 +103,13 @@ class Thigh(_Table):
     radius_bottom: Positive
 
 
-class Habitus(_Table):
+class Habitus(StrictTable):
     """A body build: ``fat`` multiplies the subcutaneous thickness (1: the average model)."""
 
     fat: Annotated[float, Field(gt=0.0, le=4.0)]
 
 
-class SkinSpec(_Table):
+class SkinSpec(StrictTable):
     """The whole file.
 
     With ``context={"landmarks": {name: kind}}`` the landmark names are checked.

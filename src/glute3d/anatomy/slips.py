@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from glute3d.anatomy.muscles.body import body_mesh
 from glute3d.anatomy.muscles.grids import smooth_rows
@@ -30,7 +30,7 @@ from glute3d.errors import DataFileError
 from glute3d.geometry.distance import MeshDistance
 from glute3d.geometry.mesh import Mesh, merge
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 from glute3d.sides import SIDE_SIGN
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,10 +53,8 @@ class SlipDataError(DataFileError):
     placeholder = "slips.toml"
 
 
-class SlipSpec(BaseModel):
+class SlipSpec(StrictTable):
     """One slip (a table of ``slips.toml``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     leave: tuple[Fraction, Fraction]
     muscle: str | None = None
@@ -72,10 +70,8 @@ class SlipSpec(BaseModel):
         return self
 
 
-class SlipsFile(BaseModel):
+class SlipsFile(StrictTable):
     """The whole file: slip name (the muscle or origin it reaches) to spec."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     piriformis: SlipSpec
     gemellus_superior: SlipSpec

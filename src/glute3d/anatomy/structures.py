@@ -25,8 +25,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     RootModel,
     StrictBool,
@@ -37,7 +35,7 @@ from pydantic import (
 )
 
 from glute3d.errors import DataFileError, did_you_mean
-from glute3d.io.validation import Problem, validate
+from glute3d.io.validation import Problem, StrictTable, validate
 from glute3d.sides import split_side
 
 __all__ = [
@@ -114,10 +112,9 @@ FmaId = Annotated[StrictStr, AfterValidator(_id_check("FMA", r"^FMA:\d+$", "FMA:
 UberonId = Annotated[StrictStr, AfterValidator(_id_check("Uberon", r"^UBERON:\d{7}$", "UBERON:0008521"))]
 
 
-class Cited(BaseModel):
+class Cited(StrictTable):
     """A table that may cite its sources (``seed`` or ``seeds``)."""
 
-    model_config = ConfigDict(extra="forbid")
     seed: Seed | None = None
     seeds: Seeds | None = None
 

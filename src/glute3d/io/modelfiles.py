@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ValidationError, field_validator
 
 from glute3d.errors import DataFileError
 from glute3d.geometry.mesh import Mesh
 from glute3d.io.ply import read_ply
-from glute3d.io.validation import validation_error
+from glute3d.io.validation import StrictTable, validation_error
 
 __all__ = [
     "ENV_VAR",
@@ -66,8 +66,7 @@ def _finite(rows: list) -> list:
     return rows
 
 
-class _Point(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Point(StrictTable):
     bone: str
     xyz: list[float]
 
@@ -79,8 +78,7 @@ class _Point(BaseModel):
         return _finite(v)
 
 
-class _Curve(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Curve(StrictTable):
     bone: str
     xyz: list[tuple[float, float, float]]
 
@@ -92,16 +90,14 @@ class _Curve(BaseModel):
         return _finite(v)
 
 
-class _RegionPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _RegionPart(StrictTable):
     bone: str
     faces: list[int]
 
 
-class LandmarkDocument(BaseModel):
+class LandmarkDocument(StrictTable):
     """The form of ``landmarks.json`` (written by ``glute3d build-meshes``)."""
 
-    model_config = ConfigDict(extra="forbid")
     units: str
     frame: str
     parameters: dict[str, float]

@@ -32,12 +32,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, RootModel, Tag, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel, Tag, ValidationError
 
 from glute3d.errors import DataFileError, did_you_mean, find_line
 
 __all__ = [
     "Problem",
+    "StrictTable",
     "field_names",
     "format_field_path",
     "reference_error",
@@ -47,6 +48,35 @@ __all__ = [
 
 M = TypeVar("M", bound=BaseModel)
 _UNSET: Any = object()
+
+
+class StrictTable(BaseModel):
+    """The base of every table read from a data or scene file: unknown keys are errors, values are read-only.
+
+    ``extra="forbid"`` makes a misspelt key an error that :func:`validation_error` reports
+    with the closest valid name, rather than a value silently ignored; ``frozen=True`` keeps
+    checked data from being changed behind its validators' back (derive a changed copy with
+    ``model_copy(update=...)``).  A model that must be edited in place overrides ``frozen``
+    in its own ``model_config``, which pydantic merges with this one.
+
+    Examples
+    --------
+    >>> class Fan(StrictTable):
+    ...     fibres: int
+    >>> fan = Fan(fibres=12)
+    >>> try:
+    ...     fan.fibres = 3
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["type"])
+    frozen_instance
+    >>> try:
+    ...     Fan.model_validate({"fibers": 3})
+    ... except ValidationError as exc:
+    ...     print(validation_error(exc, Fan, "fans.toml", "fibers = 3"))
+    fans.toml: fibers: unknown field 'fibers'; did you mean 'fibres'? (allowed: fibres) (line 1)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Problem(ValueError):

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from glute3d.errors import DataFileError, did_you_mean, find_line
-from glute3d.io.validation import format_field_path
+from glute3d.io.validation import StrictTable, format_field_path
 from glute3d.scene.theme import STYLES, StyleName, check_color
 from glute3d.sides import SIDES
 
@@ -198,12 +198,12 @@ def _nonzero(v: Vec3 | None, what: str) -> None:
         raise ValueError(msg)
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class _SceneTable(StrictTable):  # scenes are edited in place (CLI, animation): re-validate each assignment
+    model_config = ConfigDict(frozen=False, validate_assignment=True)
 
 
 # =============================================================================== layers
-class CutAway(_Table):
+class CutAway(_SceneTable):
     """A plane that clips a layer: everything on the side the normal points to is removed."""
 
     origin: Vec3 | str = Field(
@@ -231,7 +231,7 @@ class CutAway(_Table):
         return v
 
 
-class Layer(_Table):
+class Layer(_SceneTable):
     """A group of structures drawn alike (one ``[[layers]]`` table each; later layers win a structure two name)."""
 
     name: str | None = Field(
@@ -272,7 +272,7 @@ class Layer(_Table):
 
 
 # =============================================================================== labels
-class Label(_Table):
+class Label(_SceneTable):
     """A text label in the side margin with a leader line to its target (one ``[[labels]]`` table each)."""
 
     target: str = Field(
@@ -310,7 +310,7 @@ class Label(_Table):
 
 
 # =============================================================================== camera
-class Camera(_Table):
+class Camera(_SceneTable):
     """Where the picture is taken from: a preset, or an explicit position and focal point."""
 
     preset: PresetName | None = Field(
@@ -378,7 +378,7 @@ class Camera(_Table):
 
 
 # =============================================================================== pose
-class Pose(_Table):
+class Pose(_SceneTable):
     """Hip pose in degrees (ISB); each angle is one number, or a table giving each hip its own value."""
 
     flexion: SideAngles = Field(
@@ -487,7 +487,7 @@ class Keyframe(Pose):
     )
 
 
-class Animation(_Table):
+class Animation(_SceneTable):
     """A pose sequence (``glute3d animate``): keyframe poses, eased smoothly from one to the next."""
 
     keyframes: list[Keyframe] = Field(
@@ -556,7 +556,7 @@ class Animation(_Table):
 
 
 # =============================================================================== overlays
-class Segment(_Table):
+class Segment(_SceneTable):
     """A straight reference line between two points (one entry of ``overlays.segments``)."""
 
     start: Vec3 | str = Field(description="Landmark name or point [x, y, z] in mm.")
@@ -576,7 +576,7 @@ class Segment(_Table):
         return check_color(v)
 
 
-class Overlays(_Table):
+class Overlays(_SceneTable):
     """Landmarks, injection overlays and reference lines drawn on the structures."""
 
     landmarks: list[str] = Field(
@@ -645,7 +645,7 @@ class Overlays(_Table):
         return v
 
 
-class Femur(_Table):
+class Femur(_SceneTable):
     """The shape of both femurs (``[femur]``): neck-shaft angle and femoral offset."""
 
     neck_shaft_angle: float | None = Field(
@@ -680,7 +680,7 @@ class Femur(_Table):
 
 
 # =============================================================================== top level
-class SceneFields(_Table):
+class SceneFields(_SceneTable):
     """One picture: what to show (layers, overlays, labels), from where (camera) and how."""
 
     title: str = Field(

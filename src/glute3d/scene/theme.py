@@ -23,8 +23,6 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -34,7 +32,7 @@ from pydantic import (
 
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import data_text
-from glute3d.io.validation import validation_error
+from glute3d.io.validation import StrictTable, validation_error
 
 __all__ = ["STYLES", "THEME_FILE", "StyleName", "Theme", "check_color", "load_theme", "parse_color", "read_theme"]
 
@@ -98,11 +96,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Material(_Table):
+class Material(StrictTable):
     """How one style looks: colour, opacity and the Phong lighting coefficients."""
 
     color: Color
@@ -113,13 +107,13 @@ class Material(_Table):
     specular_power: Positive
 
 
-class Palette(_Table):
+class Palette(StrictTable):
     """Colours given in order to landmarks the theme names no colour for."""
 
     colors: list[Color] = Field(min_length=1)
 
 
-class OverlayTheme(_Table):
+class OverlayTheme(StrictTable):
     """Landmark overlays: sphere and tube sizes (mm), colours and material."""
 
     point_radius: Positive
@@ -134,13 +128,13 @@ class OverlayTheme(_Table):
     palette: Palette
 
 
-class Lighting(_Table):
+class Lighting(StrictTable):
     """The light set-up of the 3D view."""
 
     kit: str
 
 
-class TextTheme(_Table):
+class TextTheme(StrictTable):
     """Text and leader lines (sizes are fractions of the image height unless said otherwise)."""
 
     color: Color
@@ -156,7 +150,7 @@ class TextTheme(_Table):
     max_label_width: Annotated[float, Field(gt=0.0, le=1.0)]
 
 
-class InjectionTheme(_Table):
+class InjectionTheme(StrictTable):
     """Injection marks on the skin and the safety map's colours (sizes in mm)."""
 
     lift: Annotated[float, Field(ge=0.0)]
@@ -188,7 +182,7 @@ class InjectionTheme(_Table):
         return self
 
 
-class Theme(_Table):
+class Theme(StrictTable):
     """The whole of ``theme.toml``: every style, the kind-to-style map and the overlay settings."""
 
     styles: dict[str, Material]

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, model_validator
+from pydantic import Field, RootModel, ValidationInfo, model_validator
 
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.geometry.distance import ImplicitDistance
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 from glute3d.sides import SIDES
 from glute3d.teaching.skin_surface import skin_surface
 
@@ -46,10 +46,8 @@ class GtpsDataError(DataFileError):
     placeholder = "gtps.toml"
 
 
-class InjectionSpec(BaseModel):
+class InjectionSpec(StrictTable):
     """The landmark-guided bursal injection (the table of ``gtps.toml``; see the comments there)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     bursa: str
     tract: str

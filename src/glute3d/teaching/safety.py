@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from glute3d.errors import DataFileError
 from glute3d.geometry.mesh import Mesh
 from glute3d.geometry.meshing import occupancy
 from glute3d.io.datafiles import read_data
+from glute3d.io.validation import StrictTable
 from glute3d.sides import SIDES
 from glute3d.teaching import injection
 from glute3d.teaching.skin_surface import skin_surface
@@ -77,21 +78,17 @@ class SafetyDataError(DataFileError):
     placeholder = "injection.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Criterion(_Table):
+class Criterion(StrictTable):
     clearance_mm: _MM
     plane_clearance_mm: _MM
     plane_search_mm: Annotated[float, Field(gt=0.0, le=200.0)]
 
 
-class Needle(_Table):
+class Needle(StrictTable):
     standard_mm: Annotated[float, Field(gt=0.0, le=200.0)]
 
 
-class SafetySpec(_Table):
+class SafetySpec(StrictTable):
     """What ``data/injection.toml`` holds (see its comments for the sources)."""
 
     criterion: Criterion

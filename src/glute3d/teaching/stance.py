@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from glute3d.anatomy.pose import AXES, PELVIS_RANGES, Pose
 from glute3d.errors import DataFileError
 from glute3d.io.datafiles import read_data
+from glute3d.io.validation import StrictTable
 from glute3d.sides import SIDES
 from glute3d.teaching.actions import lines_of_action, moment_arm_sweep, muscle_anchor, muscle_leave
 
@@ -56,11 +57,7 @@ class StanceError(ValueError):
     """A bad argument to :func:`single_leg_stance` (one line naming it and the fix)."""
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Segments(_Table):
+class Segments(StrictTable):
     leg_mass: Fraction  # total leg / body mass
     leg_com: Fraction  # from the greater trochanter toward the malleolus
     hat_mass: Fraction  # head, arms and trunk / body mass
@@ -70,11 +67,11 @@ class Segments(_Table):
     ankle_height: Fraction
 
 
-class Body(_Table):
+class Body(StrictTable):
     stature: Annotated[float, Field(ge=1000.0, le=2200.0)]  # mm
 
 
-class Abductor(_Table):
+class Abductor(StrictTable):
     pcsa: Annotated[float, Field(gt=0.0, le=100.0)]  # cm2
 
 
@@ -82,7 +79,7 @@ Angle = Annotated[float, Field(ge=90.0, le=180.0)]  # degrees
 Offset = Annotated[float, Field(ge=10.0, le=80.0)]  # mm
 
 
-class BoneShape(_Table):
+class BoneShape(StrictTable):
     """Published neck-shaft angles and offsets, and the effect of the offset (see ``stance.toml``)."""
 
     neck_shaft_angle_mean: Angle
@@ -95,7 +92,7 @@ class BoneShape(_Table):
     joint_force_change: Fraction
 
 
-class StanceSpec(_Table):
+class StanceSpec(StrictTable):
     """What ``data/stance.toml`` holds (see its comments for the sources)."""
 
     segments: Segments

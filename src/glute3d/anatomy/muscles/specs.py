@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     RootModel,
@@ -36,7 +34,7 @@ from glute3d.anatomy.knowledge import knowledge_base
 from glute3d.anatomy.landmark_defs import landmark_names
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 
 __all__ = ["MUSCLE_NAMES", "MuscleDataError", "MuscleSpec", "MusclesFile", "Target", "Via", "Waypoint", "muscle_specs"]
 
@@ -50,11 +48,7 @@ class MuscleDataError(DataFileError):
     placeholder = "muscles.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(_Table):
+class Target(StrictTable):
     """One insertion target: femur regions (``region``) or a band of the iliotibial tract.
 
     ``fibres = [q0, q1]``: the fibres whose fraction ``(k + 0.5) / fibres`` lies in
@@ -85,7 +79,7 @@ class Target(_Table):
         return self
 
 
-class Via(_Table):
+class Via(StrictTable):
     """A control point at fraction ``t`` of the straight path, ``lift`` mm above what lies beneath."""
 
     t: Fraction
@@ -94,7 +88,7 @@ class Via(_Table):
     offset: Vec3 = (0.0, 0.0, 0.0)
 
 
-class Waypoint(_Table):
+class Waypoint(StrictTable):
     """A fixed pelvic point the fibres pass through, spread over ``spread`` mm along ``across``."""
 
     at: Annotated[dict[str, Annotated[float, Field(gt=0.0)]], Field(min_length=1)]
@@ -103,7 +97,7 @@ class Waypoint(_Table):
     across: Vec3 = (0.0, 1.0, 0.0)
 
 
-class MuscleSpec(_Table):
+class MuscleSpec(StrictTable):
     """How one muscle is generated (one table of ``muscles.toml``; see the comments there)."""
 
     origin: Annotated[tuple[str, ...], Field(min_length=1)]

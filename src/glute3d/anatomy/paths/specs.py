@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, RootModel, ValidationInfo, model_validator
 
 from glute3d.anatomy.knowledge import knowledge_base
 from glute3d.anatomy.landmark_defs import landmark_names
@@ -31,7 +31,7 @@ from glute3d.anatomy.muscles.specs import MUSCLE_NAMES
 from glute3d.anatomy.slips import SLIP_VARIANTS
 from glute3d.errors import DataFileError, did_you_mean
 from glute3d.io.datafiles import read_data
-from glute3d.io.validation import Problem
+from glute3d.io.validation import Problem, StrictTable
 
 __all__ = [
     "PATH_NAMES",
@@ -68,11 +68,7 @@ class PathDataError(DataFileError):
     placeholder = "paths.toml"
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class WaypointSpec(_Table):
+class WaypointSpec(StrictTable):
     """One waypoint of a branch; its `kind` is the one of ``WAYPOINT_FIELDS`` whose key it has.
 
     Which fields a waypoint of each kind needs and allows is checked against the fields the
@@ -135,7 +131,7 @@ class WaypointSpec(_Table):
         return self
 
 
-class BranchSpec(_Table):
+class BranchSpec(StrictTable):
     """How one branch of a path is generated; ``avoid`` and ``under`` default to the path's."""
 
     name: str
@@ -177,13 +173,13 @@ def _branch_problems(branches: tuple[BranchSpec, ...], *where: str) -> None:
         names.append(b.name)
 
 
-class VariantSpec(_Table):
+class VariantSpec(StrictTable):
     """The branches of a path in one anatomical variant."""
 
     branches: Annotated[tuple[BranchSpec, ...], Field(min_length=1)]
 
 
-class PathSpec(_Table):
+class PathSpec(StrictTable):
     """One nerve or artery: its kind and branches, and the branches of its variants."""
 
     kind: Literal["nerve", "artery"]
