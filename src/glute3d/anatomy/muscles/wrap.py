@@ -274,12 +274,13 @@ def rise_above(fld: Beneath, p: np.ndarray, target: np.ndarray, up: np.ndarray, 
     Seen along ``up``: a point rises to where the line ``p + l up`` (``0 <= l <= reach``)
     last leaves the zone nearer than ``target`` to a bone or a deeper muscle, so a layer
     the line crosses lies beneath the point, however obliquely the line meets it.  Lines
-    beside it (rings up to ``reach / 2`` mm off) count with their height less how far off
-    they are (a 45-degree slope), so the height changes gradually across the rounded
-    border of a deeper muscle: fibres passing the border drape over it, the nearer the
-    higher, instead of being thrown off it or pushed through it by a millimetre's
-    difference in where the border lies (pushing out along the nearest surface's normal
-    does that: beside a border it points sideways, under it through the whole muscle).
+    beside it (rings up to ``reach / 2`` mm off) count with their height less twice how far
+    off they are (a slope of about 63 degrees, steep enough that fibres beside a layer stay
+    near the one they lie on), so the height changes gradually across the rounded border
+    of a deeper muscle: fibres passing the border drape over it, the nearer the higher,
+    instead of being thrown off it or pushed through it by a millimetre's difference in
+    where the border lies (pushing out along the nearest surface's normal does that:
+    beside a border it points sideways, under it through the whole muscle).
 
     Examples
     --------
@@ -305,5 +306,5 @@ def rise_above(fld: Beneath, p: np.ndarray, target: np.ndarray, up: np.ndarray, 
     low = d < target[:, None, None]
     last = len(lam) - 1 - np.argmax(low[:, :, ::-1], axis=2)  # the last sample of each line inside the zone
     height = np.where(low.any(axis=2), lam[np.minimum(last + 1, n_l)], 0.0)
-    rise = np.maximum((height - np.linalg.norm(off, axis=1)[None, :]).max(axis=1), 0.0)
+    rise = np.maximum((height - 2.0 * np.linalg.norm(off, axis=1)[None, :]).max(axis=1), 0.0)
     return p + rise[:, None] * up
