@@ -145,9 +145,10 @@ def test_cli_lists_muscle_volumes(capsys):
 
 
 #: Muscles whose volume must follow the bones' ``scale`` as a volume does (scale s: volume times
-#: s cubed).  The small rotators (2-15 cm³, bodies a few grid nodes thick) are left out: their
-#: volume moves by up to 20 % with how their thin bodies fall on the 2 mm distance grids.
-SCALED = ("gluteus_maximus", "gluteus_medius", "gluteus_minimus", "piriformis")
+#: s cubed).  Of the small rotators only obturator externus does (within 1 %); the others (4-15 cm³,
+#: bodies a few grid nodes thick) are left out: the gemelli, obturator internus and quadratus femoris
+#: move by 5-20 % with how their thin bodies fall on the 2 mm distance grids.
+SCALED = ("gluteus_maximus", "gluteus_medius", "gluteus_minimus", "piriformis", "obturator_externus")
 
 
 def test_scaled_specs_scale_every_length():
@@ -162,6 +163,7 @@ def test_scaled_specs_scale_every_length():
         assert big.clearance == pytest.approx(1.2 * spec.clearance), name
         assert [mm for _, mm in big.thickness] == pytest.approx([1.2 * mm for _, mm in spec.thickness]), name
         assert [v.lift for v in big.via] == pytest.approx([1.2 * v.lift for v in spec.via]), name
+        assert [v.rise for v in big.via] == pytest.approx([1.2 * v.rise for v in spec.via]), name
 
 
 @pytest.fixture(scope="module")
@@ -189,16 +191,12 @@ def test_scale_scales_muscle_volumes_as_volume(model, scaled_volumes, s):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="tensor fasciae latae's belly is unstable, not mis-scaled: the via point of its posterior fibres "
-    "(t = 0.3) lands on the rounded anterior border of gluteus medius, where the push out of the muscle "
-    "beneath jumps between the slab's normal and the border's radial direction, so a border a millimetre "
-    "away (bones contoured again at another scale) throws those fibres 10-25 mm sideways and widens the "
-    "belly; at the default scale, moving that via point from t = 0.30 to 0.28 takes the volume from 34 "
-    "to 50 cm³. Making it stable changes the default muscle and gluteus maximus over it",
-)
 def test_scale_scales_tensor_fasciae_latae_volume(model, scaled_volumes):
+    """TFL's posterior fibres cross the rounded anterior border of gluteus medius, which lies a few
+    millimetres differently (relative to the bones) at each scale; their via point rises over it
+    gradually (``rise``: the nearer the border, the higher), so the belly's volume follows s³ instead
+    of jumping by two thirds when the via point falls on the other side of the border."""
     base = model.muscles["tensor_fasciae_latae_r"].volume_cm3
     for s in (0.8, 1.2):
-        assert abs(scaled_volumes[s]["tensor_fasciae_latae"] / (base * s**3) - 1.0) <= 0.05
+        ratio = scaled_volumes[s]["tensor_fasciae_latae"] / (base * s**3)
+        assert abs(ratio - 1.0) <= 0.05, f"scale {s} gives {ratio:.3f} x s³ times the default volume"

@@ -86,6 +86,7 @@ class Via(StrictTable):
     lift: float
     hug: bool = False
     offset: Vec3 = (0.0, 0.0, 0.0)
+    rise: Annotated[float, Field(ge=0.0)] = 0.0
 
 
 class Waypoint(StrictTable):
@@ -161,7 +162,10 @@ class MuscleSpec(StrictTable):
         out = self.model_copy(
             update={
                 "insertion": targets,
-                "via": tuple(v.model_copy(update={"lift": v.lift * f, "offset": vec(v.offset)}) for v in self.via),
+                "via": tuple(
+                    v.model_copy(update={"lift": v.lift * f, "offset": vec(v.offset), "rise": v.rise * f})
+                    for v in self.via
+                ),
                 "waypoints": tuple(
                     w.model_copy(update={"offset": vec(w.offset), "spread": w.spread * f}) for w in self.waypoints
                 ),

@@ -24,6 +24,7 @@ __all__ = [
     "follow_femur",
     "generate",
     "initial_fibres",
+    "rise_above",
     "settle",
     "skin_fibres",
     "wrap_fibres",
@@ -68,9 +69,10 @@ def initial_fibres(
     if spec.via:  # all via points of the muscle settled together
         pts, target, hug = [], [], []
         for v, off in zip(spec.via, prep.via_offsets):
-            pts.append(origin + v.t * (first - origin) + off)
             k = min(int(round(v.t * (len(prep.s) - 1))), len(prep.s) - 1)
             target.append(v.lift + clear_fs[:, k])
+            p = origin + v.t * (first - origin) + off
+            pts.append(rise_above(fld, p, target[-1], prep.outward, v.rise) if v.rise > 0.0 else p)
             hug.append(np.full(n_f, v.hug))
         settled = settle(fld, np.concatenate(pts), np.concatenate(target), np.concatenate(hug), spec.pull)
         ctrl.extend(np.split(settled, len(spec.via)))
@@ -264,3 +266,45 @@ def settle(fld: Beneath, p: np.ndarray, target: np.ndarray, hug: np.ndarray, max
         delta = np.where(hug, np.where(d > target + max_pull, 0.0, delta), np.maximum(delta, 0.0))
         p = p + delta[:, None] * g
     return p
+
+
+def rise_above(fld: Beneath, p: np.ndarray, target: np.ndarray, up: np.ndarray, reach: float) -> np.ndarray:
+    """Points lifted along ``up`` (unit) over what lies beneath them, ``target`` mm clear of it.
+
+    Seen along ``up``: a point rises to where the line ``p + l up`` (``0 <= l <= reach``)
+    last leaves the zone nearer than ``target`` to a bone or a deeper muscle, so a layer
+    the line crosses lies beneath the point, however obliquely the line meets it.  Lines
+    beside it (rings up to ``reach / 2`` mm off) count with their height less twice how far
+    off they are (a slope of about 63 degrees, steep enough that fibres beside a layer stay
+    near the one they lie on), so the height changes gradually across the rounded border
+    of a deeper muscle: fibres passing the border drape over it, the nearer the higher,
+    instead of being thrown off it or pushed through it by a millimetre's difference in
+    where the border lies (pushing out along the nearest surface's normal does that:
+    beside a border it points sideways, under it through the whole muscle).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Plane:  # a layer whose surface is the plane z = 0, everything below it inside
+    ...     def __call__(self, q):
+    ...         return q[:, 2], np.tile([0.0, 0.0, 1.0], (len(q), 1))
+    >>> up = np.array([0.0, 0.0, 1.0])
+    >>> rise_above(Plane(), np.array([[0.0, 0.0, -5.0], [0.0, 0.0, 9.0]]), np.array([2.0, 2.0]), up, 20.0).tolist()
+    [[0.0, 0.0, 2.0], [0.0, 0.0, 9.0]]
+    """
+    n_l = 80
+    lam = np.linspace(0.0, reach, n_l + 1)
+    a = np.cross(up, [0.0, 1.0, 0.0]) if abs(up[1]) < 0.9 else np.cross(up, [1.0, 0.0, 0.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(up, a)
+    turn = np.linspace(0.0, 2.0 * np.pi, 12, endpoint=False)
+    ring = np.cos(turn)[:, None] * a + np.sin(turn)[:, None] * b  # (12, 3) unit offsets across ``up``
+    radii = np.linspace(0.0, 0.5 * reach, 6)[1:]
+    off = np.vstack([np.zeros((1, 3)), (radii[:, None, None] * ring[None]).reshape(-1, 3)])  # the line, then rings
+    q = p[:, None, None, :] + off[None, :, None, :] + lam[None, None, :, None] * up
+    d = fld(q.reshape(-1, 3))[0].reshape(len(p), len(off), len(lam))
+    low = d < target[:, None, None]
+    last = len(lam) - 1 - np.argmax(low[:, :, ::-1], axis=2)  # the last sample of each line inside the zone
+    height = np.where(low.any(axis=2), lam[np.minimum(last + 1, n_l)], 0.0)
+    rise = np.maximum((height - 2.0 * np.linalg.norm(off, axis=1)[None, :]).max(axis=1), 0.0)
+    return p + rise[:, None] * up
