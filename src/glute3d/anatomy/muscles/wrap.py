@@ -223,6 +223,11 @@ def fill_gaps(
     return np.minimum(settled, shaped), shaped
 
 
+#: mm by which a sample's drop may exceed, or fall short of, the mean of two opposite neighbours
+#: (a zigzag from sample to sample creases the deep face)
+RIPPLE = 2.0
+
+
 def _neighbour_steps(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distances (mm) between neighbouring samples: along the samples ``(n_f - 1, n_s)``, across
     the fibres ``(n_f, n_s - 1)``."""
@@ -250,6 +255,8 @@ def _holes_filled(
         low[:-1] = np.maximum(low[:-1], up[1:] - step_f)
         low[:, 1:] = np.maximum(low[:, 1:], up[:, :-1] - step_s)
         low[:, :-1] = np.maximum(low[:, :-1], up[:, 1:] - step_s)
+        low[1:-1] = np.maximum(low[1:-1], 0.5 * (up[:-2] + up[2:]) - RIPPLE)  # no pit between two neighbours
+        low[:, 1:-1] = np.maximum(low[:, 1:-1], 0.5 * (up[:, :-2] + up[:, 2:]) - RIPPLE)
         low = np.maximum(np.minimum(low, reach), total)
         if np.array_equal(low, up):
             break
@@ -299,6 +306,9 @@ def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
         cap[:-1] = np.minimum(cap[:-1], total[1:] + step_f)
         cap[:, 1:] = np.minimum(cap[:, 1:], total[:, :-1] + step_s)
         cap[:, :-1] = np.minimum(cap[:, :-1], total[:, 1:] + step_s)
+        cap[1:-1] = np.minimum(cap[1:-1], 0.5 * (total[:-2] + total[2:]) + RIPPLE)  # no peak between two neighbours
+        cap[:, 1:-1] = np.minimum(cap[:, 1:-1], 0.5 * (total[:, :-2] + total[:, 2:]) + RIPPLE)
+        cap = np.maximum(cap, 0.0)
         if np.array_equal(cap, total):
             break
         total = cap
