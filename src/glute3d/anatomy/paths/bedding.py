@@ -158,9 +158,7 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
     # floor evened out, no wider than it has to be: beside it the muscle stays settled)
     soft = smooth_rows(smooth_rows(lift, 0, times=2), 1, times=2)
     lift = np.where(lift > 0.0, np.minimum(np.maximum(lift, soft), room), 0.0)
-    # the walls of the groove sloped (in the height of the face over its unsettled place: the
-    # face beside it has settled by its own amount)
-    lift = settled + _sloped(lift - settled, muscle.deep, room - settled)
+    lift = _sloped(lift, muscle.deep, room)
     deep = muscle.deep + lift[..., None] * nrm
     thick = np.linalg.norm(muscle.superficial - deep, axis=2)
     return replace(muscle, deep=deep, thickness=thick, mesh=body_mesh(deep, muscle.superficial))
