@@ -229,8 +229,8 @@ RIPPLE = 2.0
 
 
 def _neighbour_steps(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances (mm) between neighbouring samples: along the samples ``(n_f - 1, n_s)``, across
-    the fibres ``(n_f, n_s - 1)``."""
+    """Distances (mm) between neighbouring samples: of neighbouring fibres ``(n_f - 1, n_s)``, and
+    along each fibre ``(n_f, n_s - 1)``."""
     return np.linalg.norm(np.diff(deep, axis=0), axis=2), np.linalg.norm(np.diff(deep, axis=1), axis=2)
 
 
@@ -238,7 +238,8 @@ def _holes_filled(
     fld: Beneath, deep: np.ndarray, normals: np.ndarray, total: np.ndarray, reach: np.ndarray, gap: float
 ) -> np.ndarray:
     """``total`` raised where a sample lags far behind its neighbours: to at least each neighbour's
-    drop less the distance between them (a slope of 45 degrees), at most ``reach``.
+    drop less the distance between them (a slope of 45 degrees) and to at least the mean of two
+    opposite neighbours less `RIPPLE`; at most ``reach``.
 
     A sample that could not settle (nothing beneath it within reach: over a sciatic foramen, beside
     a body's rounded border) would otherwise stay up, a pit in the deep face between neighbours
@@ -295,8 +296,8 @@ def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
 
     Beside a sample that cannot settle (over a foramen, near a bone) a neighbour dropped tens of
     millimetres would make a cliff the deep face folds over; no drop may exceed a neighbour's by
-    more than the distance between them (a slope of at most 45 degrees).  Drops only shrink: the
-    face never goes deeper than settling took it.
+    more than the distance between them (a slope of at most 45 degrees), nor the mean of two
+    opposite neighbours by more than `RIPPLE`.  Drops only shrink.
     """
     step_f, step_s = _neighbour_steps(deep)
     total = total.copy()
