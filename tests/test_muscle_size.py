@@ -200,3 +200,27 @@ def test_scale_scales_tensor_fasciae_latae_volume(model, scaled_volumes):
     for s in (0.8, 1.2):
         ratio = scaled_volumes[s]["tensor_fasciae_latae"] / (base * s**3)
         assert abs(ratio - 1.0) <= 0.05, f"scale {s} gives {ratio:.3f} x s³ times the default volume"
+
+
+def _quad_normals(face: np.ndarray) -> np.ndarray:
+    """Unit normals ``(n_f - 1, n_s - 1, 3)`` of the quads of an ``(n_f, n_s)`` face grid."""
+    n = np.cross(face[1:, 1:] - face[:-1, :-1], face[:-1, 1:] - face[1:, :-1])
+    return n / np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-9)
+
+
+@pytest.mark.parametrize("side", ["r", "l"])
+def test_the_deep_face_of_gluteus_maximus_does_not_fold(model, side):
+    """Where its deep face settles onto the layer beneath and is bedded on the nerves (the belly,
+    beyond 30 % of the fibres' length), no quad of it turns more than 120 degrees from its
+    neighbour (a fold turns it about: the deep face crossing the superficial face shows as shards
+    in a translucent view), and the body keeps a positive thickness everywhere."""
+    m = model.muscles[f"gluteus_maximus_{side}"]
+    q = _quad_normals(m.deep)
+    n_s = m.deep.shape[1]
+    belly = np.linspace(0.0, 1.0, n_s - 1) >= 0.3
+    across = np.einsum("fsk,fsk->fs", q[1:], q[:-1])[:, belly]
+    along = np.einsum("fsk,fsk->fs", q[:, 1:], q[:, :-1])[:, belly[1:]]
+    worst = float(min(across.min(), along.min()))
+    assert worst >= -0.5, f"the deep face folds: neighbouring quads turn {np.degrees(np.arccos(worst)):.0f} degrees"
+    signed = np.einsum("fsk,fsk->fs", m.superficial - m.deep, m.normals)
+    assert signed.min() > 0.0, f"the deep face lies {-signed.min():.1f} mm above the superficial face"

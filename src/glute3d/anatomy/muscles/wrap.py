@@ -169,11 +169,13 @@ def skin_fibres(
     deep = fib - normals * (0.5 * thick)[..., None] if centred else fib
     sup = relaxed_offset(deep, normals, thick)
     if spec.fill is not None and fld is not None and fld.cover is not None and not centred:
-        drop = fill_gaps(fld, deep, normals, prep.s, spec.fill, spec.gap)
+        settled, drop = fill_gaps(fld, deep, normals, prep.s, spec.fill, spec.gap)
         deep = deep - drop[..., None] * normals
-        # the belly sinks into the space by up to 60 % of its thickness and grows down into the rest
-        # (smoothed: the superficial face is what shows, and the space beneath varies from fibre to fibre)
-        sink = smooth_rows(smooth_rows(np.minimum(drop, 0.6 * thick), 0, times=8), 1, times=8)
+        # the belly sinks into the space it found settling by up to 60 % of its thickness and grows
+        # down into the rest (smoothed: the superficial face is what shows, and the space beneath
+        # varies from fibre to fibre); where the deep face was lowered beside its neighbours (see
+        # `fill_gaps`), only the belly grows
+        sink = smooth_rows(smooth_rows(np.minimum(settled, 0.6 * thick), 0, times=8), 1, times=8)
         sup = sup - np.minimum(sink, drop + 0.6 * thick)[..., None] * normals
         thick = np.linalg.norm(sup - deep, axis=2)
     name = f"{spec.name}_{prep.side}"
@@ -182,13 +184,18 @@ def skin_fibres(
 
 def fill_gaps(
     fld: Beneath, deep: np.ndarray, normals: np.ndarray, s: np.ndarray, fill: tuple[float, float, float], gap: float
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """How far (mm, ``(n_f, n_s)``) to lower the deep face onto the deeper muscles where it floats above them.
 
     Only where it floats less than ``fill[2]`` mm above them, between fibre fractions
     ``fill[0]`` and ``fill[1]``; the deep face stops ``gap`` mm above the muscle beneath (a
     fascial plane) and never comes nearer a bone than 0.5 mm.  The fibres (lines of action)
     do not move: the belly settles into the space, as a real muscle lies on the layer beneath.
+
+    Returns the drop settling found over the muscles beneath, and the drop of the deep face:
+    that one with its pits filled (samples that found nothing beneath, between neighbours that
+    settled far) and its cliffs cut to slopes of at most 45 degrees, clear of the bones; a
+    deep face stepping tens of millimetres from one sample to the next folds over itself.
     """
     assert fld.cover is not None
     n_f, n_s = deep.shape[:2]
@@ -210,10 +217,104 @@ def fill_gaps(
     near = (beneath & (d + total.ravel() < fill[2] + 3.0)) | (total.ravel() > 0.0)
     rest = np.where(near, (d - gap) / np.maximum(cos, 0.5), 0.0).reshape(n_f, n_s) * along[None, :]
     total = np.clip(total + rest, 0.0, fill[2])  # down where a gap is left, back up where it went too far
-    out = deep - total[..., None] * normals
-    # never into a bone: where the lowered face comes nearer a bone than 0.5 mm, keep the old face
-    db, _ = fld.bones(out.reshape(-1, 3))
-    total[(db < 0.5).reshape(n_f, n_s)] = 0.0
+    # settled: where the lowered face comes nearer a bone than 0.5 mm, the old face is kept
+    db, _ = fld.bones((deep - total[..., None] * normals).reshape(-1, 3))
+    settled = np.where((db < 0.5).reshape(n_f, n_s), 0.0, total)
+    shaped = _holes_filled(fld, deep, normals, total, fill[2] * along[None, :], gap)
+    shaped = _no_cliffs(deep, _short_of_bone(fld, deep, normals, shaped))
+    return np.minimum(settled, shaped), shaped
+
+
+#: mm by which a sample's drop may exceed, or fall short of, the mean of two opposite neighbours
+#: (a zigzag from sample to sample creases the deep face)
+RIPPLE = 2.0
+
+
+def _neighbour_steps(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (mm) between neighbouring samples: of neighbouring fibres ``(n_f - 1, n_s)``, and
+    along each fibre ``(n_f, n_s - 1)``."""
+    return np.linalg.norm(np.diff(deep, axis=0), axis=2), np.linalg.norm(np.diff(deep, axis=1), axis=2)
+
+
+def _holes_filled(
+    fld: Beneath, deep: np.ndarray, normals: np.ndarray, total: np.ndarray, reach: np.ndarray, gap: float
+) -> np.ndarray:
+    """``total`` raised where a sample lags far behind its neighbours: to at least each neighbour's
+    drop less the distance between them (a slope of 45 degrees) and to at least the mean of two
+    opposite neighbours less `RIPPLE`; at most ``reach``.
+
+    A sample that could not settle (nothing beneath it within reach: over a sciatic foramen, beside
+    a body's rounded border) would otherwise stay up, a pit in the deep face between neighbours
+    lowered tens of millimetres; the belly fills the space as its neighbours do.  The raise is cut
+    back (to 3/4, 1/2, 1/4 or none of it) where it would bring the face nearer a bone than 0.5 mm
+    or nearer the bodies beneath than ``gap`` less half a millimetre.
+    """
+    assert fld.cover is not None
+    step_f, step_s = _neighbour_steps(deep)
+    up = total.copy()
+    for _ in range(total.shape[0] + total.shape[1]):
+        low = up.copy()
+        low[1:] = np.maximum(low[1:], up[:-1] - step_f)
+        low[:-1] = np.maximum(low[:-1], up[1:] - step_f)
+        low[:, 1:] = np.maximum(low[:, 1:], up[:, :-1] - step_s)
+        low[:, :-1] = np.maximum(low[:, :-1], up[:, 1:] - step_s)
+        low[1:-1] = np.maximum(low[1:-1], 0.5 * (up[:-2] + up[2:]) - RIPPLE)  # no pit between two neighbours
+        low[:, 1:-1] = np.maximum(low[:, 1:-1], 0.5 * (up[:, :-2] + up[:, 2:]) - RIPPLE)
+        low = np.maximum(np.minimum(low, reach), total)
+        if np.array_equal(low, up):
+            break
+        up = low
+    rise = (up - total).ravel()
+    out = total.ravel().copy()
+    todo = np.flatnonzero(rise > 0.0)
+    for k in (1.0, 0.75, 0.5, 0.25):
+        if not len(todo):
+            break
+        drop = out[todo] + k * rise[todo]
+        p = deep.reshape(-1, 3)[todo] - drop[:, None] * normals.reshape(-1, 3)[todo]
+        db, _ = fld.bones(p)
+        ok = (db >= 0.5) & (fld.cover.exact(p) >= gap - 0.5)
+        out[todo[ok]] = drop[ok]
+        todo = todo[~ok]
+    return out.reshape(total.shape)
+
+
+def _short_of_bone(fld: Beneath, deep: np.ndarray, normals: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``total`` cut back where the lowered face would come nearer a bone than 0.5 mm: to the
+    deepest of 1, 3/4, 1/2, 1/4 and none of the drop that stays clear (dropping it whole would
+    leave a one-sample pit in the deep face)."""
+    best = np.zeros(total.shape)
+    undecided = np.ones(total.shape, bool)
+    for k in (1.0, 0.75, 0.5, 0.25):
+        db, _ = fld.bones((deep - (k * total)[..., None] * normals).reshape(-1, 3))
+        ok = undecided & (db >= 0.5).reshape(total.shape)
+        best[ok] = k * total[ok]
+        undecided &= ~ok
+    return best
+
+
+def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``total`` lessened where one sample drops further below its neighbour than they lie apart.
+
+    Beside a sample that cannot settle (over a foramen, near a bone) a neighbour dropped tens of
+    millimetres would make a cliff the deep face folds over; no drop may exceed a neighbour's by
+    more than the distance between them (a slope of at most 45 degrees), nor the mean of two
+    opposite neighbours by more than `RIPPLE`.  Drops only shrink.
+    """
+    step_f, step_s = _neighbour_steps(deep)
+    total = total.copy()
+    for _ in range(total.shape[0] + total.shape[1]):
+        cap = total.copy()
+        cap[1:] = np.minimum(cap[1:], total[:-1] + step_f)
+        cap[:-1] = np.minimum(cap[:-1], total[1:] + step_f)
+        cap[:, 1:] = np.minimum(cap[:, 1:], total[:, :-1] + step_s)
+        cap[:, :-1] = np.minimum(cap[:, :-1], total[:, 1:] + step_s)
+        cap[1:-1] = np.minimum(cap[1:-1], 0.5 * (total[:-2] + total[2:]) + RIPPLE)  # no peak between two neighbours
+        cap[:, 1:-1] = np.minimum(cap[:, 1:-1], 0.5 * (total[:, :-2] + total[:, 2:]) + RIPPLE)
+        cap = np.maximum(cap, 0.0)
+        if np.array_equal(cap, total):
+            break
+        total = cap
     return total
 
 

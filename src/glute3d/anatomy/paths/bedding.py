@@ -159,6 +159,7 @@ def _bedded(muscle: Muscle, tubes: list[tuple[np.ndarray, float]], clearance: fl
     # floor evened out, no wider than it has to be: beside it the muscle stays settled)
     soft = smooth_rows(smooth_rows(lift, 0, times=2), 1, times=2)
     lift = np.where(lift > 0.0, np.minimum(np.maximum(lift, soft), room), 0.0)
+    lift = _sloped(lift, muscle.deep, room)
     deep = muscle.deep + lift[..., None] * nrm
     thick = np.linalg.norm(muscle.superficial - deep, axis=2)
     return replace(muscle, deep=deep, thickness=thick, mesh=body_mesh(deep, muscle.superficial))
@@ -179,3 +180,22 @@ def _closest_faces(mesh: Mesh, points: np.ndarray) -> np.ndarray:
         locator.FindClosestPoint(p.tolist(), at, cell, face, sub, d2)  # type: ignore[call-overload]
         found.append(int(face))
     return np.asarray(found, np.int64)
+
+
+def _sloped(lift: np.ndarray, deep: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """``lift`` raised beside a groove until no sample lies lower than a neighbour by more than
+    the distance between them (walls of at most 45 degrees: a steeper wall folds the deep face
+    over itself); within ``room``, and lifting only (a higher face is still clear of the path)."""
+    step_f = np.linalg.norm(np.diff(deep, axis=0), axis=2)
+    step_s = np.linalg.norm(np.diff(deep, axis=1), axis=2)
+    for _ in range(lift.shape[0] + lift.shape[1]):
+        low = lift.copy()
+        low[1:] = np.maximum(low[1:], lift[:-1] - step_f)
+        low[:-1] = np.maximum(low[:-1], lift[1:] - step_f)
+        low[:, 1:] = np.maximum(low[:, 1:], lift[:, :-1] - step_s)
+        low[:, :-1] = np.maximum(low[:, :-1], lift[:, 1:] - step_s)
+        low = np.minimum(low, np.maximum(room, lift))
+        if np.array_equal(low, lift):
+            break
+        lift = low
+    return lift
