@@ -39,16 +39,28 @@ def test_bad_criterion_names_file_and_field(tmp_path):
 
 @pytest.mark.parametrize("side", ["r", "l"])
 def test_map_agrees_with_the_needle_reports_at_the_sites(model, average, side):
-    """At each site the map's nearest vertex tells what the site's own needle reports tell."""
+    """At each site's nearest skin vertex the map tells what a needle put in at that vertex reports
+    (the same needle: the map's vertex, along the map's normal there), and its danger flag is the
+    site's own verdict.
+
+    The map is compared with the needle at its own vertex, not at the site: the vertex lies a few
+    millimetres off the site, and where the site is near the edge of danger (the dorsogluteal
+    point, 21 mm of slack) the distance to the nearest nerve changes by about as much across those
+    millimetres, which says nothing about whether the map computes the needle right."""
+    from dataclasses import replace
+
+    from glute3d.teaching.skin_surface import skin_surface
+
     v = average.skin.vertices
+    normals = skin_surface(model).normals
     for name in ("ventrogluteal", "dorsogluteal"):
         site = injection.sites(model)[f"{name}_{side}"]
         i = int(np.argmin(np.linalg.norm(v - site.point, axis=1)))
-        a = safety.assess(model, site)
-        assert average.distance[i] == pytest.approx(a.report.nearest[1], abs=2.5), name
-        # one vertex off the site and a 1 mm grid: the plane agrees within a few mm
-        assert average.plane[i] == pytest.approx(a.plane, abs=4.0), name
-        assert average.danger[i] == (not a.safe), name
+        at = safety.assess(model, replace(site, point=v[i], normal=normals[i]))
+        # a 1 mm grid for the paths' distances: the vertex's needle agrees within a few mm
+        assert average.distance[i] == pytest.approx(at.report.nearest[1], abs=2.0), name
+        assert average.plane[i] == pytest.approx(at.plane, abs=2.0), name
+        assert average.danger[i] == (not at.safe) == (not safety.assess(model, site).safe), name
 
 
 def test_depth_decides(model, average):
