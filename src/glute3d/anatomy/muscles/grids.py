@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine", "sheet_normals", "smooth_rows"]
+__all__ = ["neighbour_steps", "refine", "sheet_normals", "slope_floor", "smooth_rows"]
 
 
 def smooth_rows(a: np.ndarray, axis: int, times: int = 1) -> np.ndarray:
@@ -46,3 +46,27 @@ def sheet_normals(sheet: np.ndarray) -> np.ndarray:
     n = np.cross(df, ds)
     n = smooth_rows(smooth_rows(n, 0), 1)
     return n / np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-9)
+
+
+def neighbour_steps(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (mm) between neighbouring samples of an ``(n_f, n_s, 3)`` grid: of neighbouring
+    fibres ``(n_f - 1, n_s)``, and along each fibre ``(n_f, n_s - 1)``."""
+    return np.linalg.norm(np.diff(grid, axis=0), axis=2), np.linalg.norm(np.diff(grid, axis=1), axis=2)
+
+
+def slope_floor(values: np.ndarray, step_f: np.ndarray, step_s: np.ndarray) -> np.ndarray:
+    """``values`` ``(n_f, n_s)`` raised, each to no lower than each of its four neighbours less the
+    distance to it (``step_f``, ``step_s`` from :func:`neighbour_steps`): one pass of a 45-degree
+    slope limit on a height over the grid.
+
+    Examples
+    --------
+    >>> slope_floor(np.array([[0.0, 5.0, 0.0]]), np.zeros((0, 3)), np.ones((1, 2)))
+    array([[4., 5., 4.]])
+    """
+    low = values.copy()
+    low[1:] = np.maximum(low[1:], values[:-1] - step_f)
+    low[:-1] = np.maximum(low[:-1], values[1:] - step_f)
+    low[:, 1:] = np.maximum(low[:, 1:], values[:, :-1] - step_s)
+    low[:, :-1] = np.maximum(low[:, :-1], values[:, 1:] - step_s)
+    return low

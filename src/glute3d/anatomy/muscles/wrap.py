@@ -13,7 +13,7 @@ import numpy as np
 
 from glute3d.anatomy.muscles.body import body_mesh, body_normals, relaxed_offset
 from glute3d.anatomy.muscles.fields import Beneath
-from glute3d.anatomy.muscles.grids import smooth_rows
+from glute3d.anatomy.muscles.grids import neighbour_steps, slope_floor, smooth_rows
 from glute3d.anatomy.muscles.prepare import PreparedMuscle
 from glute3d.anatomy.muscles.result import Muscle
 from glute3d.geometry.curves import catmull_rom_basis, smoothstep
@@ -230,12 +230,6 @@ def fill_gaps(
 RIPPLE = 2.0
 
 
-def _neighbour_steps(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances (mm) between neighbouring samples: of neighbouring fibres ``(n_f - 1, n_s)``, and
-    along each fibre ``(n_f, n_s - 1)``."""
-    return np.linalg.norm(np.diff(deep, axis=0), axis=2), np.linalg.norm(np.diff(deep, axis=1), axis=2)
-
-
 def _holes_filled(
     fld: Beneath, deep: np.ndarray, normals: np.ndarray, total: np.ndarray, reach: np.ndarray, gap: float
 ) -> np.ndarray:
@@ -250,14 +244,10 @@ def _holes_filled(
     or nearer the bodies beneath than ``gap`` less half a millimetre.
     """
     assert fld.cover is not None
-    step_f, step_s = _neighbour_steps(deep)
+    step_f, step_s = neighbour_steps(deep)
     up = total.copy()
     for _ in range(total.shape[0] + total.shape[1]):
-        low = up.copy()
-        low[1:] = np.maximum(low[1:], up[:-1] - step_f)
-        low[:-1] = np.maximum(low[:-1], up[1:] - step_f)
-        low[:, 1:] = np.maximum(low[:, 1:], up[:, :-1] - step_s)
-        low[:, :-1] = np.maximum(low[:, :-1], up[:, 1:] - step_s)
+        low = slope_floor(up, step_f, step_s)
         low[1:-1] = np.maximum(low[1:-1], 0.5 * (up[:-2] + up[2:]) - RIPPLE)  # no pit between two neighbours
         low[:, 1:-1] = np.maximum(low[:, 1:-1], 0.5 * (up[:, :-2] + up[:, 2:]) - RIPPLE)
         low = np.maximum(np.minimum(low, reach), total)
@@ -301,7 +291,7 @@ def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
     more than the distance between them (a slope of at most 45 degrees), nor the mean of two
     opposite neighbours by more than `RIPPLE`.  Drops only shrink.
     """
-    step_f, step_s = _neighbour_steps(deep)
+    step_f, step_s = neighbour_steps(deep)
     total = total.copy()
     for _ in range(total.shape[0] + total.shape[1]):
         cap = total.copy()

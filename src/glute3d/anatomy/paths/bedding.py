@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from glute3d.anatomy.muscles.body import body_mesh
-from glute3d.anatomy.muscles.grids import smooth_rows
+from glute3d.anatomy.muscles.grids import neighbour_steps, slope_floor, smooth_rows
 from glute3d.anatomy.muscles.result import Muscle
 from glute3d.anatomy.paths.result import NeurovascularPath
 from glute3d.anatomy.paths.specs import PathSpec
@@ -186,15 +186,9 @@ def _sloped(lift: np.ndarray, deep: np.ndarray, room: np.ndarray) -> np.ndarray:
     """``lift`` raised beside a groove until no sample lies lower than a neighbour by more than
     the distance between them (walls of at most 45 degrees: a steeper wall folds the deep face
     over itself); within ``room``, and lifting only (a higher face is still clear of the path)."""
-    step_f = np.linalg.norm(np.diff(deep, axis=0), axis=2)
-    step_s = np.linalg.norm(np.diff(deep, axis=1), axis=2)
+    step_f, step_s = neighbour_steps(deep)
     for _ in range(lift.shape[0] + lift.shape[1]):
-        low = lift.copy()
-        low[1:] = np.maximum(low[1:], lift[:-1] - step_f)
-        low[:-1] = np.maximum(low[:-1], lift[1:] - step_f)
-        low[:, 1:] = np.maximum(low[:, 1:], lift[:, :-1] - step_s)
-        low[:, :-1] = np.maximum(low[:, :-1], lift[:, 1:] - step_s)
-        low = np.minimum(low, np.maximum(room, lift))
+        low = np.minimum(slope_floor(lift, step_f, step_s), np.maximum(room, lift))
         if np.array_equal(low, lift):
             break
         lift = low
