@@ -54,19 +54,26 @@ def neighbour_steps(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.linalg.norm(np.diff(grid, axis=0), axis=2), np.linalg.norm(np.diff(grid, axis=1), axis=2)
 
 
-def slope_floor(values: np.ndarray, step_f: np.ndarray, step_s: np.ndarray) -> np.ndarray:
+def slope_floor(values: np.ndarray, step_f: np.ndarray, step_s: np.ndarray, ripple: float | None = None) -> np.ndarray:
     """``values`` ``(n_f, n_s)`` raised, each to no lower than each of its four neighbours less the
     distance to it (``step_f``, ``step_s`` from :func:`neighbour_steps`): one pass of a 45-degree
-    slope limit on a height over the grid.
+    slope limit on a height over the grid.  With ``ripple``, also to no lower than the mean of two
+    opposite neighbours less ``ripple`` (no pit between them).  ``-slope_floor(-values, ...)`` is
+    the same limit from above: no value higher than a neighbour plus the distance to it.
 
     Examples
     --------
     >>> slope_floor(np.array([[0.0, 5.0, 0.0]]), np.zeros((0, 3)), np.ones((1, 2)))
     array([[4., 5., 4.]])
+    >>> slope_floor(np.array([[6.0, 0.0, 6.0]]), np.zeros((0, 3)), np.full((1, 2), 9.0), ripple=2.0)
+    array([[6., 4., 6.]])
     """
     low = values.copy()
     low[1:] = np.maximum(low[1:], values[:-1] - step_f)
     low[:-1] = np.maximum(low[:-1], values[1:] - step_f)
     low[:, 1:] = np.maximum(low[:, 1:], values[:, :-1] - step_s)
     low[:, :-1] = np.maximum(low[:, :-1], values[:, 1:] - step_s)
+    if ripple is not None:
+        low[1:-1] = np.maximum(low[1:-1], 0.5 * (values[:-2] + values[2:]) - ripple)
+        low[:, 1:-1] = np.maximum(low[:, 1:-1], 0.5 * (values[:, :-2] + values[:, 2:]) - ripple)
     return low

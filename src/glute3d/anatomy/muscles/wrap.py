@@ -9,6 +9,8 @@ then the body is built on them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from glute3d.anatomy.muscles.body import body_mesh, body_normals, relaxed_offset
@@ -243,44 +245,47 @@ def _holes_filled(
     back (to 3/4, 1/2, 1/4 or none of it) where it would bring the face nearer a bone than 0.5 mm
     or nearer the bodies beneath than ``gap`` less half a millimetre.
     """
-    assert fld.cover is not None
+    cover = fld.cover
+    assert cover is not None
     step_f, step_s = neighbour_steps(deep)
     up = total.copy()
     for _ in range(total.shape[0] + total.shape[1]):
-        low = slope_floor(up, step_f, step_s)
-        low[1:-1] = np.maximum(low[1:-1], 0.5 * (up[:-2] + up[2:]) - RIPPLE)  # no pit between two neighbours
-        low[:, 1:-1] = np.maximum(low[:, 1:-1], 0.5 * (up[:, :-2] + up[:, 2:]) - RIPPLE)
-        low = np.maximum(np.minimum(low, reach), total)
+        low = np.maximum(np.minimum(slope_floor(up, step_f, step_s, RIPPLE), reach), total)
         if np.array_equal(low, up):
             break
         up = low
-    rise = (up - total).ravel()
-    out = total.ravel().copy()
-    todo = np.flatnonzero(rise > 0.0)
-    for k in (1.0, 0.75, 0.5, 0.25):
-        if not len(todo):
-            break
-        drop = out[todo] + k * rise[todo]
-        p = deep.reshape(-1, 3)[todo] - drop[:, None] * normals.reshape(-1, 3)[todo]
-        db, _ = fld.bones(p)
-        ok = (db >= 0.5) & (fld.cover.exact(p) >= gap - 0.5)
-        out[todo[ok]] = drop[ok]
-        todo = todo[~ok]
-    return out.reshape(total.shape)
+    return _deepest_clear(
+        deep, normals, total, up - total, lambda p: (fld.bones(p)[0] >= 0.5) & (cover.exact(p) >= gap - 0.5)
+    )
 
 
 def _short_of_bone(fld: Beneath, deep: np.ndarray, normals: np.ndarray, total: np.ndarray) -> np.ndarray:
     """``total`` cut back where the lowered face would come nearer a bone than 0.5 mm: to the
     deepest of 1, 3/4, 1/2, 1/4 and none of the drop that stays clear (dropping it whole would
     leave a one-sample pit in the deep face)."""
-    best = np.zeros(total.shape)
-    undecided = np.ones(total.shape, bool)
+    return _deepest_clear(deep, normals, np.zeros(total.shape), total, lambda p: fld.bones(p)[0] >= 0.5)
+
+
+def _deepest_clear(
+    deep: np.ndarray,
+    normals: np.ndarray,
+    base: np.ndarray,
+    extra: np.ndarray,
+    clear: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """``base`` plus the largest of 1, 3/4, 1/2, 1/4 and none of ``extra`` (drops, ``(n_f, n_s)``
+    mm) that leaves the lowered deep face where ``clear`` (points ``(n, 3)`` to bools) allows."""
+    out = base.ravel().copy()
+    more = extra.ravel()
+    todo = np.flatnonzero(more > 0.0)
     for k in (1.0, 0.75, 0.5, 0.25):
-        db, _ = fld.bones((deep - (k * total)[..., None] * normals).reshape(-1, 3))
-        ok = undecided & (db >= 0.5).reshape(total.shape)
-        best[ok] = k * total[ok]
-        undecided &= ~ok
-    return best
+        if not len(todo):
+            break
+        drop = out[todo] + k * more[todo]
+        ok = clear(deep.reshape(-1, 3)[todo] - drop[:, None] * normals.reshape(-1, 3)[todo])
+        out[todo[ok]] = drop[ok]
+        todo = todo[~ok]
+    return out.reshape(base.shape)
 
 
 def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -294,14 +299,7 @@ def _no_cliffs(deep: np.ndarray, total: np.ndarray) -> np.ndarray:
     step_f, step_s = neighbour_steps(deep)
     total = total.copy()
     for _ in range(total.shape[0] + total.shape[1]):
-        cap = total.copy()
-        cap[1:] = np.minimum(cap[1:], total[:-1] + step_f)
-        cap[:-1] = np.minimum(cap[:-1], total[1:] + step_f)
-        cap[:, 1:] = np.minimum(cap[:, 1:], total[:, :-1] + step_s)
-        cap[:, :-1] = np.minimum(cap[:, :-1], total[:, 1:] + step_s)
-        cap[1:-1] = np.minimum(cap[1:-1], 0.5 * (total[:-2] + total[2:]) + RIPPLE)  # no peak between two neighbours
-        cap[:, 1:-1] = np.minimum(cap[:, 1:-1], 0.5 * (total[:, :-2] + total[:, 2:]) + RIPPLE)
-        cap = np.maximum(cap, 0.0)
+        cap = np.maximum(-slope_floor(-total, step_f, step_s, RIPPLE), 0.0)  # no cliff, no peak
         if np.array_equal(cap, total):
             break
         total = cap
