@@ -39,7 +39,7 @@ from pydantic import Field
 
 from glute3d.errors import DataFileError
 from glute3d.geometry.mesh import Mesh
-from glute3d.geometry.meshing import occupancy
+from glute3d.geometry.meshing import occupancy, occupancy_of
 from glute3d.io.datafiles import read_data
 from glute3d.io.validation import StrictTable
 from glute3d.sides import SIDES
@@ -144,9 +144,7 @@ def _grids(model: Model, side: str) -> _Grids:
         v = np.vstack([medius.vertices, minimus.vertices])
         lo, hi = v.min(0) - 3 * GRID_MM, v.max(0) + 3 * GRID_MM
         dims = np.ceil((hi - lo) / GRID_MM).astype(int) + 1
-        deep = occupancy(minimus, lo, GRID_MM, dims)
-        for bone in (f"hip_bone_{side}", f"femur_{side}"):
-            deep |= occupancy(model.bones[bone], lo, GRID_MM, dims)
+        deep = occupancy_of([minimus, model.bones[f"hip_bone_{side}"], model.bones[f"femur_{side}"]], lo, GRID_MM, dims)
         # scan conversion keeps only nodes strictly inside: one node more on each body, as
         # injection.tissue_at counts `FASCIA_MM` of fascia to a muscle
         grow = ndimage.generate_binary_structure(3, 1)
