@@ -172,3 +172,25 @@ def test_every_injection_scene_has_its_claims_checked():
 def test_caption_claims_agree_with_the_needle_reports(model, stem):
     scene = Scene.from_file(SCENES / f"{stem}.toml")
     CHECKS[stem](model, scene.caption)
+
+
+def test_the_readme_tells_the_safety_numbers_the_model_computes(model):
+    """The README's paragraph on the safety map says what scene 21's caption says (checked against the
+    model above), and the lean body's ventrogluteal needle passes as far into minimus as it says."""
+    readme = (SCENES.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("In the average body the sciatic nerve lies")
+    text = " ".join(readme[start : readme.index("\n\n", start)].split())
+    caption = Scene.from_file(SCENES / "21_injection_safety_map.toml").caption
+    for phrase in (
+        r"sciatic nerve lies (N) mm from the ventrogluteal",
+        r"and (N) mm from the dorsogluteal one",
+        r"ventrogluteal point may be missed by (N) mm",
+        r"the dorsogluteal point by only (N) mm",
+        r"stops only (N) mm short of the deep plane",
+        r"\((N) mm deep there",
+        r"(N) mm at the dorsogluteal point",
+    ):
+        assert number_in(text, phrase) == number_in(caption, phrase), phrase
+    lean = report(model, "lean", "ventrogluteal_r")
+    assert lean.tissue == "gluteus_minimus_r", lean.describe()
+    assert abs(number(text, "into gluteus minimus") - dict(lean.crossed)["gluteus_minimus_r"]) <= 1.5
